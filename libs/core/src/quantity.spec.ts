@@ -1,0 +1,97 @@
+import { formatCpu, formatMemory, parseCpu, parseMemory, QuantityError } from './quantity';
+
+describe('parseCpu (millicores)', () => {
+  it.each([
+    ['2', 2000],
+    ['0.5', 500],
+    ['500m', 500],
+    ['180000000n', 180],
+    ['1e3', 1_000_000],
+    ['100u', 1], // 0.1m rounds up, as Kubernetes' MilliValue() does
+    ['1', 1000],
+    ['.25', 250],
+    ['1.', 1000],
+    ['0', 0],
+    ['+1', 1000],
+    ['1500000u', 1500],
+    ['2k', 2_000_000],
+    ['1E-3', 1], // exponent form with capital E and a sign
+    [2, 2000],
+    [0.5, 500],
+    [0.0001, 1],
+  ])('%p → %d', (input, expected) => {
+    expect(parseCpu(input)).toBe(expected);
+  });
+});
+
+describe('parseMemory (bytes)', () => {
+  it.each([
+    ['128974848', 128_974_848],
+    ['129e6', 129_000_000],
+    ['129M', 129_000_000],
+    ['123Mi', 123 * 2 ** 20],
+    ['1Gi', 2 ** 30],
+    ['1Ti', 2 ** 40],
+    ['1k', 1000],
+    ['1Ki', 1024],
+    ['2E', 2e18], // exa, not an exponent
+    ['1.5Gi', 1.5 * 2 ** 30],
+    ['0.5', 1], // rounds up to whole bytes
+    ['500m', 1],
+    ['1e0', 1],
+    [134217728, 134_217_728],
+  ])('%p → %d', (input, expected) => {
+    expect(parseMemory(input)).toBe(expected);
+  });
+});
+
+describe('malformed quantities', () => {
+  it.each([
+    ['', /expected a number/],
+    ['abc', /expected a number/],
+    ['12x', /expected a number/],
+    ['1.2.3', /expected a number/],
+    ['Mi', /expected a number/],
+    ['1 Gi', /expected a number/],
+    [' 1', /expected a number/],
+    ['1MiB', /expected a number/],
+    ['1mi', /expected a number/],
+    ['0x10', /expected a number/],
+    ['1e', /expected a number/],
+    ['-1', /must not be negative/],
+    ['-500m', /must not be negative/],
+    ['1e999', /exponent out of range/],
+  ])('%p is rejected: %p', (input, reason) => {
+    expect(() => parseCpu(input)).toThrow(QuantityError);
+    expect(() => parseMemory(input)).toThrow(reason);
+  });
+
+  it('names the input in the message', () => {
+    expect(() => parseCpu('12x')).toThrow('invalid quantity "12x"');
+  });
+
+  it.each([[NaN], [Infinity]])('rejects the number %p', (n) => {
+    expect(() => parseCpu(n)).toThrow(QuantityError);
+  });
+});
+
+describe('formatting', () => {
+  it.each([
+    [2000, '2'],
+    [1500, '1500m'],
+    [10, '10m'],
+    [0, '0'],
+  ])('formatCpu(%d) = %s', (m, s) => expect(formatCpu(m)).toBe(s));
+
+  it.each([
+    [128 * 2 ** 20, '128Mi'],
+    [2 ** 30, '1Gi'],
+    [1536 * 1024, '1536Ki'],
+    [1000, '1000'],
+  ])('formatMemory(%d) = %s', (b, s) => expect(formatMemory(b)).toBe(s));
+
+  it('round-trips through the parser', () => {
+    for (const bytes of [1, 1024, 3 * 2 ** 20, 5 * 2 ** 40]) expect(parseMemory(formatMemory(bytes))).toBe(bytes);
+    for (const m of [1, 10, 999, 1000, 250_000]) expect(parseCpu(formatCpu(m))).toBe(m);
+  });
+});

@@ -1,0 +1,116 @@
+/**
+ * Kubernetes resource quantities (k8s.io/apimachinery/pkg/api/resource).
+ *
+ * CPU is held as integer millicores, memory as integer bytes. Like Kubernetes' own
+ * `MilliValue()` / `Value()`, a fractional result is rounded UP to the next integer
+ * (so `100u` CPU is 1 millicore, `0.5` bytes is 1 byte). Values above
+ * Number.MAX_SAFE_INTEGER (8 PiB) are kept as the nearest double; every quantity a
+ * real cluster uses is far below that.
+ */
+
+export type ResourceName = 'cpu' | 'memory';
+
+export class QuantityError extends Error {
+  constructor(
+    readonly input: string,
+    readonly reason: string,
+  ) {
+    super(`invalid quantity ${JSON.stringify(input)}: ${reason}`);
+    this.name = 'QuantityError';
+  }
+}
+
+const BINARY: Record<string, bigint> = {
+  Ki: 1n << 10n,
+  Mi: 1n << 20n,
+  Gi: 1n << 30n,
+  Ti: 1n << 40n,
+  Pi: 1n << 50n,
+  Ei: 1n << 60n,
+};
+
+/** Decimal SI suffixes as powers of ten. */
+const DECIMAL: Record<string, number> = { n: -9, u: -6, m: -3, '': 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
+
+// The exponent alternative comes before the bare `E` (exa) suffix so `1e3` is 1000 and `2E` is 2 exa.
+const QUANTITY = /^([+-]?)(\d+(?:\.\d*)?|\.\d+)([eE][+-]?\d+|Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$/;
+
+/** An exact rational: numerator / 10^scale (scale may be negative), times a binary multiplier. */
+interface Exact {
+  digits: bigint;
+  pow10: number;
+  multiplier: bigint;
+}
+
+function parseExact(raw: string): Exact {
+  const m = QUANTITY.exec(raw);
+  if (!m) {
+    throw new QuantityError(raw, 'expected a number with an optional suffix (e.g. 500m, 0.5, 128Mi, 1G, 1e3)');
+  }
+  const [, sign, number, suffix = ''] = m;
+  if (sign === '-') throw new QuantityError(raw, 'must not be negative');
+  const [whole, fraction = ''] = number.split('.');
+  const digits = BigInt((whole || '0') + fraction);
+  let pow10 = -fraction.length;
+  let multiplier = 1n;
+  if (suffix in BINARY) {
+    multiplier = BINARY[suffix];
+  } else if (suffix in DECIMAL) {
+    pow10 += DECIMAL[suffix];
+  } else {
+    const exponent = Number(suffix.slice(1));
+    if (!Number.isSafeInteger(exponent) || Math.abs(exponent) > 100) {
+      throw new QuantityError(raw, 'exponent out of range');
+    }
+    pow10 += exponent;
+  }
+  return { digits, pow10, multiplier };
+}
+
+/** value × 10^shift, rounded up to an integer. */
+function scaleCeil(q: Exact, shift: number): number {
+  const p = q.pow10 + shift;
+  let result: bigint;
+  if (p >= 0) {
+    result = q.digits * q.multiplier * 10n ** BigInt(p);
+  } else {
+    const divisor = 10n ** BigInt(-p);
+    const n = q.digits * q.multiplier;
+    result = n / divisor + (n % divisor === 0n ? 0n : 1n);
+  }
+  return Number(result);
+}
+
+/** Parses a CPU or memory quantity (string, or a YAML/JSON number) into millicores or bytes. */
+export function parseQuantity(input: string | number, resource: ResourceName): number {
+  const raw = typeof input === 'number' ? numberToQuantity(input) : input;
+  if (typeof raw !== 'string') throw new QuantityError(String(raw), 'expected a string or a number');
+  const exact = parseExact(raw);
+  return scaleCeil(exact, resource === 'cpu' ? 3 : 0);
+}
+
+export const parseCpu = (input: string | number): number => parseQuantity(input, 'cpu');
+export const parseMemory = (input: string | number): number => parseQuantity(input, 'memory');
+
+function numberToQuantity(n: number): string {
+  if (!Number.isFinite(n)) throw new QuantityError(String(n), 'not a finite number');
+  return String(n);
+}
+
+/** Formats millicores the way `kubectl` users write them: `2`, `1500m`, `10m`. */
+export function formatCpu(millicores: number): string {
+  return millicores % 1000 === 0 ? String(millicores / 1000) : `${millicores}m`;
+}
+
+/** Formats bytes with the largest binary suffix that divides them exactly (`128Mi`, `1536Ki`, `1000`). */
+export function formatMemory(bytes: number): string {
+  for (const suffix of ['Ei', 'Pi', 'Ti', 'Gi', 'Mi', 'Ki']) {
+    const unit = Number(BINARY[suffix]);
+    if (bytes >= unit && bytes % unit === 0) return `${bytes / unit}${suffix}`;
+  }
+  return String(bytes);
+}
+
+export function formatQuantity(value: number, resource: ResourceName): string {
+  return resource === 'cpu' ? formatCpu(value) : formatMemory(value);
+}

@@ -1,0 +1,20 @@
+import type { Rule } from './rule';
+import { effectiveRequest } from './resources';
+
+export const cpuRequestMissing: Rule = {
+  id: 'cpu-request-missing',
+  title: 'CPU request missing',
+  defaultSeverity: 'medium',
+  resource: 'cpu',
+  needsUsage: false,
+  description:
+    'Neither `requests.cpu` nor `limits.cpu` is set, so the scheduler places the Pod as if it used no CPU and it ' +
+    'gets the smallest CPU share under contention (BestEffort/Burstable).',
+  remediation:
+    'Set `resources.requests.cpu` to the CPU the container needs at steady load (for example its p95 usage, ' +
+    'as shown by `kubectl top pod --containers`).',
+  evaluate: ({ container }) =>
+    effectiveRequest(container, 'cpu') === undefined
+      ? { message: `container "${container.name}" has no CPU request (neither requests.cpu nor limits.cpu)` }
+      : undefined,
+};

@@ -1,0 +1,20 @@
+import type { Rule } from './rule';
+import { declaredLimit } from './resources';
+
+export const memoryLimitMissing: Rule = {
+  id: 'memory-limit-missing',
+  title: 'Memory limit missing',
+  defaultSeverity: 'high',
+  resource: 'memory',
+  needsUsage: false,
+  description:
+    '`limits.memory` is not set, so a leaking container grows until the node runs out of memory and the kernel ' +
+    'OOM-kills processes of other Pods too.',
+  remediation:
+    'Set `resources.limits.memory` (commonly equal to the memory request, so the container is OOM-killed alone ' +
+    'instead of its neighbours).',
+  evaluate: ({ container }) =>
+    declaredLimit(container, 'memory') === undefined
+      ? { message: `container "${container.name}" has no memory limit (limits.memory)` }
+      : undefined,
+};

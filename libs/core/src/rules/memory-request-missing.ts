@@ -1,0 +1,18 @@
+import type { Rule } from './rule';
+import { effectiveRequest } from './resources';
+
+export const memoryRequestMissing: Rule = {
+  id: 'memory-request-missing',
+  title: 'Memory request missing',
+  defaultSeverity: 'high',
+  resource: 'memory',
+  needsUsage: false,
+  description:
+    'Neither `requests.memory` nor `limits.memory` is set, so the scheduler can pack the node past its memory ' +
+    'and the Pod is among the first evicted under node memory pressure.',
+  remediation: 'Set `resources.requests.memory` to the working set the container needs (its peak usage plus headroom).',
+  evaluate: ({ container }) =>
+    effectiveRequest(container, 'memory') === undefined
+      ? { message: `container "${container.name}" has no memory request (neither requests.memory nor limits.memory)` }
+      : undefined,
+};

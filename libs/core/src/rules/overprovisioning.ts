@@ -1,0 +1,57 @@
+import { formatQuantity, type ResourceName } from '../quantity';
+import type { OverProvisioning } from '../issue';
+import type { RuleContext, RuleFinding } from './rule';
+import { effectiveRequest } from './resources';
+
+const MI = 1024 * 1024;
+/** Floors for recommendations: below these a request is noise for the scheduler. */
+export const MIN_CPU_RECOMMENDATION = 10; // millicores
+export const MIN_MEMORY_RECOMMENDATION = 32 * MI; // bytes
+/** Memory is not compressible: recommend 15 % above the observed maximum. */
+const MEMORY_HEADROOM_PERCENT = 115;
+
+/** CPU: the p95 rounded up to whole millicores (floor 10m). Memory: max × 1.15 rounded up to a whole Mi (floor 32Mi). */
+export function recommend(resource: ResourceName, usage: number): number {
+  if (resource === 'cpu') return Math.max(Math.ceil(usage), MIN_CPU_RECOMMENDATION);
+  const withHeadroom = Math.ceil((usage * MEMORY_HEADROOM_PERCENT) / 100);
+  return Math.max(Math.ceil(withHeadroom / MI) * MI, MIN_MEMORY_RECOMMENDATION);
+}
+
+/**
+ * A finding when there are enough samples, the request is at least `ratio` × usage, and the
+ * request exceeds usage by at least `minWaste`. No request (after defaulting) or no usage: none.
+ */
+export function evaluateOverProvisioning(ctx: RuleContext, resource: ResourceName): RuleFinding | undefined {
+  const { container, usage, settings, workload } = ctx;
+  const request = effectiveRequest(container, resource);
+  if (request === undefined || usage === undefined || usage.samples < settings.minSamples) return undefined;
+  const used = resource === 'cpu' ? usage.cpuP95 : usage.memoryMax;
+  const threshold = settings[resource];
+  if (request < threshold.ratio * used || request - used < threshold.minWaste) return undefined;
+
+  const recommended = recommend(resource, used);
+  const wastePerPod = Math.max(request - recommended, 0);
+  const figures: OverProvisioning = {
+    resource,
+    unit: resource === 'cpu' ? 'millicores' : 'bytes',
+    samples: usage.samples,
+    usage: used,
+    request,
+    recommended,
+    wastePerPod,
+  };
+  if (workload.replicas !== undefined) {
+    figures.replicas = workload.replicas;
+    figures.wasteTotal = wastePerPod * workload.replicas;
+  }
+  const fmt = (n: number) => formatQuantity(n, resource);
+  const measure = resource === 'cpu' ? 'p95 usage' : 'peak usage';
+  const total =
+    figures.wasteTotal !== undefined ? ` (${fmt(figures.wasteTotal)} over ${figures.replicas} replicas)` : '';
+  return {
+    message:
+      `container "${container.name}" requests ${fmt(request)} ${resource} but its ${measure} is ${fmt(used)} ` +
+      `over ${usage.samples} samples; recommend ${fmt(recommended)}, saving ${fmt(wastePerPod)} per Pod${total}`,
+    overProvisioning: figures,
+  };
+}

@@ -1,0 +1,54 @@
+import type { ResourceName } from '../quantity';
+import type { Severity } from '../severity';
+import type { OverProvisioning } from '../issue';
+import type { ContainerSpec, Workload } from '../workload';
+
+/** Usage of one workload container over all samples of all its Pods. */
+export interface ContainerUsageStats {
+  samples: number;
+  /** 95th percentile of CPU, millicores (nearest-rank). */
+  cpuP95: number;
+  /** Maximum of memory, bytes. */
+  memoryMax: number;
+}
+
+export interface OverProvisioningThreshold {
+  /** The request must be at least ratio × usage. */
+  ratio: number;
+  /** …and exceed usage by at least this much (millicores or bytes). */
+  minWaste: number;
+}
+
+export interface RuleSettings {
+  minSamples: number;
+  cpu: OverProvisioningThreshold;
+  memory: OverProvisioningThreshold;
+}
+
+export interface RuleContext {
+  workload: Workload;
+  container: ContainerSpec;
+  /** Undefined when no usage sample names this container. */
+  usage?: ContainerUsageStats;
+  settings: RuleSettings;
+}
+
+export interface RuleFinding {
+  message: string;
+  overProvisioning?: OverProvisioning;
+}
+
+/** One detector: a pure function from a workload container to at most one finding. */
+export interface Rule {
+  id: string;
+  title: string;
+  defaultSeverity: Severity;
+  /** Which resource the rule is about (for grouping and docs). */
+  resource: ResourceName;
+  /** Whether the rule needs measured usage (skipped, and counted, when there is none). */
+  needsUsage: boolean;
+  /** What the rule checks and why it matters; the README's rules table is checked against it. */
+  description: string;
+  remediation: string;
+  evaluate(ctx: RuleContext): RuleFinding | undefined;
+}
