@@ -1,0 +1,38 @@
+import type { AuditReport } from '@opsagent/core/report/report';
+import { SEVERITIES } from '@opsagent/core/severity';
+
+const COLUMNS = ['RULE', 'NAMESPACE', 'OBJECT', 'CONTAINER', 'MESSAGE'] as const;
+
+/** One row per finding, grouped by severity (most severe first), then a summary line. */
+export function formatTable(report: AuditReport): string {
+  const lines: string[] = [];
+  for (const severity of SEVERITIES) {
+    const group = report.issues.filter((i) => i.severity === severity);
+    if (group.length === 0) continue;
+    const rows = group.map((i) => [i.rule, i.namespace, `${i.kind}/${i.name}`, i.container, i.message]);
+    const widths = COLUMNS.map((c, col) => Math.max(c.length, ...rows.map((r) => r[col].length)));
+    const render = (cells: readonly string[]) =>
+      cells
+        .map((cell, col) => (col === cells.length - 1 ? cell : cell.padEnd(widths[col])))
+        .join('  ')
+        .trimEnd();
+    lines.push(`${severity.toUpperCase()} (${group.length})`, render(COLUMNS), ...rows.map(render), '');
+  }
+  if (report.issues.length === 0) lines.push('No issues found.', '');
+  lines.push(summaryLine(report));
+  return lines.join('\n') + '\n';
+}
+
+export function summaryLine({ summary: s }: AuditReport): string {
+  const counts = SEVERITIES.filter((sev) => s.bySeverity[sev] > 0).map((sev) => `${sev} ${s.bySeverity[sev]}`);
+  const parts = [
+    `${s.issues} issue${s.issues === 1 ? '' : 's'}${counts.length ? ` (${counts.join(', ')})` : ''}`,
+    `${s.workloads} workload${s.workloads === 1 ? '' : 's'}, ${s.containers} container${s.containers === 1 ? '' : 's'} checked`,
+    `${s.containersWithoutUsage} container${s.containersWithoutUsage === 1 ? '' : 's'} without usage data`,
+  ];
+  if (s.workloadsExcluded > 0) parts.push(`${s.workloadsExcluded} workload(s) in excluded namespaces`);
+  if (s.exemptions > 0) parts.push(`${s.exemptions} check(s) exempted by annotation`);
+  const skipped = Object.entries(s.skipped);
+  if (skipped.length > 0) parts.push(`skipped ${skipped.map(([kind, n]) => `${kind} ${n}`).join(', ')}`);
+  return `Summary: ${parts.join('; ')}`;
+}

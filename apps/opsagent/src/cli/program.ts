@@ -1,0 +1,100 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError } from '@opsagent/core/config/config.errors';
+import { defaultConfig, loadConfigFile } from '@opsagent/core/config/config.loader';
+import { ManifestError } from '@opsagent/core/manifests/errors';
+import { SEVERITIES, type Severity } from '@opsagent/core/severity';
+import { OUTPUT_FORMATS, scanManifests, type OutputFormat } from './scan.command';
+
+/** Exit codes: 0 done, 1 findings at or above --fail-on, 2 usage or input error. */
+export const EXIT_USAGE = 2;
+
+export interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  readStdin: () => Promise<string>;
+}
+
+export function packageVersion(): string {
+  // Walk up from this file: the depth differs between the sources and dist/.
+  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (fs.existsSync(file)) {
+      const pkg = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'opsagent' && pkg.version) return pkg.version;
+    }
+  }
+  return '0.0.0';
+}
+
+interface ScanFlags {
+  output: OutputFormat;
+  config?: string;
+  failOn: Severity | 'none';
+  namespace: string;
+}
+
+/** Parses argv and runs the command; resolves to the process exit code. */
+export async function run(argv: string[], io: Io): Promise<number> {
+  let exitCode = 0;
+  const version = packageVersion();
+  const program = new Command()
+    .name('opsagent')
+    .description('Kubernetes resource auditor: missing requests/limits and over-provisioned containers')
+    .version(version)
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+
+  program
+    .command('scan')
+    .description('audit Kubernetes manifest files (PodMetrics objects among them are usage samples)')
+    .argument('[paths...]', 'files or directories (recursive: .yaml, .yml, .json); - reads stdin')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
+    .option('-c, --config <file>', 'YAML config file (see README: Configuration)')
+    .addOption(
+      new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity')
+        .choices([...SEVERITIES, 'none'])
+        .default('none'),
+    )
+    .option('-n, --namespace <ns>', 'namespace for objects without metadata.namespace', 'default')
+    .action(async (paths: string[], flags: ScanFlags) => {
+      if (paths.length === 0) {
+        throw new CommanderError(EXIT_USAGE, 'opsagent.noPaths', "error: give at least one PATH, or '-' to read stdin");
+      }
+      const config = flags.config ? loadConfigFile(flags.config) : defaultConfig();
+      const outcome = await scanManifests({
+        paths,
+        output: flags.output,
+        config,
+        failOn: flags.failOn,
+        namespace: flags.namespace,
+        version,
+        readStdin: io.readStdin,
+      });
+      if (flags.output === 'table') {
+        for (const w of outcome.report.warnings) io.stderr(`warning: ${w.message}\n`);
+      }
+      io.stdout(outcome.output);
+      exitCode = outcome.exitCode;
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+        return 0;
+      }
+      // Commander already printed its own parse errors; print only ours.
+      if (err.code.startsWith('opsagent.')) io.stderr(`opsagent: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    if (err instanceof ConfigError || err instanceof ManifestError) {
+      io.stderr(`opsagent: error: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw err;
+  }
+}

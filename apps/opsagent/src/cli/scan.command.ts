@@ -1,0 +1,65 @@
+import path from 'node:path';
+import { resolveRuleSettings, type OpsAgentConfig } from '@opsagent/core/config/config.loader';
+import { auditManifests } from '@opsagent/core/report/audit-manifests';
+import type { AuditReport } from '@opsagent/core/report/report';
+import { RULES } from '@opsagent/core/rules/registry';
+import { severityRank, type Severity } from '@opsagent/core/severity';
+import { formatJson } from './formatters/json';
+import { formatSarif } from './formatters/sarif';
+import { formatTable } from './formatters/table';
+
+export type OutputFormat = 'table' | 'json' | 'sarif';
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['table', 'json', 'sarif'];
+
+export interface ScanOptions {
+  paths: string[];
+  output: OutputFormat;
+  config: OpsAgentConfig;
+  /** Exit 1 when a finding is at or above this severity; `none` never fails on findings. */
+  failOn: Severity | 'none';
+  namespace: string;
+  version: string;
+  readStdin: () => Promise<string>;
+}
+
+export interface ScanOutcome {
+  report: AuditReport;
+  /** The whole rendered output, written only once the scan completed. */
+  output: string;
+  exitCode: 0 | 1;
+}
+
+/**
+ * Audits manifest files. Every input error (unreadable file, bad YAML, malformed quantity) throws
+ * before anything is rendered, so a partial result is never printed as if it were complete.
+ */
+export async function scanManifests(options: ScanOptions): Promise<ScanOutcome> {
+  const report = await auditManifests(options.paths, {
+    config: options.config,
+    defaultNamespace: options.namespace,
+    readStdin: options.readStdin,
+  });
+  return { report, output: render(report, options), exitCode: exitCodeFor(report, options.failOn) };
+}
+
+function render(report: AuditReport, options: ScanOptions): string {
+  switch (options.output) {
+    case 'json':
+      return formatJson(report);
+    case 'sarif':
+      return formatSarif(report, {
+        version: options.version,
+        rules: RULES,
+        severityOf: (id) => resolveRuleSettings(options.config).rules.get(id)?.severity ?? 'medium',
+        toUri: (file) => (file === '<stdin>' ? 'stdin' : path.relative(process.cwd(), file).split(path.sep).join('/')),
+      });
+    case 'table':
+      return formatTable(report);
+  }
+}
+
+export function exitCodeFor(report: AuditReport, failOn: Severity | 'none'): 0 | 1 {
+  if (failOn === 'none') return 0;
+  const threshold = severityRank(failOn);
+  return report.issues.some((i) => severityRank(i.severity) >= threshold) ? 1 : 0;
+}

@@ -1,0 +1,248 @@
+import type { RuleSettings } from '../rules/rule';
+import type { UsageSample } from '../usage';
+import type { ContainerSpec, Workload } from '../workload';
+import { audit, compareIssues, issueId, type AuditOptions } from './audit';
+import { NO_USAGE, SampleUsage, percentile } from './usage-stats';
+
+const MI = 2 ** 20;
+const settings: RuleSettings = {
+  minSamples: 3,
+  cpu: { ratio: 2, minWaste: 100 },
+  memory: { ratio: 2, minWaste: 128 * MI },
+};
+const options = (overrides: Partial<AuditOptions> = {}): AuditOptions => ({
+  rules: new Map(),
+  settings,
+  isNamespaceAudited: (ns) => ns !== 'kube-system',
+  ...overrides,
+});
+
+function container(name: string, resources: Partial<Pick<ContainerSpec, 'requests' | 'limits'>> = {}): ContainerSpec {
+  return { name, role: 'container', path: 'spec.template.spec.containers[0]', requests: {}, limits: {}, ...resources };
+}
+
+function workload(containers: ContainerSpec[], overrides: Partial<Workload> = {}): Workload {
+  return {
+    kind: 'Deployment',
+    apiVersion: 'apps/v1',
+    namespace: 'shop',
+    name: 'web',
+    annotations: {},
+    templateAnnotations: {},
+    selector: { matchLabels: { app: 'web' } },
+    replicas: 3,
+    containers,
+    ...overrides,
+  };
+}
+
+const full = { requests: { cpu: 100, memory: 128 * MI }, limits: { cpu: 200, memory: 128 * MI } };
+const rulesOf = (w: Workload, o = options()) => audit([w], NO_USAGE, o).issues.map((i) => `${i.container}:${i.rule}`);
+
+describe('missing requests and limits', () => {
+  it('flags every missing resource of a bare container', () => {
+    expect(rulesOf(workload([container('app')])).sort()).toEqual([
+      'app:cpu-limit-missing',
+      'app:cpu-request-missing',
+      'app:memory-limit-missing',
+      'app:memory-request-missing',
+    ]);
+  });
+
+  it('treats a limit as the request (Kubernetes defaults the request to the limit)', () => {
+    const c = container('app', { limits: { cpu: 500, memory: 256 * MI } });
+    expect(rulesOf(workload([c]))).toEqual([]);
+  });
+
+  it('does not treat a request as a limit', () => {
+    const c = container('app', { requests: { cpu: 500, memory: 256 * MI } });
+    expect(rulesOf(workload([c])).sort()).toEqual(['app:cpu-limit-missing', 'app:memory-limit-missing']);
+  });
+
+  it('checks init containers and sidecars like any other container', () => {
+    const init = { ...container('init'), role: 'init' as const };
+    const sidecar = { ...container('proxy', { limits: { cpu: 100, memory: 64 * MI } }), role: 'sidecar' as const };
+    const found = rulesOf(workload([container('app', full), init, sidecar]));
+    expect(found.filter((r) => r.startsWith('init:'))).toHaveLength(4);
+    expect(found.filter((r) => r.startsWith('proxy:') || r.startsWith('app:'))).toEqual([]);
+  });
+
+  it('applies configured severity and enablement', () => {
+    const rules = new Map([
+      ['cpu-limit-missing', { enabled: false, severity: 'low' as const }],
+      ['memory-limit-missing', { enabled: true, severity: 'critical' as const }],
+    ]);
+    const { issues } = audit([workload([container('app', { requests: full.requests })])], NO_USAGE, options({ rules }));
+    expect(issues.map((i) => [i.rule, i.severity])).toEqual([['memory-limit-missing', 'critical']]);
+  });
+
+  it('skips and counts workloads in namespaces that are not audited', () => {
+    const result = audit([workload([container('app')], { namespace: 'kube-system' })], NO_USAGE, options());
+    expect(result.issues).toEqual([]);
+    expect(result.stats.workloadsExcluded).toBe(1);
+    expect(result.stats.workloads).toBe(0);
+  });
+});
+
+describe('exemption annotations', () => {
+  it('exempts the whole workload from the listed rules (workload metadata)', () => {
+    const w = workload([container('app')], {
+      annotations: { 'opsagent.io/ignore': 'cpu-limit-missing, memory-limit-missing' },
+    });
+    expect(rulesOf(w).sort()).toEqual(['app:cpu-request-missing', 'app:memory-request-missing']);
+  });
+
+  it('exempts from every rule with * on the Pod template metadata', () => {
+    const w = workload([container('app')], { templateAnnotations: { 'opsagent.io/ignore': '*' } });
+    const result = audit([w], NO_USAGE, options());
+    expect(result.issues).toEqual([]);
+    expect(result.stats.exemptions).toBe(6);
+  });
+
+  it('exempts one container by name', () => {
+    const w = workload([container('app', full), container('istio-proxy')], {
+      templateAnnotations: { 'ignore.opsagent.io/istio-proxy': '*' },
+    });
+    expect(rulesOf(w)).toEqual([]);
+  });
+
+  it('reports unknown rule ids and unknown containers as warnings', () => {
+    const w = workload([container('app', full)], {
+      annotations: { 'opsagent.io/ignore': 'cpu-limit-mising', 'ignore.opsagent.io/sidecar': 'memory-limit-missing' },
+    });
+    const { warnings } = audit([w], NO_USAGE, options());
+    expect(warnings.map((x) => x.code).sort()).toEqual([
+      'unknown-container-in-annotation',
+      'unknown-rule-in-annotation',
+    ]);
+    expect(warnings.find((x) => x.code === 'unknown-rule-in-annotation')?.message).toContain('"cpu-limit-mising"');
+  });
+});
+
+describe('over-provisioning', () => {
+  const sample = (pod: string, cpu: number, memory: number, labels = { app: 'web' }): UsageSample => ({
+    namespace: 'shop',
+    pod,
+    labels,
+    containers: [{ name: 'app', cpu, memory }],
+  });
+  const samples = (cpu: number[], memory: number) => cpu.map((c, i) => sample(`web-${i % 2}`, c, memory));
+  const big = { requests: { cpu: 1000, memory: 1024 * MI }, limits: { cpu: 1000, memory: 1024 * MI } };
+
+  it('recommends p95 CPU and max memory × 1.15 rounded up to a Mi, with waste per Pod and in total', () => {
+    const usage = new SampleUsage(samples([100, 120, 110, 300], 200 * MI));
+    const { issues } = audit([workload([container('app', big)])], usage, options());
+    const cpu = issues.find((i) => i.rule === 'cpu-overprovisioned');
+    const mem = issues.find((i) => i.rule === 'memory-overprovisioned');
+    expect(cpu?.overProvisioning).toEqual({
+      resource: 'cpu',
+      unit: 'millicores',
+      samples: 4,
+      usage: 300,
+      request: 1000,
+      recommended: 300,
+      wastePerPod: 700,
+      replicas: 3,
+      wasteTotal: 2100,
+    });
+    // 200Mi × 1.15 = 230Mi exactly
+    expect(mem?.overProvisioning).toMatchObject({
+      usage: 200 * MI,
+      recommended: 230 * MI,
+      wastePerPod: 794 * MI,
+      wasteTotal: 3 * 794 * MI,
+    });
+    expect(cpu?.message).toContain('recommend 300m');
+  });
+
+  it('floors recommendations at 10m CPU and 32Mi memory', () => {
+    const usage = new SampleUsage(samples([1, 2, 3], 1 * MI));
+    const { issues } = audit([workload([container('app', big)])], usage, options());
+    expect(issues.find((i) => i.rule === 'cpu-overprovisioned')?.overProvisioning?.recommended).toBe(10);
+    expect(issues.find((i) => i.rule === 'memory-overprovisioned')?.overProvisioning?.recommended).toBe(32 * MI);
+  });
+
+  it('needs minSamples, the ratio and the minimum waste all at once', () => {
+    const few = new SampleUsage(samples([100, 100], 100 * MI));
+    expect(audit([workload([container('app', big)])], few, options()).issues.filter((i) => i.overProvisioning)).toEqual(
+      [],
+    );
+    const close = { requests: { cpu: 190, memory: 190 * MI }, limits: { cpu: 190, memory: 190 * MI } };
+    const usage = new SampleUsage(samples([100, 100, 100], 100 * MI));
+    expect(audit([workload([container('app', close)])], usage, options()).issues).toEqual([]);
+    const smallWaste = { requests: { cpu: 150, memory: 200 * MI }, limits: { cpu: 150, memory: 200 * MI } };
+    const low = new SampleUsage(samples([60, 60, 60], 80 * MI));
+    // 150m ≥ 2 × 60m but only 90m over; 200Mi ≥ 2 × 80Mi but only 120Mi over.
+    expect(audit([workload([container('app', smallWaste)])], low, options()).issues).toEqual([]);
+  });
+
+  it('omits the total when replicas are unknown (DaemonSet)', () => {
+    const usage = new SampleUsage(samples([100, 100, 100], 100 * MI));
+    const ds = workload([container('app', big)], { kind: 'DaemonSet', replicas: undefined });
+    const cpu = audit([ds], usage, options()).issues.find((i) => i.rule === 'cpu-overprovisioned');
+    expect(cpu?.overProvisioning?.wasteTotal).toBeUndefined();
+    expect(cpu?.overProvisioning?.wastePerPod).toBe(900);
+  });
+
+  it('counts containers without usage and only matches Pods of the same namespace and selector', () => {
+    const usage = new SampleUsage([
+      ...samples([10, 10, 10], MI),
+      { ...sample('other', 10, MI), namespace: 'elsewhere' },
+      sample('canary', 10, MI, { app: 'other' }),
+    ]);
+    const result = audit([workload([container('app', big), container('sidecar', big)])], usage, options());
+    expect(result.stats.containersWithoutUsage).toBe(1);
+    const cpu = result.issues.find((i) => i.rule === 'cpu-overprovisioned');
+    expect(cpu?.overProvisioning?.samples).toBe(3);
+  });
+
+  it('matches a bare Pod by its own name', () => {
+    const usage = new SampleUsage([sample('toolbox', 10, MI), sample('toolbox', 10, MI), sample('toolbox', 10, MI)]);
+    const pod = workload([container('app', big)], { kind: 'Pod', name: 'toolbox', selector: undefined, replicas: 1 });
+    expect(
+      audit([pod], usage, options())
+        .issues.map((i) => i.rule)
+        .sort(),
+    ).toEqual(['cpu-overprovisioned', 'memory-overprovisioned']);
+  });
+
+  it('uses the nearest-rank percentile', () => {
+    const values = Array.from({ length: 20 }, (_, i) => i + 1);
+    expect(percentile(values, 95)).toBe(19);
+    expect(percentile([5], 95)).toBe(5);
+    expect(
+      percentile(
+        Array.from({ length: 100 }, (_, i) => i + 1),
+        95,
+      ),
+    ).toBe(95);
+  });
+});
+
+describe('issue identity and order', () => {
+  it('gives the same id for the same object, container and rule, and different ids otherwise', () => {
+    expect(issueId('Deployment', 'shop', 'web', 'app', 'cpu-limit-missing')).toBe(
+      issueId('Deployment', 'shop', 'web', 'app', 'cpu-limit-missing'),
+    );
+    const ids = new Set([
+      issueId('Deployment', 'shop', 'web', 'app', 'cpu-limit-missing'),
+      issueId('StatefulSet', 'shop', 'web', 'app', 'cpu-limit-missing'),
+      issueId('Deployment', 'shop2', 'web', 'app', 'cpu-limit-missing'),
+      issueId('Deployment', 'shop', 'web', 'app2', 'cpu-limit-missing'),
+      issueId('Deployment', 'shop', 'web', 'app', 'memory-limit-missing'),
+    ]);
+    expect(ids.size).toBe(5);
+  });
+
+  it('sorts by severity, then namespace/kind/name/container/rule', () => {
+    const { issues } = audit(
+      [workload([container('b'), container('a')], { namespace: 'z' }), workload([container('c')], { namespace: 'a' })],
+      NO_USAGE,
+      options(),
+    );
+    expect([...issues].sort(compareIssues)).toEqual(issues);
+    expect(issues[0].severity).toBe('high');
+    expect(issues.at(-1)?.severity).toBe('low');
+    expect(issues.slice(0, 4).map((i) => `${i.namespace}/${i.container}`)).toEqual(['a/c', 'a/c', 'z/a', 'z/a']);
+  });
+});

@@ -1,0 +1,463 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, type ConfigProblem } from './config.errors';
+import { CONFIG_KEYS } from './config.keys';
+import {
+  defaultConfig,
+  isNamespaceAudited,
+  loadConfigFile,
+  parseConfig,
+  resolveRuleSettings,
+  type OpsAgentConfig,
+} from './config.loader';
+import { OverProvisioningConfig, OpsAgentConfig as OpsAgentConfigClass, RuleConfig } from './config.schema';
+
+const RULE_DEFAULTS: [string, string][] = [
+  ['cpu-request-missing', 'medium'],
+  ['memory-request-missing', 'high'],
+  ['cpu-limit-missing', 'low'],
+  ['memory-limit-missing', 'high'],
+  ['cpu-overprovisioned', 'medium'],
+  ['memory-overprovisioned', 'medium'],
+];
+const RULE_ID_LIST = RULE_DEFAULTS.map(([id]) => id).join(', ');
+
+/** `{ a: { b: value } }` from `'a.b'`. */
+function at(path: string, value: unknown): Record<string, unknown> {
+  return path
+    .split('.')
+    .reduceRight<Record<string, unknown>>((inner, key) => ({ [key]: inner }), value as Record<string, unknown>);
+}
+
+function get(config: OpsAgentConfig, path: string): unknown {
+  return path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], config);
+}
+
+function problemsOf(run: () => unknown): ConfigProblem[] {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError, but the config was accepted');
+}
+
+describe('defaults', () => {
+  const expected: [string, unknown][] = [
+    ['schedule', '*/5 * * * *'],
+    ['runOnStartup', true],
+    ['excludeNamespaces', ['kube-system', 'kube-public', 'kube-node-lease']],
+    ['includeNamespaces', undefined],
+    ...RULE_DEFAULTS.flatMap(([id, severity]): [string, unknown][] => [
+      [`rules.${id}.enabled`, true],
+      [`rules.${id}.severity`, severity],
+    ]),
+    ['overProvisioning.minSamples', 12],
+    ['overProvisioning.cpu.ratio', 2],
+    ['overProvisioning.cpu.minWaste', '100m'],
+    ['overProvisioning.memory.ratio', 2],
+    ['overProvisioning.memory.minWaste', '128Mi'],
+    ['server.port', 18080],
+    ['metrics.port', 9090],
+  ];
+
+  it.each([
+    ['defaultConfig()', () => defaultConfig()],
+    ['parseConfig(undefined)', () => parseConfig(undefined)],
+    ['parseConfig(null)', () => parseConfig(null)],
+    ['parseConfig({})', () => parseConfig({})],
+  ])('%s has every default', (_name, make) => {
+    const sut = make();
+    expect(sut).toBeInstanceOf(OpsAgentConfigClass);
+    expect(expected.map(([path]) => [path, get(sut, path)])).toEqual(expected);
+  });
+
+  it('keeps the defaults of absent keys beside a key that is set', () => {
+    const sut = parseConfig({
+      overProvisioning: { cpu: { ratio: 3 } },
+      rules: { 'cpu-limit-missing': { enabled: false } },
+    });
+    expect(sut.overProvisioning).toBeInstanceOf(OverProvisioningConfig);
+    expect(sut.overProvisioning.cpu).toEqual({ ratio: 3, minWaste: '100m' });
+    expect(sut.overProvisioning.memory).toEqual({ ratio: 2, minWaste: '128Mi' });
+    expect(sut.overProvisioning.minSamples).toBe(12);
+    expect(sut.rules['cpu-limit-missing']).toBeInstanceOf(RuleConfig);
+    expect(sut.rules['cpu-limit-missing']).toEqual({ enabled: false, severity: 'low' });
+    expect(sut.rules['memory-limit-missing']).toEqual({ enabled: true, severity: 'high' });
+  });
+
+  it('gives a key set to null (`key:` with no value) its default', () => {
+    const sut = parseConfig({ schedule: null, overProvisioning: { cpu: null }, rules: null, includeNamespaces: null });
+    expect(sut).toEqual(defaultConfig());
+  });
+
+  it('returns independent objects', () => {
+    const first = defaultConfig();
+    first.excludeNamespaces.push('mutated');
+    first.rules['cpu-limit-missing'].enabled = false;
+    expect(defaultConfig().excludeNamespaces).not.toContain('mutated');
+    expect(defaultConfig().rules['cpu-limit-missing'].enabled).toBe(true);
+  });
+
+  it('does not modify its input', () => {
+    const input = { scheduel: 'x', server: { port: 1, host: 'h' } };
+    const copy = structuredClone(input);
+    expect(() => parseConfig(input)).toThrow(ConfigError);
+    expect(input).toEqual(copy);
+  });
+});
+
+describe('accepted values', () => {
+  // One row per key in CONFIG_KEYS (checked below): path, value as written, value as stored.
+  const good: [string, unknown, unknown][] = [
+    ['schedule', '0 * * * *', '0 * * * *'],
+    ['schedule', '*/30 * * * * *', '*/30 * * * * *'],
+    ['schedule', '@hourly', '@hourly'],
+    ['runOnStartup', false, false],
+    ['excludeNamespaces', ['team-a', 'x', 'a1-b2'], ['team-a', 'x', 'a1-b2']],
+    ['excludeNamespaces', [], []],
+    ['excludeNamespaces', ['a'.repeat(63)], ['a'.repeat(63)]],
+    ['includeNamespaces', ['payments'], ['payments']],
+    ['rules.<id>.enabled', false, false],
+    ['rules.<id>.severity', 'critical', 'critical'],
+    ['rules.<id>.severity', 'info', 'info'],
+    ['overProvisioning.minSamples', 1, 1],
+    ['overProvisioning.cpu.ratio', 1, 1],
+    ['overProvisioning.cpu.ratio', 1.5, 1.5],
+    ['overProvisioning.cpu.minWaste', '250m', '250m'],
+    ['overProvisioning.cpu.minWaste', 0.1, '0.1'],
+    ['overProvisioning.cpu.minWaste', 0, '0'],
+    ['overProvisioning.memory.ratio', 4, 4],
+    ['overProvisioning.memory.minWaste', '1Gi', '1Gi'],
+    ['overProvisioning.memory.minWaste', 1000000, '1000000'],
+    ['overProvisioning.memory.minWaste', '1e6', '1e6'],
+    ['server.port', 1, 1],
+    ['server.port', 65535, 65535],
+    ['metrics.port', 8081, 8081],
+  ];
+
+  it.each(RULE_DEFAULTS.flatMap(([id]) => good.map(([key, ...rest]) => [key.replace('<id>', id), ...rest])))(
+    '%s: %j',
+    (path, written, stored) => {
+      expect(get(parseConfig(at(path, written)), path)).toEqual(stored);
+    },
+  );
+
+  it('has a row for every key in CONFIG_KEYS', () => {
+    expect([...new Set(good.map(([key]) => key))]).toEqual(CONFIG_KEYS);
+  });
+});
+
+describe('rejected values', () => {
+  const severities = 'must be one of critical, high, medium, low, info';
+  const mapping = 'must be a mapping of keys';
+  const port = 'must be an integer from 1 to 65535';
+  const cpuQuantity = 'must be a CPU quantity such as 100m or 0.5';
+  const memoryQuantity = 'must be a memory quantity such as 128Mi or 1G';
+  const cron = 'must be a cron expression such as "*/5 * * * *"';
+  const namespaces = "must contain only namespace names (DNS-1123 labels: lowercase letters, digits and '-', at most 63 characters)";
+
+  // input, the one problem expected: path and reason (a string is the exact reason, a RegExp matches it)
+  const bad: [string, unknown, string, string | RegExp][] = [
+    ['unknown key at the root', { scheduel: '* * * * *' }, 'scheduel', 'unknown key'],
+    ['unknown nested key', at('overProvisioning.cpu.ratoi', 3), 'overProvisioning.cpu.ratoi', 'unknown key'],
+    ['unknown key in a section', at('server.host', 'x'), 'server.host', 'unknown key'],
+    ['unknown key in a rule', at('rules.cpu-limit-missing.severty', 'low'), 'rules.cpu-limit-missing.severty', 'unknown key'],
+    ['a key named like an Object member', { toString: 'x' }, 'toString', 'unknown key'],
+    ['a nested key named like an Object member', at('server.constructor', 1), 'server.constructor', 'unknown key'],
+    ['a dotted key', { 'server.port': 80 }, 'server.port', /^unknown key \(write nested keys as nested YAML mappings/],
+    ['schedule of the wrong type', { schedule: 5 }, 'schedule', cron],
+    ['schedule that is not cron', { schedule: 'every minute' }, 'schedule', /^must be a cron expression such as "\*\/5 \* \* \* \*" \(.+\)$/],
+    ['schedule out of range', { schedule: '61 * * * *' }, 'schedule', `${cron} (Field value (61) is out of range)`],
+    ['schedule with too few fields', { schedule: '* * * *' }, 'schedule', `${cron} (Too few fields)`],
+    ['runOnStartup not boolean', { runOnStartup: 'yes' }, 'runOnStartup', 'must be true or false'],
+    ['excludeNamespaces a string', { excludeNamespaces: 'foo' }, 'excludeNamespaces', 'must be a list of namespace names'],
+    ['excludeNamespaces a mapping', { excludeNamespaces: { a: 1 } }, 'excludeNamespaces', 'must be a list of namespace names'],
+    ['excludeNamespaces with bad names', { excludeNamespaces: ['ok', 'Bad_NS', '-x', 7] }, 'excludeNamespaces', `${namespaces}; invalid: "Bad_NS", "-x", 7`],
+    ['namespace name too long', { excludeNamespaces: ['a'.repeat(64)] }, 'excludeNamespaces', `${namespaces}; invalid: "${'a'.repeat(64)}"`],
+    ['includeNamespaces empty', { includeNamespaces: [] }, 'includeNamespaces', 'must name at least one namespace (remove the key to audit every namespace)'],
+    ['includeNamespaces with a bad name', { includeNamespaces: ['kube_system'] }, 'includeNamespaces', `${namespaces}; invalid: "kube_system"`],
+    ['rules a string', { rules: 'all' }, 'rules', mapping],
+    ['rules a list', { rules: [{ 'cpu-limit-missing': { enabled: false } }] }, 'rules', mapping],
+    ['unknown rule id', at('rules.cpu-limits-missing.enabled', false), 'rules.cpu-limits-missing', `unknown rule id; valid ids: ${RULE_ID_LIST}`],
+    ['rule not a mapping', at('rules.cpu-limit-missing', false), 'rules.cpu-limit-missing', mapping],
+    ['rule enabled not boolean', at('rules.cpu-limit-missing.enabled', 'no'), 'rules.cpu-limit-missing.enabled', 'must be true or false'],
+    ['unknown severity', at('rules.cpu-limit-missing.severity', 'urgent'), 'rules.cpu-limit-missing.severity', severities],
+    ['severity in capitals', at('rules.memory-request-missing.severity', 'HIGH'), 'rules.memory-request-missing.severity', severities],
+    ['overProvisioning a number', { overProvisioning: 5 }, 'overProvisioning', mapping],
+    ['overProvisioning a list', { overProvisioning: [{ minSamples: 1 }] }, 'overProvisioning', mapping],
+    ['minSamples zero', at('overProvisioning.minSamples', 0), 'overProvisioning.minSamples', 'must be an integer ≥ 1'],
+    ['minSamples fractional', at('overProvisioning.minSamples', 1.5), 'overProvisioning.minSamples', 'must be an integer ≥ 1'],
+    ['minSamples a string', at('overProvisioning.minSamples', '12'), 'overProvisioning.minSamples', 'must be an integer ≥ 1'],
+    ['cpu a string', at('overProvisioning.cpu', 'high'), 'overProvisioning.cpu', mapping],
+    ['cpu ratio below 1', at('overProvisioning.cpu.ratio', 0.5), 'overProvisioning.cpu.ratio', 'must be a number ≥ 1'],
+    ['cpu ratio a string', at('overProvisioning.cpu.ratio', 'two'), 'overProvisioning.cpu.ratio', 'must be a number ≥ 1'],
+    ['cpu ratio infinite', at('overProvisioning.cpu.ratio', Infinity), 'overProvisioning.cpu.ratio', 'must be a number ≥ 1'],
+    ['cpu ratio NaN', at('overProvisioning.cpu.ratio', NaN), 'overProvisioning.cpu.ratio', 'must be a number ≥ 1'],
+    ['cpu minWaste not a quantity', at('overProvisioning.cpu.minWaste', 'lots'), 'overProvisioning.cpu.minWaste', /^must be a CPU quantity such as 100m or 0\.5 \(expected a number/],
+    ['cpu minWaste negative', at('overProvisioning.cpu.minWaste', '-100m'), 'overProvisioning.cpu.minWaste', `${cpuQuantity} (must not be negative)`],
+    ['cpu minWaste negative number', at('overProvisioning.cpu.minWaste', -1), 'overProvisioning.cpu.minWaste', `${cpuQuantity} (must not be negative)`],
+    ['cpu minWaste boolean', at('overProvisioning.cpu.minWaste', true), 'overProvisioning.cpu.minWaste', cpuQuantity],
+    ['memory a list', at('overProvisioning.memory', [1]), 'overProvisioning.memory', mapping],
+    ['memory ratio below 1', at('overProvisioning.memory.ratio', 0), 'overProvisioning.memory.ratio', 'must be a number ≥ 1'],
+    ['memory minWaste bad suffix', at('overProvisioning.memory.minWaste', '128MB'), 'overProvisioning.memory.minWaste', /^must be a memory quantity such as 128Mi or 1G \(/],
+    ['memory minWaste a mapping', at('overProvisioning.memory.minWaste', { Mi: 128 }), 'overProvisioning.memory.minWaste', memoryQuantity],
+    ['server a string', { server: 'localhost:8080' }, 'server', mapping],
+    ['server port zero', at('server.port', 0), 'server.port', port],
+    ['server port too big', at('server.port', 65536), 'server.port', port],
+    ['server port fractional', at('server.port', 80.5), 'server.port', port],
+    ['server port a string', at('server.port', '8080'), 'server.port', port],
+    ['metrics port too big', at('metrics.port', 70000), 'metrics.port', port],
+    ['metrics port equal to the default server port', at('metrics.port', 18080), 'metrics.port', 'must differ from server.port (both are 18080)'],
+    ['ports equal', { server: { port: 8080 }, metrics: { port: 8080 } }, 'metrics.port', 'must differ from server.port (both are 8080)'],
+    ['the root a list', [{ schedule: '* * * * *' }], '(root)', 'must be a mapping of keys, not a list'],
+    ['the root a string', 'schedule', '(root)', 'must be a mapping of keys, not string "schedule"'],
+  ];
+
+  it.each(bad)('%s', (_name, input, path, reason) => {
+    const problems = problemsOf(() => parseConfig(input));
+    expect(problems).toEqual([{ path, reason: reason instanceof RegExp ? expect.stringMatching(reason) : reason }]);
+  });
+
+  it('reports every problem at once, in a message naming the source', () => {
+    let error: unknown;
+    try {
+      parseConfig(
+        {
+          scheduel: '* * * * *',
+          overProvisioning: { cpu: { ratio: 0 }, memory: 5 },
+          rules: { nope: {}, 'cpu-limit-missing': { severity: 'urgent' } },
+          server: { port: 0 },
+        },
+        '/etc/opsagent/config.yaml',
+      );
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const sut = error as ConfigError;
+    expect(sut.source).toBe('/etc/opsagent/config.yaml');
+    expect(sut.problems).toEqual([
+      { path: 'scheduel', reason: 'unknown key' },
+      { path: 'rules.nope', reason: `unknown rule id; valid ids: ${RULE_ID_LIST}` },
+      { path: 'rules.cpu-limit-missing.severity', reason: severities },
+      { path: 'overProvisioning.cpu.ratio', reason: 'must be a number ≥ 1' },
+      { path: 'overProvisioning.memory', reason: mapping },
+      { path: 'server.port', reason: port },
+    ]);
+    expect(sut.message).toBe(
+      [
+        'invalid config /etc/opsagent/config.yaml:',
+        '  scheduel: unknown key',
+        `  rules.nope: unknown rule id; valid ids: ${RULE_ID_LIST}`,
+        `  rules.cpu-limit-missing.severity: ${severities}`,
+        '  overProvisioning.cpu.ratio: must be a number ≥ 1',
+        `  overProvisioning.memory: ${mapping}`,
+        `  server.port: ${port}`,
+      ].join('\n'),
+    );
+  });
+
+  it('names <inline> as the source by default', () => {
+    expect(() => parseConfig({ scheduel: 1 })).toThrow('invalid config <inline>:\n  scheduel: unknown key');
+  });
+
+  it('does not compare ports when one of them is already invalid', () => {
+    expect(problemsOf(() => parseConfig({ server: { port: 'x' }, metrics: { port: 'x' } }))).toEqual([
+      { path: 'server.port', reason: port },
+      { path: 'metrics.port', reason: port },
+    ]);
+  });
+});
+
+describe('CONFIG_KEYS', () => {
+  it('lists every leaf key of the schema, rule keys once with <id>', () => {
+    expect(CONFIG_KEYS).toEqual([
+      'schedule',
+      'runOnStartup',
+      'excludeNamespaces',
+      'includeNamespaces',
+      'rules.<id>.enabled',
+      'rules.<id>.severity',
+      'overProvisioning.minSamples',
+      'overProvisioning.cpu.ratio',
+      'overProvisioning.cpu.minWaste',
+      'overProvisioning.memory.ratio',
+      'overProvisioning.memory.minWaste',
+      'server.port',
+      'metrics.port',
+    ]);
+  });
+});
+
+describe('resolveRuleSettings', () => {
+  it('gives registry defaults and thresholds in millicores and bytes', () => {
+    const sut = resolveRuleSettings(defaultConfig());
+    expect([...sut.rules]).toEqual(RULE_DEFAULTS.map(([id, severity]) => [id, { enabled: true, severity }]));
+    expect(sut.settings).toEqual({
+      minSamples: 12,
+      cpu: { ratio: 2, minWaste: 100 },
+      memory: { ratio: 2, minWaste: 128 * 1024 * 1024 },
+    });
+  });
+
+  it('applies configured values', () => {
+    const sut = resolveRuleSettings(
+      parseConfig({
+        rules: { 'cpu-limit-missing': { enabled: false }, 'memory-overprovisioned': { severity: 'critical' } },
+        overProvisioning: { minSamples: 3, cpu: { ratio: 1.5, minWaste: 0.25 }, memory: { ratio: 3, minWaste: '1G' } },
+      }),
+    );
+    expect(sut.rules.get('cpu-limit-missing')).toEqual({ enabled: false, severity: 'low' });
+    expect(sut.rules.get('memory-overprovisioned')).toEqual({ enabled: true, severity: 'critical' });
+    expect(sut.settings).toEqual({
+      minSamples: 3,
+      cpu: { ratio: 1.5, minWaste: 250 },
+      memory: { ratio: 3, minWaste: 1e9 },
+    });
+  });
+});
+
+describe('isNamespaceAudited', () => {
+  const cases: [string, Record<string, unknown>, string, boolean][] = [
+    ['default excludes kube-system', {}, 'kube-system', false],
+    ['default audits others', {}, 'default', true],
+    ['custom exclude list', { excludeNamespaces: ['legacy'] }, 'legacy', false],
+    ['custom exclude list replaces the default', { excludeNamespaces: ['legacy'] }, 'kube-system', true],
+    ['include list admits its members', { includeNamespaces: ['payments'] }, 'payments', true],
+    ['include list rejects the rest', { includeNamespaces: ['payments'] }, 'default', false],
+    ['include list wins over exclude list', { includeNamespaces: ['kube-system'] }, 'kube-system', true],
+  ];
+  it.each(cases)('%s', (_name, input, namespace, audited) => {
+    expect(isNamespaceAudited(parseConfig(input), namespace)).toBe(audited);
+  });
+});
+
+describe('loadConfigFile', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'opsagent-config-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  function file(name: string, text: string): string {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  }
+
+  function errorOf(run: () => unknown): ConfigError {
+    try {
+      run();
+    } catch (error) {
+      if (error instanceof ConfigError) return error;
+      throw error;
+    }
+    throw new Error('expected a ConfigError, but the config was accepted');
+  }
+
+  it.each([
+    ['an empty file', ''],
+    ['a file with only comments', '# nothing configured yet\n'],
+    ['an explicit null document', '---\n~\n'],
+  ])('gives the defaults for %s', (_name, text) => {
+    expect(loadConfigFile(file('empty.yaml', text))).toEqual(defaultConfig());
+  });
+
+  it('reads every key', () => {
+    const sut = loadConfigFile(
+      file(
+        'full.yaml',
+        [
+          'schedule: "0 */2 * * *"',
+          'runOnStartup: false',
+          'excludeNamespaces: [kube-system, legacy]',
+          'includeNamespaces:',
+          '  - payments',
+          'rules:',
+          '  cpu-limit-missing:',
+          '    enabled: false',
+          '  memory-request-missing:',
+          '    severity: critical',
+          'overProvisioning:',
+          '  minSamples: 24',
+          '  cpu: { ratio: 3, minWaste: 0.1 }',
+          '  memory:',
+          '    ratio: 1.5',
+          '    minWaste: 256Mi',
+          'server:',
+          '  port: 8080',
+          'metrics:',
+          '  port: 8081',
+          '',
+        ].join('\n'),
+      ),
+    );
+    expect(sut.schedule).toBe('0 */2 * * *');
+    expect(sut.runOnStartup).toBe(false);
+    expect(sut.excludeNamespaces).toEqual(['kube-system', 'legacy']);
+    expect(sut.includeNamespaces).toEqual(['payments']);
+    expect(sut.rules['cpu-limit-missing']).toEqual({ enabled: false, severity: 'low' });
+    expect(sut.rules['memory-request-missing']).toEqual({ enabled: true, severity: 'critical' });
+    expect(sut.overProvisioning.minSamples).toBe(24);
+    expect(sut.overProvisioning.cpu).toEqual({ ratio: 3, minWaste: '0.1' });
+    expect(sut.overProvisioning.memory).toEqual({ ratio: 1.5, minWaste: '256Mi' });
+    expect(sut.server.port).toBe(8080);
+    expect(sut.metrics.port).toBe(8081);
+    expect(resolveRuleSettings(sut).settings.cpu.minWaste).toBe(100);
+  });
+
+  it('names the file and the key path of a bad value', () => {
+    const path = file('bad-value.yaml', 'overProvisioning:\n  cpu:\n    ratio: 0.5\n');
+    const sut = errorOf(() => loadConfigFile(path));
+    expect(sut.source).toBe(path);
+    expect(sut.message).toBe(`invalid config ${path}:\n  overProvisioning.cpu.ratio: must be a number ≥ 1`);
+  });
+
+  it('treats an empty value as the default', () => {
+    expect(loadConfigFile(file('blank-key.yaml', 'schedule:\nrules:\n')).schedule).toBe('*/5 * * * *');
+  });
+
+  it.each([
+    ['an unclosed flow sequence', 'runOnStartup: true\nexcludeNamespaces: [a, b\n', 3],
+    ['bad indentation', 'server:\n  port: 1\n metrics: 2\n', 3],
+    ['a duplicate key', 'schedule: "* * * * *"\nrunOnStartup: true\nschedule: "0 * * * *"\n', 3],
+  ])('names the file and line of a YAML syntax error: %s', (_name, text, line) => {
+    const path = file('syntax.yaml', text);
+    const sut = errorOf(() => loadConfigFile(path));
+    expect(sut.source).toBe(path);
+    expect(sut.problems[0]).toEqual({ path: '(file)', reason: expect.stringMatching(`^YAML syntax error at line ${line}, column \\d+: \\S`) });
+    expect(sut.message).toContain(`invalid config ${path}:\n  (file): YAML syntax error at line ${line}, column`);
+  });
+
+  it('rejects a file with several YAML documents', () => {
+    const path = file('multi.yaml', 'schedule: "* * * * *"\n---\nrunOnStartup: false\n');
+    expect(errorOf(() => loadConfigFile(path)).problems).toEqual([
+      { path: '(file)', reason: 'must hold one YAML document, found 2 (separated by ---)' },
+    ]);
+  });
+
+  it('rejects a file whose top level is not a mapping', () => {
+    const path = file('list.yaml', '- schedule: "* * * * *"\n');
+    expect(errorOf(() => loadConfigFile(path)).message).toBe(
+      `invalid config ${path}:\n  (root): must be a mapping of keys, not a list`,
+    );
+  });
+
+  it('names a file that does not exist', () => {
+    const path = join(dir, 'missing', 'config.yaml');
+    const sut = errorOf(() => loadConfigFile(path));
+    expect(sut.source).toBe(path);
+    expect(sut.message).toBe(`invalid config ${path}:\n  (file): cannot read: the file does not exist`);
+  });
+
+  it('names a directory given as the file', () => {
+    const path = join(dir, 'a-directory');
+    mkdirSync(path);
+    expect(errorOf(() => loadConfigFile(path)).message).toBe(
+      `invalid config ${path}:\n  (file): cannot read: it is a directory`,
+    );
+  });
+});

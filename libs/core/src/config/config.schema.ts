@@ -1,0 +1,274 @@
+/**
+ * The one configuration schema: these classes are both the validation rules and the type the rest of the code
+ * reads. A property's initializer is its default, so `new OpsAgentConfig()` is the default config.
+ *
+ * Adding a key: add a decorated, initialized property to the class of its section (or a new section class plus a
+ * `@Section(() => …)` property on its parent), then a row in docs/configuration.md. Validation, CONFIG_KEYS and
+ * the key paths in error messages follow from the class.
+ */
+import { Transform, Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  Max,
+  Min,
+  ValidateBy,
+  ValidateNested,
+  type ValidationOptions,
+} from 'class-validator';
+import { validateCronExpression } from 'cron';
+import { parseQuantity, QuantityError, type ResourceName } from '../quantity';
+import { RULES } from '../rules/registry';
+import type { Rule } from '../rules/rule';
+import { SEVERITIES, type Severity } from '../severity';
+import type { ConfigProblem } from './config.errors';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Decorators. Each key gets exactly one reason when its value is bad, worded "must …".
+
+type Check = (options: ValidationOptions) => PropertyDecorator;
+
+/** Applies several class-validator checks under one message, so a bad value is reported once. */
+function All(message: string, ...checks: Check[]): PropertyDecorator {
+  return (target, key) => checks.forEach((check) => check({ message })(target, key));
+}
+
+/** A custom check: `problem` returns the reason a value is bad, or undefined when it is good. */
+function Satisfies(name: string, problem: (value: unknown) => string | undefined): PropertyDecorator {
+  return ValidateBy({
+    name,
+    validator: {
+      validate: (value: unknown) => problem(value) === undefined,
+      defaultMessage: (args) => problem(args?.value) ?? '',
+    },
+  });
+}
+
+const Bool = (): PropertyDecorator => All('must be true or false', (o) => IsBoolean(o));
+
+const IntegerInRange = (min: number, max?: number): PropertyDecorator =>
+  max === undefined
+    ? All(`must be an integer ≥ ${min}`, (o) => IsInt(o), (o) => Min(min, o))
+    : All(`must be an integer from ${min} to ${max}`, (o) => IsInt(o), (o) => Min(min, o), (o) => Max(max, o));
+
+const NumberAtLeast = (min: number): PropertyDecorator =>
+  All(`must be a number ≥ ${min}`, (o) => IsNumber({}, o), (o) => Min(min, o));
+
+const Port = (): PropertyDecorator => IntegerInRange(1, 65535);
+
+const OneOf = (values: readonly string[]): PropertyDecorator =>
+  All(`must be one of ${values.join(', ')}`, (o) => IsIn([...values], o));
+
+/** A nested mapping of keys, validated by its own class. */
+function Section(type: () => new () => object): PropertyDecorator {
+  return (target, key) => {
+    Type(type)(target, key);
+    All('must be a mapping of keys', (o) => IsObject(o), (o) => ValidateNested(o))(target, key);
+  };
+}
+
+/** The grammar of the `cron` package, which the scheduler runs: 5 fields, or 6 with seconds first, or `@daily`…. */
+const CronExpression = (): PropertyDecorator =>
+  Satisfies('cronExpression', (value) => {
+    if (typeof value !== 'string') return 'must be a cron expression such as "*/5 * * * *"';
+    const result = validateCronExpression(value);
+    return result.valid ? undefined : `must be a cron expression such as "*/5 * * * *" (${result.error?.message})`;
+  });
+
+const QUANTITY_EXAMPLES: Record<ResourceName, string> = {
+  cpu: 'a CPU quantity such as 100m or 0.5',
+  memory: 'a memory quantity such as 128Mi or 1G',
+};
+
+/**
+ * A Kubernetes quantity, kept as written (a YAML number becomes its string) and parsed to millicores or bytes
+ * by resolveRuleSettings.
+ */
+function Quantity(resource: ResourceName): PropertyDecorator {
+  return (target, key) => {
+    Transform(({ value }: { value: unknown }) => (typeof value === 'number' ? String(value) : value))(target, key);
+    Satisfies(`${resource}Quantity`, (value) => {
+      if (typeof value !== 'string') return `must be ${QUANTITY_EXAMPLES[resource]}`;
+      try {
+        parseQuantity(value, resource);
+        return undefined;
+      } catch (error) {
+        if (error instanceof QuantityError) return `must be ${QUANTITY_EXAMPLES[resource]} (${error.reason})`;
+        throw error;
+      }
+    })(target, key);
+  };
+}
+
+/** Namespace names are DNS-1123 labels (k8s.io/apimachinery validation.IsDNS1123Label). */
+const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export function isDns1123Label(value: string): boolean {
+  return value.length <= 63 && DNS_1123_LABEL.test(value);
+}
+
+function NamespaceList({ nonEmpty }: { nonEmpty: boolean }): PropertyDecorator {
+  return Satisfies('namespaceList', (value) => {
+    if (!Array.isArray(value)) return 'must be a list of namespace names';
+    if (nonEmpty && value.length === 0) {
+      return 'must name at least one namespace (remove the key to audit every namespace)';
+    }
+    const bad = value.filter((name) => typeof name !== 'string' || !isDns1123Label(name));
+    if (bad.length === 0) return undefined;
+    return (
+      "must contain only namespace names (DNS-1123 labels: lowercase letters, digits and '-', at most 63 " +
+      `characters); invalid: ${bad.map((name) => JSON.stringify(name)).join(', ')}`
+    );
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Sections that hold named entries (like `rules.<id>`) rather than fixed keys.
+
+interface KeyedSection {
+  /** Stands for any entry name in CONFIG_KEYS and the docs, e.g. `<id>`. */
+  keyPlaceholder: string;
+  /** Said about a name that is not a known entry, instead of "unknown key". */
+  unknownKeyReason: string;
+}
+
+const KEYED_SECTIONS = new Map<unknown, KeyedSection>();
+
+/** The keyed-section description of a config object's class, if it is one. */
+export function keyedSectionOf(section: object): KeyedSection | undefined {
+  return KEYED_SECTIONS.get(section.constructor);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The schema.
+
+export class RuleConfig {
+  @Bool()
+  enabled = true;
+
+  @OneOf(SEVERITIES)
+  severity: Severity;
+
+  constructor(defaultSeverity: Severity) {
+    this.severity = defaultSeverity;
+  }
+}
+
+/** `rules.<id>` for each registered rule id; built from the registry so a new rule needs no change here. */
+export type RulesConfig = Record<string, RuleConfig>;
+
+function rulesConfigClass(rules: readonly Rule[]): new () => RulesConfig {
+  // One subclass per rule, because the default severity differs and class-transformer calls `new Type()`.
+  const perRule = rules.map((rule) => ({
+    id: rule.id,
+    type: class extends RuleConfig {
+      constructor() {
+        super(rule.defaultSeverity);
+      }
+    },
+  }));
+  class Rules {
+    constructor() {
+      Object.assign(this, Object.fromEntries(perRule.map(({ id, type }) => [id, new type()])));
+    }
+  }
+  for (const { id, type } of perRule) Section(() => type)(Rules.prototype, id);
+  KEYED_SECTIONS.set(Rules, {
+    keyPlaceholder: '<id>',
+    unknownKeyReason: `unknown rule id; valid ids: ${rules.map((r) => r.id).join(', ')}`,
+  });
+  return Rules as new () => RulesConfig;
+}
+
+const RulesConfigClass = rulesConfigClass(RULES);
+
+export class CpuOverProvisioningConfig {
+  /** Flag when the CPU request ≥ ratio × p95 usage… */
+  @NumberAtLeast(1)
+  ratio = 2;
+
+  /** …and request − p95 usage ≥ this CPU quantity. */
+  @Quantity('cpu')
+  minWaste = '100m';
+}
+
+export class MemoryOverProvisioningConfig {
+  /** Flag when the memory request ≥ ratio × max usage… */
+  @NumberAtLeast(1)
+  ratio = 2;
+
+  /** …and request − max usage ≥ this memory quantity. */
+  @Quantity('memory')
+  minWaste = '128Mi';
+}
+
+export class OverProvisioningConfig {
+  /** Usage samples a container needs before the over-provisioning rules judge it. */
+  @IntegerInRange(1)
+  minSamples = 12;
+
+  @Section(() => CpuOverProvisioningConfig)
+  cpu = new CpuOverProvisioningConfig();
+
+  @Section(() => MemoryOverProvisioningConfig)
+  memory = new MemoryOverProvisioningConfig();
+}
+
+export class ServerConfig {
+  @Port()
+  port = 18080;
+}
+
+export class MetricsConfig {
+  @Port()
+  port = 9090;
+}
+
+export class OpsAgentConfig {
+  @CronExpression()
+  schedule = '*/5 * * * *';
+
+  @Bool()
+  runOnStartup = true;
+
+  @NamespaceList({ nonEmpty: false })
+  excludeNamespaces: string[] = ['kube-system', 'kube-public', 'kube-node-lease'];
+
+  /** When set, only these namespaces are audited and excludeNamespaces is ignored. */
+  @IsOptional()
+  @NamespaceList({ nonEmpty: true })
+  includeNamespaces?: string[];
+
+  @Section(() => RulesConfigClass)
+  rules: RulesConfig = new RulesConfigClass();
+
+  @Section(() => OverProvisioningConfig)
+  overProvisioning = new OverProvisioningConfig();
+
+  @Section(() => ServerConfig)
+  server = new ServerConfig();
+
+  @Section(() => MetricsConfig)
+  metrics = new MetricsConfig();
+}
+
+/**
+ * Checks that read more than one key. Each runs only when the schema found nothing wrong under the sections it
+ * reads, so it sees well-typed values.
+ */
+export const CROSS_CHECKS: readonly {
+  reads: readonly string[];
+  check: (config: OpsAgentConfig) => ConfigProblem | undefined;
+}[] = [
+  {
+    reads: ['server', 'metrics'],
+    check: ({ server, metrics }) =>
+      server.port === metrics.port
+        ? { path: 'metrics.port', reason: `must differ from server.port (both are ${server.port})` }
+        : undefined,
+  },
+];

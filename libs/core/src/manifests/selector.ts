@@ -1,0 +1,56 @@
+import type { UsageSample } from '../usage';
+import type { LabelSelector, LabelSelectorRequirement, Workload } from '../workload';
+
+/**
+ * Kubernetes label-selector semantics: every matchLabels pair must be equal and every
+ * matchExpressions requirement must hold (all ANDed).
+ *
+ * Unlike Kubernetes, where an empty selector selects everything, `undefined` and an empty selector
+ * match nothing here: a workload whose Pods cannot be told apart must not be credited with every
+ * Pod's usage in its namespace.
+ */
+export function matchesSelector(selector: LabelSelector | undefined, labels: Record<string, string>): boolean {
+  if (!selector) return false;
+  const pairs = Object.entries(selector.matchLabels ?? {});
+  const expressions = selector.matchExpressions ?? [];
+  if (pairs.length === 0 && expressions.length === 0) return false;
+  return (
+    pairs.every(([key, value]) => hasLabel(labels, key) && labels[key] === value) &&
+    expressions.every((e) => holds(e, labels))
+  );
+}
+
+function holds(requirement: LabelSelectorRequirement, labels: Record<string, string>): boolean {
+  const present = hasLabel(labels, requirement.key);
+  const values = requirement.values ?? [];
+  switch (requirement.operator) {
+    case 'In':
+      return present && values.includes(labels[requirement.key]);
+    case 'NotIn':
+      return !present || !values.includes(labels[requirement.key]);
+    case 'Exists':
+      return present;
+    case 'DoesNotExist':
+      return !present;
+    default:
+      // An operator outside the API's four cannot be evaluated; matching nothing is the safe answer.
+      return false;
+  }
+}
+
+function hasLabel(labels: Record<string, string>, key: string): boolean {
+  return Object.hasOwn(labels, key);
+}
+
+/**
+ * Whether a PodMetrics sample belongs to a workload: same namespace, and the workload's selector
+ * matches the Pod's labels — or, for a bare Pod, the sample is that Pod.
+ */
+export function workloadMatchesSample(
+  workload: Pick<Workload, 'kind' | 'namespace' | 'name' | 'selector'>,
+  sample: Pick<UsageSample, 'namespace' | 'pod' | 'labels'>,
+): boolean {
+  if (workload.namespace !== sample.namespace) return false;
+  if (workload.kind === 'Pod') return sample.pod === workload.name;
+  return matchesSelector(workload.selector, sample.labels);
+}

@@ -1,0 +1,32 @@
+import { SampleUsage } from '../audit/usage-stats';
+import { isNamespaceAudited, resolveRuleSettings, type OpsAgentConfig } from '../config/config.loader';
+import { readManifestSources } from '../manifests/manifest-reader';
+import { extractWorkloads } from '../manifests/workload-extractor';
+import { buildReport, type AuditReport } from './report';
+
+export interface ManifestAuditOptions {
+  config: OpsAgentConfig;
+  /** Namespace of objects without `metadata.namespace`. */
+  defaultNamespace: string;
+  readStdin?: () => Promise<string>;
+}
+
+/**
+ * Reads manifest files (PodMetrics among them are usage samples) and audits them. Every input
+ * error throws before a report exists, so a partial result is never mistaken for a complete one.
+ */
+export async function auditManifests(paths: string[], options: ManifestAuditOptions): Promise<AuditReport> {
+  const objects = await readManifestSources(paths, { stdin: options.readStdin });
+  const extracted = extractWorkloads(objects, { defaultNamespace: options.defaultNamespace });
+  const { rules, settings } = resolveRuleSettings(options.config);
+  return buildReport(
+    {
+      workloads: extracted.workloads,
+      usage: new SampleUsage(extracted.samples),
+      usageSamples: extracted.samples.length,
+      skipped: extracted.skipped,
+      warnings: extracted.warnings,
+    },
+    { rules, settings, isNamespaceAudited: (ns) => isNamespaceAudited(options.config, ns) },
+  );
+}

@@ -1,0 +1,48 @@
+import { audit, countBySeverity, type AuditOptions, type AuditStats } from '../audit/audit';
+import type { UsageSource } from '../audit/usage-stats';
+import type { Issue, ScanWarning } from '../issue';
+import type { Severity } from '../severity';
+import type { Workload } from '../workload';
+
+export interface ReportSummary extends AuditStats {
+  issues: number;
+  bySeverity: Record<Severity, number>;
+  byRule: Record<string, number>;
+  /** Usage samples read (PodMetrics). */
+  usageSamples: number;
+  /** Objects that are not workloads, by kind (Service, ConfigMap, owned ReplicaSet, …). */
+  skipped: Record<string, number>;
+}
+
+/** What one audit produces, whatever the source (manifest files or the cluster). */
+export interface AuditReport {
+  issues: Issue[];
+  summary: ReportSummary;
+  warnings: ScanWarning[];
+}
+
+export interface ReportInput {
+  workloads: Iterable<Workload>;
+  usage: UsageSource;
+  usageSamples: number;
+  skipped: Record<string, number>;
+  warnings: ScanWarning[];
+}
+
+export function buildReport(input: ReportInput, options: AuditOptions): AuditReport {
+  const result = audit(input.workloads, input.usage, options);
+  const byRule: Record<string, number> = {};
+  for (const issue of result.issues) byRule[issue.rule] = (byRule[issue.rule] ?? 0) + 1;
+  return {
+    issues: result.issues,
+    summary: {
+      issues: result.issues.length,
+      bySeverity: countBySeverity(result.issues),
+      byRule,
+      ...result.stats,
+      usageSamples: input.usageSamples,
+      skipped: input.skipped,
+    },
+    warnings: [...input.warnings, ...result.warnings],
+  };
+}
