@@ -16,9 +16,7 @@ function leafKeys(section: object, prefix: string): string[] {
   const keys = [...new Set(properties)].flatMap((property) => {
     const path = `${prefix}${keyed ? keyed.keyPlaceholder : property}`;
     const value: unknown = (section as Record<string, unknown>)[property];
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? leafKeys(value, `${path}.`)
-      : [path];
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? leafKeys(value, `${path}.`) : [path];
   });
   return [...new Set(keys)];
 }

@@ -138,12 +138,13 @@ describe('accepted values', () => {
     ['metrics.port', 8081, 8081],
   ];
 
-  it.each(RULE_DEFAULTS.flatMap(([id]) => good.map(([key, ...rest]) => [key.replace('<id>', id), ...rest])))(
-    '%s: %j',
-    (path, written, stored) => {
-      expect(get(parseConfig(at(path, written)), path)).toEqual(stored);
-    },
-  );
+  it.each(
+    RULE_DEFAULTS.flatMap(([id]) =>
+      good.map(([key, written, stored]): [string, unknown, unknown] => [key.replace('<id>', id), written, stored]),
+    ),
+  )('%s: %j', (path, written, stored) => {
+    expect(get(parseConfig(at(path, written)), path)).toEqual(stored);
+  });
 
   it('has a row for every key in CONFIG_KEYS', () => {
     expect([...new Set(good.map(([key]) => key))]).toEqual(CONFIG_KEYS);
@@ -157,9 +158,11 @@ describe('rejected values', () => {
   const cpuQuantity = 'must be a CPU quantity such as 100m or 0.5';
   const memoryQuantity = 'must be a memory quantity such as 128Mi or 1G';
   const cron = 'must be a cron expression such as "*/5 * * * *"';
-  const namespaces = "must contain only namespace names (DNS-1123 labels: lowercase letters, digits and '-', at most 63 characters)";
+  const namespaces =
+    "must contain only namespace names (DNS-1123 labels: lowercase letters, digits and '-', at most 63 characters)";
 
   // input, the one problem expected: path and reason (a string is the exact reason, a RegExp matches it)
+  // prettier-ignore
   const bad: [string, unknown, string, string | RegExp][] = [
     ['unknown key at the root', { scheduel: '* * * * *' }, 'scheduel', 'unknown key'],
     ['unknown nested key', at('overProvisioning.cpu.ratoi', 3), 'overProvisioning.cpu.ratoi', 'unknown key'],
@@ -428,7 +431,10 @@ describe('loadConfigFile', () => {
     const path = file('syntax.yaml', text);
     const sut = errorOf(() => loadConfigFile(path));
     expect(sut.source).toBe(path);
-    expect(sut.problems[0]).toEqual({ path: '(file)', reason: expect.stringMatching(`^YAML syntax error at line ${line}, column \\d+: \\S`) });
+    expect(sut.problems[0]).toEqual({
+      path: '(file)',
+      reason: expect.stringMatching(`^YAML syntax error at line ${line}, column \\d+: \\S`),
+    });
     expect(sut.message).toContain(`invalid config ${path}:\n  (file): YAML syntax error at line ${line}, column`);
   });
 

@@ -3,7 +3,7 @@
  * reads. A property's initializer is its default, so `new OpsAgentConfig()` is the default config.
  *
  * Adding a key: add a decorated, initialized property to the class of its section (or a new section class plus a
- * `@Section(() => …)` property on its parent), then a row in docs/configuration.md. Validation, CONFIG_KEYS and
+ * `@Section(() => …)` property on its parent), then a row in the README's Configuration table. Validation, CONFIG_KEYS and
  * the key paths in error messages follow from the class.
  */
 import { Transform, Type } from 'class-transformer';
@@ -30,11 +30,9 @@ import type { ConfigProblem } from './config.errors';
 // ---------------------------------------------------------------------------------------------------------------
 // Decorators. Each key gets exactly one reason when its value is bad, worded "must …".
 
-type Check = (options: ValidationOptions) => PropertyDecorator;
-
 /** Applies several class-validator checks under one message, so a bad value is reported once. */
-function All(message: string, ...checks: Check[]): PropertyDecorator {
-  return (target, key) => checks.forEach((check) => check({ message })(target, key));
+function All(message: string, checks: (options: ValidationOptions) => PropertyDecorator[]): PropertyDecorator {
+  return (target, key) => checks({ message }).forEach((check) => check(target, key));
 }
 
 /** A custom check: `problem` returns the reason a value is bad, or undefined when it is good. */
@@ -48,26 +46,26 @@ function Satisfies(name: string, problem: (value: unknown) => string | undefined
   });
 }
 
-const Bool = (): PropertyDecorator => All('must be true or false', (o) => IsBoolean(o));
+const Bool = (): PropertyDecorator => All('must be true or false', (o) => [IsBoolean(o)]);
 
 const IntegerInRange = (min: number, max?: number): PropertyDecorator =>
   max === undefined
-    ? All(`must be an integer ≥ ${min}`, (o) => IsInt(o), (o) => Min(min, o))
-    : All(`must be an integer from ${min} to ${max}`, (o) => IsInt(o), (o) => Min(min, o), (o) => Max(max, o));
+    ? All(`must be an integer ≥ ${min}`, (o) => [IsInt(o), Min(min, o)])
+    : All(`must be an integer from ${min} to ${max}`, (o) => [IsInt(o), Min(min, o), Max(max, o)]);
 
 const NumberAtLeast = (min: number): PropertyDecorator =>
-  All(`must be a number ≥ ${min}`, (o) => IsNumber({}, o), (o) => Min(min, o));
+  All(`must be a number ≥ ${min}`, (o) => [IsNumber({}, o), Min(min, o)]);
 
 const Port = (): PropertyDecorator => IntegerInRange(1, 65535);
 
 const OneOf = (values: readonly string[]): PropertyDecorator =>
-  All(`must be one of ${values.join(', ')}`, (o) => IsIn([...values], o));
+  All(`must be one of ${values.join(', ')}`, (o) => [IsIn([...values], o)]);
 
 /** A nested mapping of keys, validated by its own class. */
 function Section(type: () => new () => object): PropertyDecorator {
   return (target, key) => {
     Type(type)(target, key);
-    All('must be a mapping of keys', (o) => IsObject(o), (o) => ValidateNested(o))(target, key);
+    All('must be a mapping of keys', (o) => [IsObject(o), ValidateNested(o)])(target, key);
   };
 }
 
