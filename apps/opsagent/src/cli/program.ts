@@ -84,9 +84,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
     return exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
-        return 0;
-      }
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+      // `commander.help` is also how Commander reports a missing or unknown command (help on stderr, exitCode 1):
+      // that is a usage error, while `opsagent help` (exitCode 0) is not.
+      if (err.code === 'commander.help') return err.exitCode === 0 ? 0 : EXIT_USAGE;
       // Commander already printed its own parse errors; print only ours.
       if (err.code.startsWith('opsagent.')) io.stderr(`opsagent: ${err.message}\n`);
       return EXIT_USAGE;

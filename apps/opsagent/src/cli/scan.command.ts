@@ -51,11 +51,19 @@ function render(report: AuditReport, options: ScanOptions): string {
         version: options.version,
         rules: RULES,
         severityOf: (id) => resolveRuleSettings(options.config).rules.get(id)?.severity ?? 'medium',
-        toUri: (file) => (file === '<stdin>' ? 'stdin' : path.relative(process.cwd(), file).split(path.sep).join('/')),
+        toUri: (file) => (file === '<stdin>' ? 'stdin' : relativeUri(file)),
       });
     case 'table':
       return formatTable(report);
   }
+}
+
+/**
+ * A manifest path as a relative URI reference (forward slashes, each segment percent-encoded): SARIF's
+ * `artifactLocation.uri` must be a URI, so a file named `my app.yaml` is `my%20app.yaml`.
+ */
+function relativeUri(file: string): string {
+  return path.relative(process.cwd(), file).split(path.sep).map(encodeURIComponent).join('/');
 }
 
 export function exitCodeFor(report: AuditReport, failOn: Severity | 'none'): 0 | 1 {

@@ -59,8 +59,15 @@ describe('defaults', () => {
     ['overProvisioning.cpu.minWaste', '100m'],
     ['overProvisioning.memory.ratio', 2],
     ['overProvisioning.memory.minWaste', '128Mi'],
+    ['overProvisioning.window', '24h'],
     ['server.port', 18080],
     ['metrics.port', 9090],
+    ['kubernetes.context', undefined],
+    ['kubernetes.pageSize', 500],
+    ['kubernetes.requestTimeout', '30s'],
+    ['kubernetes.retries', 3],
+    ['scanTimeout', '4m'],
+    ['logLevel', 'info'],
   ];
 
   it.each([
@@ -133,9 +140,18 @@ describe('accepted values', () => {
     ['overProvisioning.memory.minWaste', '1Gi', '1Gi'],
     ['overProvisioning.memory.minWaste', 1000000, '1000000'],
     ['overProvisioning.memory.minWaste', '1e6', '1e6'],
+    ['overProvisioning.window', '1h', '1h'],
+    ['overProvisioning.window', '7d', '7d'],
     ['server.port', 1, 1],
     ['server.port', 65535, 65535],
     ['metrics.port', 8081, 8081],
+    ['kubernetes.context', 'prod-eu', 'prod-eu'],
+    ['kubernetes.pageSize', 1, 1],
+    ['kubernetes.pageSize', 10000, 10000],
+    ['kubernetes.requestTimeout', '1m30s', '1m30s'],
+    ['kubernetes.retries', 0, 0],
+    ['scanTimeout', '90s', '90s'],
+    ['logLevel', 'debug', 'debug'],
   ];
 
   it.each(
@@ -214,6 +230,14 @@ describe('rejected values', () => {
     ['server port a string', at('server.port', '8080'), 'server.port', port],
     ['metrics port too big', at('metrics.port', 70000), 'metrics.port', port],
     ['metrics port equal to the default server port', at('metrics.port', 18080), 'metrics.port', 'must differ from server.port (both are 18080)'],
+    ['window not a duration', at('overProvisioning.window', 'a day'), 'overProvisioning.window', /^must be a duration from 1m to 30d/],
+    ['window too short', at('overProvisioning.window', '30s'), 'overProvisioning.window', /^must be a duration from 1m to 30d/],
+    ['context empty', at('kubernetes.context', ''), 'kubernetes.context', 'must be a non-empty string'],
+    ['page size zero', at('kubernetes.pageSize', 0), 'kubernetes.pageSize', 'must be an integer from 1 to 10000'],
+    ['request timeout a number', at('kubernetes.requestTimeout', 30), 'kubernetes.requestTimeout', /^must be a duration from 100ms to 10m/],
+    ['retries negative', at('kubernetes.retries', -1), 'kubernetes.retries', 'must be an integer from 0 to 10'],
+    ['scan timeout bad unit', at('scanTimeout', '4 minutes'), 'scanTimeout', /^must be a duration from 1s to 24h/],
+    ['log level unknown', at('logLevel', 'verbose'), 'logLevel', 'must be one of fatal, error, warn, info, debug, trace'],
     ['ports equal', { server: { port: 8080 }, metrics: { port: 8080 } }, 'metrics.port', 'must differ from server.port (both are 8080)'],
     ['the root a list', [{ schedule: '* * * * *' }], '(root)', 'must be a mapping of keys, not a list'],
     ['the root a string', 'schedule', '(root)', 'must be a mapping of keys, not string "schedule"'],
@@ -289,8 +313,15 @@ describe('CONFIG_KEYS', () => {
       'overProvisioning.cpu.minWaste',
       'overProvisioning.memory.ratio',
       'overProvisioning.memory.minWaste',
+      'overProvisioning.window',
       'server.port',
       'metrics.port',
+      'kubernetes.context',
+      'kubernetes.pageSize',
+      'kubernetes.requestTimeout',
+      'kubernetes.retries',
+      'scanTimeout',
+      'logLevel',
     ]);
   });
 });

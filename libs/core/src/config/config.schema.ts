@@ -21,6 +21,7 @@ import {
   type ValidationOptions,
 } from 'class-validator';
 import { validateCronExpression } from 'cron';
+import { DurationError, parseDuration } from '../duration';
 import { parseQuantity, QuantityError, type ResourceName } from '../quantity';
 import { RULES } from '../rules/registry';
 import type { Rule } from '../rules/rule';
@@ -76,6 +77,25 @@ const CronExpression = (): PropertyDecorator =>
     const result = validateCronExpression(value);
     return result.valid ? undefined : `must be a cron expression such as "*/5 * * * *" (${result.error?.message})`;
   });
+
+/** A duration such as `30s`, `5m`, `1h30m` or `24h`, within [min, max] milliseconds. */
+const Duration = (minMs: number, maxMs: number, range: string): PropertyDecorator =>
+  Satisfies('duration', (value) => {
+    const expected = `must be a duration from ${range} such as "30s", "5m" or "1h30m"`;
+    if (typeof value !== 'string') return expected;
+    try {
+      const ms = parseDuration(value);
+      return ms >= minMs && ms <= maxMs ? undefined : expected;
+    } catch (error) {
+      if (error instanceof DurationError) return expected;
+      throw error;
+    }
+  });
+
+const NonEmptyString = (): PropertyDecorator =>
+  Satisfies('nonEmptyString', (value) =>
+    typeof value === 'string' && value.trim().length > 0 ? undefined : 'must be a non-empty string',
+  );
 
 const QUANTITY_EXAMPLES: Record<ResourceName, string> = {
   cpu: 'a CPU quantity such as 100m or 0.5',
@@ -214,6 +234,10 @@ export class OverProvisioningConfig {
 
   @Section(() => MemoryOverProvisioningConfig)
   memory = new MemoryOverProvisioningConfig();
+
+  /** How far back the service's in-memory usage history reaches (older samples are dropped). */
+  @Duration(60_000, 30 * 86_400_000, '1m to 30d')
+  window = '24h';
 }
 
 export class ServerConfig {
@@ -225,6 +249,27 @@ export class MetricsConfig {
   @Port()
   port = 9090;
 }
+
+export class KubernetesConfig {
+  /** kubeconfig context to use outside a cluster; unset = the kubeconfig's current context. */
+  @IsOptional()
+  @NonEmptyString()
+  context?: string;
+
+  /** Items per LIST page (`limit`); each page is projected to slim records as it arrives. */
+  @IntegerInRange(1, 10_000)
+  pageSize = 500;
+
+  /** Timeout of each API request. */
+  @Duration(100, 600_000, '100ms to 10m')
+  requestTimeout = '30s';
+
+  /** Retries of a failed request (5xx, 429, dropped connection, timeout), with exponential backoff. */
+  @IntegerInRange(0, 10)
+  retries = 3;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 
 export class OpsAgentConfig {
   @CronExpression()
@@ -252,6 +297,16 @@ export class OpsAgentConfig {
 
   @Section(() => MetricsConfig)
   metrics = new MetricsConfig();
+
+  @Section(() => KubernetesConfig)
+  kubernetes = new KubernetesConfig();
+
+  /** A scan running longer than this is aborted and counted as failed; keep it shorter than the schedule. */
+  @Duration(1000, 86_400_000, '1s to 24h')
+  scanTimeout = '4m';
+
+  @OneOf(LOG_LEVELS)
+  logLevel: (typeof LOG_LEVELS)[number] = 'info';
 }
 
 /**
