@@ -5,7 +5,11 @@ import { ConfigError } from '@opsagent/core/config/config.errors';
 import { defaultConfig, loadConfigFile } from '@opsagent/core/config/config.loader';
 import { ManifestError } from '@opsagent/core/manifests/errors';
 import { SEVERITIES, type Severity } from '@opsagent/core/severity';
-import { OUTPUT_FORMATS, scanManifests, type OutputFormat } from './scan.command';
+import { isDns1123Label } from '@opsagent/core/config/config.schema';
+import { RuntimeEnvironment } from '../config/environment';
+import { ClusterReadError, KubeConfigError } from '../kubernetes/kubernetes.errors';
+import { startAgent } from '../server/serve';
+import { OUTPUT_FORMATS, scanCluster, scanManifests, type OutputFormat } from './scan.command';
 
 /** Exit codes: 0 done, 1 findings at or above --fail-on, 2 usage or input error. */
 export const EXIT_USAGE = 2;
@@ -14,6 +18,8 @@ export interface Io {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   readStdin: () => Promise<string>;
+  /** Resolves with the signal's name when the process is asked to stop (SIGTERM, SIGINT). */
+  waitForShutdown: () => Promise<string>;
 }
 
 export function packageVersion(): string {
@@ -49,7 +55,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
   program
     .command('scan')
     .description('audit Kubernetes manifest files (PodMetrics objects among them are usage samples)')
-    .argument('[paths...]', 'files or directories (recursive: .yaml, .yml, .json); - reads stdin')
+    .argument(
+      '[paths...]',
+      'files or directories (recursive: .yaml, .yml, .json); - reads stdin; none: the cluster of the kubeconfig',
+    )
     .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
     .option('-c, --config <file>', 'YAML config file (see README: Configuration)')
     .addOption(
@@ -59,11 +68,16 @@ export async function run(argv: string[], io: Io): Promise<number> {
     )
     .option('-n, --namespace <ns>', 'namespace for objects without metadata.namespace', 'default')
     .action(async (paths: string[], flags: ScanFlags) => {
-      if (paths.length === 0) {
-        throw new CommanderError(EXIT_USAGE, 'opsagent.noPaths', "error: give at least one PATH, or '-' to read stdin");
+      if (!isDns1123Label(flags.namespace)) {
+        throw new CommanderError(
+          EXIT_USAGE,
+          'opsagent.badNamespace',
+          `error: --namespace ${JSON.stringify(flags.namespace)} is not a namespace name`,
+        );
       }
       const config = flags.config ? loadConfigFile(flags.config) : defaultConfig();
-      const outcome = await scanManifests({
+      const scan = paths.length === 0 ? scanCluster : scanManifests;
+      const outcome = await scan({
         paths,
         output: flags.output,
         config,
@@ -79,6 +93,19 @@ export async function run(argv: string[], io: Io): Promise<number> {
       exitCode = outcome.exitCode;
     });
 
+  program
+    .command('serve')
+    .description('run the in-cluster service: scheduled scans, REST API, Prometheus metrics')
+    .option('-c, --config <file>', 'YAML config file (see README: Configuration)')
+    .action(async (flags: { config?: string }) => {
+      const config = flags.config ? loadConfigFile(flags.config) : defaultConfig();
+      const agent = await startAgent(config, RuntimeEnvironment.fromProcess(), version);
+      const signal = await io.waitForShutdown();
+      await agent.close();
+      io.stderr(`opsagent: stopped on ${signal}\n`);
+      exitCode = 0;
+    });
+
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
@@ -92,7 +119,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
       if (err.code.startsWith('opsagent.')) io.stderr(`opsagent: ${err.message}\n`);
       return EXIT_USAGE;
     }
-    if (err instanceof ConfigError || err instanceof ManifestError) {
+    if (
+      err instanceof ConfigError ||
+      err instanceof ManifestError ||
+      err instanceof KubeConfigError ||
+      err instanceof ClusterReadError
+    ) {
       io.stderr(`opsagent: error: ${err.message}\n`);
       return EXIT_USAGE;
     }

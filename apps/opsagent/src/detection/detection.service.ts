@@ -1,0 +1,206 @@
+import { Injectable } from '@nestjs/common';
+import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { isNamespaceAudited, resolveRuleSettings } from '@opsagent/core/config/config.loader';
+import { OpsAgentConfig } from '@opsagent/core/config/config.schema';
+import { parseDuration } from '@opsagent/core/duration';
+import type { ScanWarning } from '@opsagent/core/issue';
+import { buildReport } from '@opsagent/core/report/report';
+import { RULES } from '@opsagent/core/rules/registry';
+import { ClusterReader, type ClusterSnapshot } from '../kubernetes/cluster-reader';
+import { IssueStore } from '../issues/issue-store.service';
+import type { ScanError, ScanRecord, ScanStatus, ScanTrigger, StoredIssue } from '../issues/issue-store.types';
+import { MetricsService } from '../metrics/metrics.service';
+import { UsageHistory } from './usage-history';
+
+export type TriggerResult = { accepted: true; scan: ScanRecord } | { accepted: false; running: ScanRecord };
+
+const USAGE_RULES = new Set(RULES.filter((r) => r.needsUsage).map((r) => r.id));
+
+/**
+ * Orchestrates one scan: read the cluster → evaluate the rules → replace the issue set → log → metrics.
+ * Owns no rule logic. Scans never overlap: a trigger while one runs is refused (and counted).
+ */
+@Injectable()
+export class DetectionService {
+  private readonly history: UsageHistory;
+  private readonly resolved;
+  private readonly scanTimeoutMs: number;
+  private current?: { scan: ScanRecord; done: Promise<ScanRecord>; abort: AbortController };
+  private sequence = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly reader: ClusterReader,
+    private readonly store: IssueStore,
+    private readonly metrics: MetricsService,
+    private readonly config: OpsAgentConfig,
+    @InjectPinoLogger(DetectionService.name) private readonly logger: PinoLogger,
+  ) {
+    this.history = new UsageHistory(parseDuration(config.overProvisioning.window));
+    this.resolved = resolveRuleSettings(config);
+    this.scanTimeoutMs = parseDuration(config.scanTimeout);
+  }
+
+  get running(): ScanRecord | undefined {
+    return this.current?.scan;
+  }
+
+  /** Starts a scan unless one is running; does not wait for it. */
+  trigger(trigger: ScanTrigger): TriggerResult {
+    if (this.current) {
+      if (trigger === 'schedule') {
+        this.metrics.scanSkipped();
+        this.logger.warn({ event: 'scan-skipped', running: this.current.scan.id }, 'scan still running; tick skipped');
+      }
+      return { accepted: false, running: this.current.scan };
+    }
+    if (this.stopped) throw new Error('detection is shutting down');
+    const scan: ScanRecord = {
+      id: `${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}z-${++this.sequence}`,
+      trigger,
+      startedAt: new Date().toISOString(),
+      status: 'running',
+      errors: [],
+      warnings: [],
+    };
+    const abort = new AbortController();
+    this.store.scanStarted(scan);
+    const done = this.execute(scan, abort).finally(() => {
+      this.current = undefined;
+    });
+    this.current = { scan, done, abort };
+    return { accepted: true, scan };
+  }
+
+  /** Runs a scan to its end (tests, startup). */
+  async runOnce(trigger: ScanTrigger): Promise<ScanRecord> {
+    const result = this.trigger(trigger);
+    if (!result.accepted) throw new Error(`scan ${result.running.id} is running`);
+    return this.current!.done;
+  }
+
+  /** Stops accepting scans; lets a running one finish for up to `graceMs`, then aborts it. */
+  async stop(graceMs: number): Promise<void> {
+    this.stopped = true;
+    const current = this.current;
+    if (!current) return;
+    const timer = setTimeout(() => current.abort.abort(new Error('shutting down')), graceMs);
+    await current.done.catch(() => undefined);
+    clearTimeout(timer);
+  }
+
+  private async execute(scan: ScanRecord, abort: AbortController): Promise<ScanRecord> {
+    const started = Date.now();
+    const signal = AbortSignal.any([abort.signal, AbortSignal.timeout(this.scanTimeoutMs)]);
+    let snapshot: ClusterSnapshot | undefined;
+    let fatal: string | undefined;
+    try {
+      snapshot = await this.reader.read({
+        namespaces: this.config.includeNamespaces,
+        signal,
+        onRequest: this.metrics.kubernetesRequest,
+      });
+      if (signal.aborted) fatal = abortMessage(signal, this.scanTimeoutMs);
+    } catch (error) {
+      fatal = signal.aborted ? abortMessage(signal, this.scanTimeoutMs) : errorText(error);
+    }
+    if (fatal === undefined && snapshot && snapshot.failures.length < snapshot.kindsAttempted) {
+      this.evaluate(scan, snapshot, started);
+    } else {
+      scan.status = 'failed';
+      scan.errors = snapshot?.failures.length
+        ? snapshot.failures.map((f) => ({ kind: f.kind, resource: f.resource, code: f.code, reason: f.reason }))
+        : [{ kind: 'scan', reason: fatal ?? 'no resource type could be read' }];
+    }
+    const finished = Date.now();
+    scan.finishedAt = new Date(finished).toISOString();
+    scan.durationMs = finished - started;
+    this.store.scanFinished(scan);
+    this.metrics.scanFinished(scan.status as Exclude<ScanStatus, 'running'>, scan.durationMs / 1000, finished);
+    this.metrics.currentIssues(this.store.summary().bySeverity);
+    this.logger.info(
+      {
+        event: 'scan',
+        scan: scan.id,
+        trigger: scan.trigger,
+        status: scan.status,
+        durationMs: scan.durationMs,
+        counts: scan.counts,
+        errors: scan.errors,
+        warnings: scan.warnings.length,
+      },
+      `scan ${scan.id} ${scan.status} in ${scan.durationMs} ms`,
+    );
+    return scan;
+  }
+
+  private evaluate(scan: ScanRecord, snapshot: ClusterSnapshot, started: number): void {
+    const warnings: ScanWarning[] = [...snapshot.warnings];
+    const metricsAvailable = snapshot.samples !== undefined;
+    if (metricsAvailable) {
+      this.history.record(snapshot.workloads, snapshot.samples!, started, snapshot.failures.length === 0);
+    } else {
+      warnings.push({
+        code: 'metrics-unavailable',
+        message: `over-provisioning rules skipped this scan: ${snapshot.metricsError}; their previous issues are kept`,
+      });
+    }
+    const rules = new Map(this.resolved.rules);
+    if (!metricsAvailable) for (const id of USAGE_RULES) rules.set(id, { ...rules.get(id)!, enabled: false });
+
+    const report = buildReport(
+      {
+        workloads: snapshot.workloads,
+        usage: this.history,
+        usageSamples: snapshot.samples?.length ?? 0,
+        skipped: snapshot.skipped,
+        warnings,
+      },
+      { rules, settings: this.resolved.settings, isNamespaceAudited: (ns) => isNamespaceAudited(this.config, ns) },
+    );
+    const failedKinds = new Set<string>(snapshot.failures.map((f) => f.kind));
+    // Issues of a kind that could not be read (or of usage rules without usage) were not re-judged: keep them.
+    const keep = (previous: StoredIssue) =>
+      failedKinds.has(previous.kind) || (!metricsAvailable && USAGE_RULES.has(previous.rule));
+    const finishedAt = new Date().toISOString();
+    const { added, resolved, carriedOver } = this.store.replace(report.issues, finishedAt, keep);
+
+    scan.errors = snapshot.failures.map((f): ScanError => ({
+      kind: f.kind,
+      resource: f.resource,
+      code: f.code,
+      reason: f.reason,
+    }));
+    scan.status = scan.errors.length > 0 ? 'partial' : 'succeeded';
+    scan.warnings = report.warnings;
+    scan.counts = {
+      issues: this.store.size,
+      new: added.length,
+      resolved: resolved.length,
+      carriedOver,
+      bySeverity: this.store.summary().bySeverity,
+      workloads: report.summary.workloads,
+      containers: report.summary.containers,
+      containersWithoutUsage: report.summary.containersWithoutUsage,
+      usageSamples: report.summary.usageSamples,
+      apiRequests: snapshot.requests,
+      apiBytes: snapshot.bytes,
+    };
+    this.metrics.issuesFoundInScan(report.issues);
+    for (const issue of added) this.logger.info({ event: 'issue-new', scan: scan.id, issue }, `new issue ${issue.id}`);
+    for (const issue of resolved) {
+      this.logger.info({ event: 'issue-resolved', scan: scan.id, issue }, `resolved issue ${issue.id}`);
+    }
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function abortMessage(signal: AbortSignal, timeoutMs: number): string {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error && reason.name === 'TimeoutError')
+    return `scan timed out after ${timeoutMs} ms (scanTimeout)`;
+  return `scan aborted: ${reason instanceof Error ? reason.message : String(reason)}`;
+}

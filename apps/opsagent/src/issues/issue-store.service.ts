@@ -1,0 +1,221 @@
+import { Injectable } from '@nestjs/common';
+import { compareIssues } from '@opsagent/core/audit/audit';
+import type { Issue } from '@opsagent/core/issue';
+import { SEVERITIES, isSeverity, severityRank, type Severity } from '@opsagent/core/severity';
+import {
+  InvalidContinueTokenError,
+  type IssueFilter,
+  type IssuePage,
+  type ScanRecord,
+  type StoredIssue,
+} from './issue-store.types';
+
+/** The sort key a `continue` token carries: paging resumes after it even if the set changed meanwhile. */
+type SortKey = [severity: Severity, namespace: string, kind: string, name: string, container: string, rule: string];
+
+/** Keys the store keeps an index for; a query starts from the smallest matching index. */
+const INDEXED = ['namespace', 'kind', 'name', 'rule', 'severity'] as const;
+type IndexedKey = (typeof INDEXED)[number];
+
+interface Snapshot {
+  /** Every issue, most severe first (compareIssues). */
+  sorted: StoredIssue[];
+  byId: Map<string, StoredIssue>;
+  indexes: Record<IndexedKey, Map<string, StoredIssue[]>>;
+}
+
+export interface ReplaceResult {
+  added: StoredIssue[];
+  resolved: StoredIssue[];
+  carriedOver: number;
+}
+
+/**
+ * The current issue set, replaced atomically at the end of each scan, with indexes by the query keys and
+ * the sorted order computed once per scan, so a REST query costs O(log n + page) for one filter key.
+ */
+@Injectable()
+export class IssueStore {
+  private snapshot: Snapshot = build([]);
+  private latest?: ScanRecord;
+  private running?: ScanRecord;
+
+  /**
+   * Replaces the set with `found` (stamped `now`). A previous issue that `keep` accepts and that was not
+   * found again is carried over unchanged instead of being resolved (its kind could not be read this time).
+   */
+  replace(found: readonly Issue[], now: string, keep: (previous: StoredIssue) => boolean): ReplaceResult {
+    const previous = this.snapshot.byId;
+    const next: StoredIssue[] = [];
+    const added: StoredIssue[] = [];
+    const seen = new Set<string>();
+    for (const issue of found) {
+      if (seen.has(issue.id)) continue; // the same object listed twice must not count twice
+      seen.add(issue.id);
+      const before = previous.get(issue.id);
+      const stored = { ...issue, firstSeen: before?.firstSeen ?? now, lastSeen: now };
+      next.push(stored);
+      if (!before) added.push(stored);
+    }
+    const resolved: StoredIssue[] = [];
+    let carriedOver = 0;
+    for (const [id, before] of previous) {
+      if (seen.has(id)) continue;
+      if (keep(before)) {
+        next.push(before);
+        carriedOver++;
+      } else {
+        resolved.push(before);
+      }
+    }
+    this.snapshot = build(next);
+    return { added, resolved, carriedOver };
+  }
+
+  get size(): number {
+    return this.snapshot.sorted.length;
+  }
+
+  get(id: string): StoredIssue | undefined {
+    return this.snapshot.byId.get(id);
+  }
+
+  all(): readonly StoredIssue[] {
+    return this.snapshot.sorted;
+  }
+
+  query(filter: IssueFilter, limit: number, continueToken?: string): IssuePage {
+    const { sorted, indexes } = this.snapshot;
+    // Start from the smallest index among the given keys; check the other keys one by one.
+    const given = INDEXED.filter((k) => filter[k] !== undefined);
+    let startKey: IndexedKey | undefined;
+    let candidates: readonly StoredIssue[] = sorted;
+    for (const key of given) {
+      const list = indexes[key].get(filter[key]!) ?? [];
+      if (startKey === undefined || list.length < candidates.length) {
+        startKey = key;
+        candidates = list;
+      }
+    }
+    const checks = given.filter((k) => k !== startKey);
+    const minRank = filter.minSeverity === undefined ? undefined : severityRank(filter.minSeverity);
+    const start = continueToken === undefined ? 0 : upperBound(candidates, decodeToken(continueToken));
+
+    if (checks.length === 0 && minRank === undefined) {
+      const items = candidates.slice(start, start + limit);
+      const more = start + limit < candidates.length;
+      return { items, total: candidates.length, ...(more ? { continue: encodeToken(items[items.length - 1]) } : {}) };
+    }
+    const items: StoredIssue[] = [];
+    let total = 0;
+    let more = false;
+    for (let i = 0; i < candidates.length; i++) {
+      const issue = candidates[i];
+      // Every list is in severity order, so below minSeverity nothing further can match.
+      if (minRank !== undefined && severityRank(issue.severity) < minRank) break;
+      if (!checks.every((k) => issue[k] === filter[k])) continue;
+      total++;
+      if (i < start) continue;
+      if (items.length < limit) items.push(issue);
+      else more = true;
+    }
+    return { items, total, ...(more ? { continue: encodeToken(items[items.length - 1]) } : {}) };
+  }
+
+  summary(): {
+    bySeverity: Record<Severity, number>;
+    byRule: Record<string, number>;
+    byNamespace: Record<string, number>;
+  } {
+    const { indexes } = this.snapshot;
+    const count = (key: IndexedKey) =>
+      Object.fromEntries([...indexes[key]].map(([value, list]) => [value, list.length]).sort());
+    return {
+      bySeverity: Object.fromEntries(SEVERITIES.map((s) => [s, indexes.severity.get(s)?.length ?? 0])) as Record<
+        Severity,
+        number
+      >,
+      byRule: count('rule'),
+      byNamespace: count('namespace'),
+    };
+  }
+
+  get latestScan(): ScanRecord | undefined {
+    return this.latest;
+  }
+
+  get runningScan(): ScanRecord | undefined {
+    return this.running;
+  }
+
+  scanStarted(scan: ScanRecord): void {
+    this.running = scan;
+  }
+
+  scanFinished(scan: ScanRecord): void {
+    this.latest = scan;
+    if (this.running?.id === scan.id) this.running = undefined;
+  }
+}
+
+function build(issues: StoredIssue[]): Snapshot {
+  const sorted = issues.sort(compareIssues);
+  const indexes = Object.fromEntries(INDEXED.map((k) => [k, new Map<string, StoredIssue[]>()])) as Snapshot['indexes'];
+  const byId = new Map<string, StoredIssue>();
+  for (const issue of sorted) {
+    byId.set(issue.id, issue);
+    for (const key of INDEXED) {
+      const list = indexes[key].get(issue[key]);
+      if (list) list.push(issue);
+      else indexes[key].set(issue[key], [issue]);
+    }
+  }
+  return { sorted, byId, indexes };
+}
+
+function sortKey(i: Issue): SortKey {
+  return [i.severity, i.namespace, i.kind, i.name, i.container, i.rule];
+}
+
+function encodeToken(issue: Issue): string {
+  return Buffer.from(JSON.stringify(sortKey(issue))).toString('base64url');
+}
+
+function decodeToken(token: string): SortKey {
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidContinueTokenError();
+  }
+  if (
+    !Array.isArray(key) ||
+    key.length !== 6 ||
+    !key.every((part) => typeof part === 'string') ||
+    !isSeverity(key[0]) ||
+    token.length > 2048
+  ) {
+    throw new InvalidContinueTokenError();
+  }
+  return key as SortKey;
+}
+
+/** Index of the first issue that sorts after `key`. */
+function upperBound(list: readonly StoredIssue[], key: SortKey): number {
+  const probe = {
+    severity: key[0],
+    namespace: key[1],
+    kind: key[2],
+    name: key[3],
+    container: key[4],
+    rule: key[5],
+  } as Issue;
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareIssues(list[mid], probe) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

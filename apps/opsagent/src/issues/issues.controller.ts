@@ -1,0 +1,34 @@
+import { Controller, Get, NotFoundException, Param, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ErrorResponse, IssueListResponse, IssueResponse } from './dto/issue.response';
+import { IssueIdParam, ListIssuesQuery } from './dto/list-issues.query';
+import { IssueStore } from './issue-store.service';
+import type { IssuePage, StoredIssue } from './issue-store.types';
+
+@ApiTags('issues')
+@ApiBadRequestResponse({ type: ErrorResponse })
+@Controller('api/v1')
+export class IssuesController {
+  constructor(private readonly store: IssueStore) {}
+
+  @Get('issues')
+  @ApiOkResponse({ type: IssueListResponse })
+  list(@Query() query: ListIssuesQuery): IssuePage {
+    const { limit, continue: token, ...filter } = query;
+    return this.store.query(filter, limit, token);
+  }
+
+  @Get('issues/:id')
+  @ApiOkResponse({ type: IssueResponse })
+  @ApiNotFoundResponse({ type: ErrorResponse })
+  get(@Param() { id }: IssueIdParam): StoredIssue {
+    const issue = this.store.get(id);
+    if (!issue) throw new NotFoundException(`no current issue with id ${id}`);
+    return issue;
+  }
+
+  @Get('summary')
+  summary() {
+    return { total: this.store.size, ...this.store.summary(), lastScan: this.store.latestScan ?? null };
+  }
+}

@@ -1,0 +1,289 @@
+import type { ScanWarning } from '@opsagent/core/issue';
+import { ManifestError } from '@opsagent/core/manifests/errors';
+import { toUsageSample } from '@opsagent/core/manifests/pod-metrics';
+import { toWorkload } from '@opsagent/core/manifests/workload-extractor';
+import type { UsageSample } from '@opsagent/core/usage';
+import type { Workload, WorkloadKind } from '@opsagent/core/workload';
+import { ClusterReader, type ClusterSnapshot, type KindReadFailure, type ReadOptions } from './cluster-reader';
+import { KubeApiClient } from './kube-api.client';
+import { ClusterReadError } from './kubernetes.errors';
+
+interface ResourceType {
+  kind: WorkloadKind;
+  apiVersion: string;
+  group: string;
+  plural: string;
+}
+
+/** Everything the rules audit. Pods are read for bare Pods and for the labels usage is matched by. */
+export const WORKLOAD_RESOURCES: readonly ResourceType[] = [
+  { kind: 'Deployment', apiVersion: 'apps/v1', group: 'apps', plural: 'deployments' },
+  { kind: 'StatefulSet', apiVersion: 'apps/v1', group: 'apps', plural: 'statefulsets' },
+  { kind: 'DaemonSet', apiVersion: 'apps/v1', group: 'apps', plural: 'daemonsets' },
+  { kind: 'ReplicaSet', apiVersion: 'apps/v1', group: 'apps', plural: 'replicasets' },
+  { kind: 'ReplicationController', apiVersion: 'v1', group: '', plural: 'replicationcontrollers' },
+  { kind: 'Job', apiVersion: 'batch/v1', group: 'batch', plural: 'jobs' },
+  { kind: 'CronJob', apiVersion: 'batch/v1', group: 'batch', plural: 'cronjobs' },
+  { kind: 'Pod', apiVersion: 'v1', group: '', plural: 'pods' },
+];
+const METRICS = { apiVersion: 'metrics.k8s.io/v1beta1', resource: 'metrics.k8s.io/pods' };
+
+/** A `continue` token that expired is relisted from the start at most this many times per kind. */
+const MAX_RELISTS = 2;
+/** Lists running at once: enough to overlap latency, few enough to be gentle with the API server. */
+const CONCURRENCY = 4;
+
+export interface ReaderSettings {
+  pageSize: number;
+}
+
+interface ListPage {
+  metadata?: { continue?: string; resourceVersion?: string };
+  items?: unknown[];
+}
+
+interface KindResult {
+  workloads: Workload[];
+  skipped: Map<string, number>;
+  warnings: ScanWarning[];
+  /** `namespace/name` → labels, for Pods only. */
+  podLabels?: Map<string, Record<string, string>>;
+}
+
+/**
+ * Reads the cluster page by page (`limit`/`continue`), projecting each item to the slim record the rules
+ * need as its page arrives, so no full list of full objects is ever held. GET only.
+ */
+export class KubernetesClusterReader extends ClusterReader {
+  constructor(
+    private readonly api: KubeApiClient,
+    private readonly settings: ReaderSettings,
+  ) {
+    super();
+  }
+
+  async read(options: ReadOptions): Promise<ClusterSnapshot> {
+    const counters = { requests: 0, bytes: 0 };
+    const failures: KindReadFailure[] = [];
+    const results = await mapLimit(WORKLOAD_RESOURCES, CONCURRENCY, async (type) => {
+      try {
+        return await this.readKind(type, options, counters);
+      } catch (error) {
+        failures.push(toFailure(type, error));
+        return undefined;
+      }
+    });
+    const snapshot: ClusterSnapshot = {
+      workloads: [],
+      skipped: {},
+      failures,
+      kindsAttempted: WORKLOAD_RESOURCES.length,
+      warnings: [],
+      requests: 0,
+      bytes: 0,
+    };
+    const podLabels = new Map<string, Record<string, string>>();
+    for (const result of results) {
+      if (!result) continue;
+      snapshot.workloads.push(...result.workloads);
+      snapshot.warnings.push(...result.warnings);
+      for (const [key, n] of result.skipped) snapshot.skipped[key] = (snapshot.skipped[key] ?? 0) + n;
+      for (const [key, labels] of result.podLabels ?? []) podLabels.set(key, labels);
+    }
+    try {
+      snapshot.samples = await this.readMetrics(options, counters, podLabels);
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      snapshot.metricsError = error instanceof Error ? error.message : String(error);
+    }
+    failures.sort((a, b) => a.resource.localeCompare(b.resource));
+    snapshot.requests = counters.requests;
+    snapshot.bytes = counters.bytes;
+    return snapshot;
+  }
+
+  /**
+   * Lists one kind to the end. When a `continue` token expires (410 Gone) the kind is listed again from
+   * the start into a fresh result, so nothing projected from the expired list is counted twice.
+   */
+  private async readKind(type: ResourceType, options: ReadOptions, counters: Counters): Promise<KindResult> {
+    for (let relist = 0; ; relist++) {
+      const result: KindResult = { workloads: [], skipped: new Map(), warnings: [] };
+      if (type.kind === 'Pod') result.podLabels = new Map();
+      try {
+        for (const namespace of options.namespaces ?? [undefined]) {
+          await this.listPaged(type, namespace, options, counters, (item) => this.project(type, item, result));
+        }
+        return result;
+      } catch (error) {
+        if (!(error instanceof ContinueExpired)) throw error;
+        if (relist >= MAX_RELISTS) {
+          throw new ClusterReadError(resourceName(type), `continue token expired ${relist + 1} times (410 Gone)`, 410);
+        }
+      }
+    }
+  }
+
+  private project(type: ResourceType, item: Record<string, unknown>, into: KindResult): void {
+    if (into.podLabels) {
+      const metadata = (item.metadata ?? {}) as { namespace?: string; name?: string; labels?: Record<string, string> };
+      into.podLabels.set(`${metadata.namespace}/${metadata.name}`, metadata.labels ?? {});
+    }
+    let projection: ReturnType<typeof toWorkload>;
+    try {
+      projection = toWorkload(item, { defaultNamespace: 'default', kind: type.kind, apiVersion: type.apiVersion });
+    } catch (error) {
+      // The API server validated the object, so this is unexpected; one odd object must not fail its kind.
+      if (!(error instanceof ManifestError)) throw error;
+      into.warnings.push({
+        code: 'unreadable-object',
+        message: `${resourceName(type)}: ${error.message}`,
+        kind: type.kind,
+      });
+      return;
+    }
+    if (projection.type === 'workload') into.workloads.push(projection.workload);
+    else if (projection.type === 'skipped')
+      into.skipped.set(projection.key, (into.skipped.get(projection.key) ?? 0) + 1);
+    else into.warnings.push(projection.warning);
+  }
+
+  /** Follows `continue` to the end, projecting each page's items before the next page is fetched. */
+  private async listPaged(
+    type: ResourceType,
+    namespace: string | undefined,
+    options: ReadOptions,
+    counters: Counters,
+    onItem: (item: Record<string, unknown>) => void,
+  ): Promise<void> {
+    const resource = resourceName(type);
+    const path = listPath(type.apiVersion, type.plural, namespace);
+    let token: string | undefined;
+    do {
+      const response = await this.api.get(
+        path,
+        { limit: String(this.settings.pageSize), continue: token },
+        { resource, signal: options.signal, onRequest: options.onRequest },
+      );
+      counters.requests++;
+      counters.bytes += Buffer.byteLength(response.text);
+      if (response.status === 410 && token !== undefined) throw new ContinueExpired();
+      const page = parseList(resource, response.status, response.text);
+      for (const item of page.items ?? []) if (isRecord(item)) onItem(item);
+      token = page.metadata?.continue || undefined;
+    } while (token !== undefined);
+  }
+
+  private async readMetrics(
+    options: ReadOptions,
+    counters: Counters,
+    podLabels: Map<string, Record<string, string>>,
+  ): Promise<UsageSample[]> {
+    const samples: UsageSample[] = [];
+    for (const namespace of options.namespaces ?? [undefined]) {
+      // metrics-server ignores limit/continue: one request per list.
+      const response = await this.api.get(
+        listPath(METRICS.apiVersion, 'pods', namespace),
+        {},
+        { resource: METRICS.resource, signal: options.signal, onRequest: options.onRequest },
+      );
+      counters.requests++;
+      counters.bytes += Buffer.byteLength(response.text);
+      if (response.status === 404 || response.status === 503) {
+        throw new ClusterReadError(
+          METRICS.resource,
+          `metrics API unavailable (HTTP ${response.status}); is metrics-server installed?`,
+          response.status,
+        );
+      }
+      const list = parseList(METRICS.resource, response.status, response.text);
+      for (const item of list.items ?? []) {
+        if (!isRecord(item)) continue;
+        try {
+          const sample = toUsageSample(item, {
+            defaultNamespace: 'default',
+            kind: 'PodMetrics',
+            apiVersion: METRICS.apiVersion,
+          });
+          if (Object.keys(sample.labels).length === 0) {
+            sample.labels = podLabels.get(`${sample.namespace}/${sample.pod}`) ?? {};
+          }
+          samples.push(sample);
+        } catch (error) {
+          if (!(error instanceof ManifestError)) throw error;
+          // One malformed PodMetrics item loses one sample, not the scan's usage.
+        }
+      }
+    }
+    return samples;
+  }
+}
+
+class ContinueExpired extends Error {}
+
+function resourceName(type: ResourceType): string {
+  return type.group ? `${type.group}/${type.plural}` : type.plural;
+}
+
+type Counters = { requests: number; bytes: number };
+
+function listPath(apiVersion: string, plural: string, namespace?: string): string {
+  const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+  return namespace ? `${base}/namespaces/${encodeURIComponent(namespace)}/${plural}` : `${base}/${plural}`;
+}
+
+function parseList(resource: string, status: number, text: string): ListPage {
+  if (status !== 200) throw new ClusterReadError(resource, describeStatus(resource, status, text), status);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new ClusterReadError(resource, `malformed JSON in the list response (${text.length} bytes)`, status);
+  }
+  if (!isRecord(body) || (body.items !== undefined && body.items !== null && !Array.isArray(body.items))) {
+    throw new ClusterReadError(resource, 'the response is not a list (no items array)', status);
+  }
+  return body as ListPage;
+}
+
+/** The `message` of a Kubernetes Status body, and what to do about a 401/403. */
+function describeStatus(resource: string, status: number, text: string): string {
+  let message = text.slice(0, 300);
+  try {
+    const parsed = JSON.parse(text) as { kind?: string; message?: string; reason?: string };
+    if (parsed.kind === 'Status' && parsed.message) message = `${parsed.reason ?? 'Failure'}: ${parsed.message}`;
+  } catch {
+    // a plain-text body (e.g. from a proxy) is shown as it is
+  }
+  const [group, plural] = resource.includes('/') ? resource.split('/') : ['', resource];
+  const hint =
+    status === 403
+      ? `; the ClusterRole needs: apiGroups ["${group}"], resources ["${plural}"], verbs ["get", "list", "watch"]`
+      : status === 401
+        ? '; the credentials were rejected (expired token or wrong kubeconfig user?)'
+        : '';
+  return `HTTP ${status} ${message}${hint}`;
+}
+
+function toFailure(type: ResourceType, error: unknown): KindReadFailure {
+  const resource = resourceName(type);
+  if (error instanceof ClusterReadError) return { kind: type.kind, resource, code: error.code, reason: error.reason };
+  return { kind: type.kind, resource, reason: error instanceof Error ? error.message : String(error) };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]);
+    }
+  });
+  await Promise.all(workers);
+  return results;
+}

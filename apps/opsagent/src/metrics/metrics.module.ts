@@ -1,0 +1,38 @@
+import { Module } from '@nestjs/common';
+import { makeCounterProvider, makeGaugeProvider, makeHistogramProvider } from '@willsoto/nestjs-prometheus';
+import { METRIC } from './metrics.names';
+import { MetricsService } from './metrics.service';
+
+/**
+ * The metric instances (in prom-client's default registry) and the service that updates them. They are
+ * served by MetricsHttpModule on `metrics.port`, a server of its own, not by the API port.
+ */
+@Module({
+  providers: [
+    makeCounterProvider({ name: METRIC.runs, help: 'Detection runs by final status', labelNames: ['status'] }),
+    makeCounterProvider({
+      name: METRIC.issuesFound,
+      help: 'Issues found, summed over every scan (each scan adds its findings)',
+      labelNames: ['rule', 'severity'],
+    }),
+    makeHistogramProvider({
+      name: METRIC.duration,
+      help: 'Duration of detection runs in seconds',
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 240],
+    }),
+    makeGaugeProvider({ name: METRIC.bySeverity, help: 'Current issues by severity', labelNames: ['severity'] }),
+    makeGaugeProvider({
+      name: METRIC.lastSuccess,
+      help: 'Unix time of the end of the last scan that succeeded or was partial',
+    }),
+    makeCounterProvider({ name: METRIC.skipped, help: 'Scheduled scans skipped because a scan was still running' }),
+    makeCounterProvider({
+      name: METRIC.kubeRequests,
+      help: 'Requests to the Kubernetes API by resource and HTTP status code (error = no response)',
+      labelNames: ['resource', 'code'],
+    }),
+    MetricsService,
+  ],
+  exports: [MetricsService],
+})
+export class MetricsModule {}

@@ -1,0 +1,48 @@
+import { Injectable } from '@nestjs/common';
+import { InjectMetric } from '@willsoto/nestjs-prometheus';
+import type { Counter, Gauge, Histogram } from 'prom-client';
+import type { Issue } from '@opsagent/core/issue';
+import { SEVERITIES, type Severity } from '@opsagent/core/severity';
+import { METRIC } from './metrics.names';
+
+/** The only writer of OpsAgent's Prometheus metrics; the detection service reports to it. */
+@Injectable()
+export class MetricsService {
+  constructor(
+    @InjectMetric(METRIC.runs) private readonly runs: Counter<'status'>,
+    @InjectMetric(METRIC.issuesFound) private readonly issuesFound: Counter<'rule' | 'severity'>,
+    @InjectMetric(METRIC.duration) private readonly duration: Histogram,
+    @InjectMetric(METRIC.bySeverity) private readonly bySeverity: Gauge<'severity'>,
+    @InjectMetric(METRIC.lastSuccess) private readonly lastSuccess: Gauge,
+    @InjectMetric(METRIC.skipped) private readonly skipped: Counter,
+    @InjectMetric(METRIC.kubeRequests) private readonly kubeRequests: Counter<'resource' | 'code'>,
+  ) {
+    // Expose every label value from the start, so dashboards and alerts see 0 rather than no series.
+    for (const severity of SEVERITIES) this.bySeverity.set({ severity }, 0);
+    for (const status of ['succeeded', 'partial', 'failed']) this.runs.inc({ status }, 0);
+  }
+
+  scanFinished(status: 'succeeded' | 'partial' | 'failed', seconds: number, finishedAtMs: number): void {
+    this.runs.inc({ status });
+    this.duration.observe(seconds);
+    // A partial scan read and judged everything it could; it still counts as a completed scan.
+    if (status !== 'failed') this.lastSuccess.set(finishedAtMs / 1000);
+  }
+
+  /** Counts each scan's findings (a counter: rate() gives findings per scan interval). */
+  issuesFoundInScan(issues: readonly Issue[]): void {
+    for (const issue of issues) this.issuesFound.inc({ rule: issue.rule, severity: issue.severity });
+  }
+
+  currentIssues(bySeverity: Record<Severity, number>): void {
+    for (const severity of SEVERITIES) this.bySeverity.set({ severity }, bySeverity[severity]);
+  }
+
+  scanSkipped(): void {
+    this.skipped.inc();
+  }
+
+  readonly kubernetesRequest = (resource: string, code: string): void => {
+    this.kubeRequests.inc({ resource, code });
+  };
+}

@@ -1,0 +1,72 @@
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import type { OpsAgentConfig } from '@opsagent/core/config/config.schema';
+import { AppModule } from '../app.module';
+import { HttpErrorFilter, validationPipe } from '../common/http-errors';
+import { RuntimeEnvironment } from '../config/environment';
+import { DetectionService } from '../detection/detection.service';
+import { ScanScheduler } from '../detection/scan-scheduler.service';
+import { MetricsHttpModule } from '../metrics/metrics-http.module';
+
+export interface RunningAgent {
+  apiUrl: string;
+  metricsUrl: string;
+  /** Stops the scheduler, lets a running scan end (or aborts it after `graceMs`), closes both servers. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Starts the service: the API on `server.port`, Prometheus metrics on `metrics.port`, and the scheduler. */
+export async function startAgent(
+  config: OpsAgentConfig,
+  environment = RuntimeEnvironment.fromProcess(),
+  version = '0.0.0',
+): Promise<RunningAgent> {
+  const app = await NestFactory.create(AppModule.forRoot(config, environment), {
+    bufferLogs: true,
+    abortOnError: false,
+    // No endpoint takes a body: nothing to parse, nothing to overflow.
+    bodyParser: false,
+  });
+  const logger = app.get(Logger);
+  app.useLogger(logger);
+  app.useGlobalPipes(validationPipe());
+  app.useGlobalFilters(new HttpErrorFilter((error) => logger.error({ err: error }, 'unexpected error in a request')));
+  setUpOpenApi(app, version);
+  await app.listen(config.server.port);
+
+  let metricsApp: INestApplication | undefined;
+  try {
+    metricsApp = await NestFactory.create(MetricsHttpModule, { logger: false, abortOnError: false, bodyParser: false });
+    metricsApp.useGlobalFilters(new HttpErrorFilter((error) => logger.error({ err: error }, 'unexpected error')));
+    await metricsApp.listen(config.metrics.port);
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+  logger.log(`serving: API on :${config.server.port}, metrics on :${config.metrics.port}`, 'Bootstrap');
+
+  return {
+    apiUrl: `http://127.0.0.1:${config.server.port}`,
+    metricsUrl: `http://127.0.0.1:${config.metrics.port}`,
+    async close(graceMs = 8_000) {
+      app.get(ScanScheduler).stop();
+      await app.get(DetectionService).stop(graceMs);
+      await Promise.all([app.close(), metricsApp.close()]);
+    },
+  };
+}
+
+function setUpOpenApi(app: INestApplication, version: string): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('OpsAgent')
+      .setDescription('Issues found by the OpsAgent Kubernetes resource auditor')
+      .setVersion(version)
+      .build(),
+  );
+  // /api/docs (browsable page) and /api/docs-json (the OpenAPI document)
+  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
+}

@@ -1,0 +1,661 @@
+// Registers toBeValidSarifLog (SARIF 2.1.0 JSON schema, validated with ajv). An import rather than require() so
+// tsc also sees the matcher's type declarations; swc compiles it to the same require().
+import '@microsoft/jest-sarif';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Issue, ScanWarning } from '@opsagent/core/issue';
+import type { ReportSummary } from '@opsagent/core/report/report';
+import { RULES } from '@opsagent/core/rules/registry';
+import { SEVERITIES } from '@opsagent/core/severity';
+
+/**
+ * End-to-end tests of the `opsagent` command: each test spawns the real bin/opsagent (the built dist/, no mocks)
+ * from the repository root and checks what it writes to stdout and stderr and the exit code.
+ */
+
+const ROOT = path.join(__dirname, '..');
+const MAIN = path.join(ROOT, 'dist', 'apps', 'opsagent', 'src', 'main.js');
+const BIN = path.join(ROOT, 'bin', 'opsagent');
+
+/** Fixture paths as a user types them: relative to the repository root, which is the CLI's working directory. */
+const FIXTURES = 'test/fixtures/cli';
+const FINDINGS = `${FIXTURES}/findings.yaml`;
+const OVERPROVISIONED = `${FIXTURES}/overprovisioned.yaml`;
+const NO_NAMESPACE = `${FIXTURES}/no-namespace.yaml`;
+const ANNOTATIONS = `${FIXTURES}/annotations.yaml`;
+const CLEAN = `${FIXTURES}/clean.yaml`;
+const BAD_QUANTITY = `${FIXTURES}/bad-quantity.yaml`;
+const TREE = `${FIXTURES}/tree`;
+const PARTIAL = `${FIXTURES}/partial`;
+
+/** The first line of each object in findings.yaml (where its `apiVersion` is): SARIF regions point there. */
+const FINDINGS_LINES = { api: 2, cleanup: 21 };
+
+const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'opsagent-cli-'));
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function opsagent(args: readonly string[], stdin?: string): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(BIN, args, { cwd: ROOT, env: { ...process.env, TZ: 'UTC' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    // Always close stdin, so a CLI that wrongly waits on it fails the test instead of hanging it.
+    child.stdin.end(stdin);
+  });
+}
+
+/** Runs that several tests read are deterministic, so each distinct argument list is spawned once. */
+const runs = new Map<string, Promise<CliResult>>();
+function opsagentOnce(...args: string[]): Promise<CliResult> {
+  const key = JSON.stringify(args);
+  let run = runs.get(key);
+  if (!run) runs.set(key, (run = opsagent(args)));
+  return run;
+}
+
+interface JsonReport {
+  issues: Issue[];
+  summary: ReportSummary;
+  warnings: ScanWarning[];
+}
+
+function parseJson(result: CliResult): JsonReport {
+  expect(result).toMatchObject({ code: 0, stderr: '' });
+  return JSON.parse(result.stdout) as JsonReport;
+}
+
+async function scanJson(...args: string[]): Promise<JsonReport> {
+  return parseJson(await opsagentOnce('scan', ...args, '--output', 'json'));
+}
+
+function writeTemp(name: string, text: string): string {
+  const file = path.join(TMP, name);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+/** `rule container` for each issue, sorted: a compact, order-free view of what a scan found. */
+function findings(report: JsonReport): string[] {
+  return report.issues.map((i) => `${i.rule} ${i.namespace}/${i.kind}/${i.name}/${i.container}`).sort();
+}
+
+interface TableSection {
+  severity: string;
+  count: number;
+  /** Cells of each row: rule, namespace, kind/name, container, message. */
+  rows: string[][];
+}
+
+/** Splits table output into its severity sections and the final summary line. */
+function parseTable(stdout: string): { sections: TableSection[]; summary: string } {
+  const lines = stdout.split('\n');
+  expect(lines.pop()).toBe(''); // ends with a newline
+  const summary = lines.pop() ?? '';
+  const sections: TableSection[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const header = /^([A-Z]+) \((\d+)\)$/.exec(lines[i]);
+    if (!header) continue;
+    expect(lines[i + 1].split(/ {2,}/)).toEqual(['RULE', 'NAMESPACE', 'OBJECT', 'CONTAINER', 'MESSAGE']);
+    const rows: string[][] = [];
+    for (i += 2; i < lines.length && lines[i] !== ''; i++) rows.push(lines[i].split(/ {2,}/));
+    sections.push({ severity: header[1].toLowerCase(), count: Number(header[2]), rows });
+  }
+  return { sections, summary };
+}
+
+interface SarifLog {
+  runs: {
+    tool: { driver: { name: string; rules: { id: string; defaultConfiguration: { level: string } }[] } };
+    invocations: { toolExecutionNotifications: { level: string; message: { text: string } }[] }[];
+    results: {
+      ruleId: string;
+      ruleIndex: number;
+      level: string;
+      message: { text: string };
+      locations: {
+        physicalLocation?: { artifactLocation: { uri: string }; region?: { startLine: number } };
+        logicalLocations: { fullyQualifiedName: string }[];
+      }[];
+      partialFingerprints: Record<string, string>;
+    }[];
+  }[];
+}
+
+async function scanSarif(...args: string[]): Promise<SarifLog> {
+  const result = await opsagentOnce('scan', ...args, '--output', 'sarif');
+  expect(result).toMatchObject({ code: 0, stderr: '' });
+  const log: unknown = JSON.parse(result.stdout);
+  expect(log).toBeValidSarifLog();
+  return log as SarifLog;
+}
+
+beforeAll(() => {
+  // `npm test` builds first; a bare `npx jest` on a fresh clone builds here, once.
+  if (fs.existsSync(MAIN)) return;
+  const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`);
+}, 120_000);
+
+afterAll(() => fs.rmSync(TMP, { recursive: true, force: true }));
+
+describe('--output table (default)', () => {
+  it('groups rows by severity, most severe first, and ends with a summary line', async () => {
+    const result = await opsagentOnce('scan', FINDINGS);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    const { sections, summary } = parseTable(result.stdout);
+
+    expect(sections.map((s) => [s.severity, s.count])).toEqual([
+      ['high', 2],
+      ['medium', 1],
+      ['low', 2],
+    ]);
+    const rows = sections.map((s) => s.rows.map(([rule, ns, object, container]) => [rule, ns, object, container]));
+    expect(rows).toEqual([
+      [
+        ['memory-limit-missing', 'shop', 'Deployment/api', 'api'],
+        ['memory-request-missing', 'shop', 'Deployment/api', 'api'],
+      ],
+      [['cpu-request-missing', 'shop', 'Deployment/api', 'api']],
+      [
+        ['cpu-limit-missing', 'ops', 'CronJob/cleanup', 'cleanup'],
+        ['cpu-limit-missing', 'shop', 'Deployment/api', 'api'],
+      ],
+    ]);
+    expect(sections[0].rows[0][4]).toBe('container "api" has no memory limit (limits.memory)');
+    expect(summary).toBe(
+      'Summary: 5 issues (high 2, medium 1, low 2); 2 workloads, 2 containers checked; ' +
+        '2 containers without usage data; skipped Service 1',
+    );
+  });
+
+  it('on examples/, each section counts its rows, sections go from most to least severe and the summary adds up', async () => {
+    const result = await opsagentOnce('scan', 'examples/');
+    expect(result.code).toBe(0);
+    const { sections, summary } = parseTable(result.stdout);
+    const report = await scanJson('examples/');
+
+    expect(sections.length).toBeGreaterThan(1);
+    const order = sections.map((s) => SEVERITIES.indexOf(s.severity as (typeof SEVERITIES)[number]));
+    expect(order.every((rank) => rank >= 0)).toBe(true);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    for (const section of sections) {
+      expect(section.rows).toHaveLength(section.count);
+      const expected = report.issues.filter((i) => i.severity === section.severity).map((i) => i.rule);
+      expect(section.rows.map(([rule]) => rule)).toEqual(expected);
+    }
+    const total = sections.reduce((sum, s) => sum + s.count, 0);
+    const counts = sections.map((s) => `${s.severity} ${s.count}`).join(', ');
+    expect(summary.startsWith(`Summary: ${total} issues (${counts}); `)).toBe(true);
+    expect(total).toBe(report.issues.length);
+  });
+
+  it('says so when there is nothing to report', async () => {
+    const result = await opsagentOnce('scan', CLEAN);
+    expect(result).toEqual({
+      code: 0,
+      stdout:
+        'No issues found.\n\nSummary: 0 issues; 1 workload, 1 container checked; 1 container without usage data\n',
+      stderr: '',
+    });
+  });
+});
+
+describe('--output json', () => {
+  it('prints issues, summary and warnings, each issue with its fields', async () => {
+    const report = await scanJson(FINDINGS);
+    expect(Object.keys(report)).toEqual(['issues', 'summary', 'warnings']);
+    expect(findings(report)).toEqual([
+      'cpu-limit-missing ops/CronJob/cleanup/cleanup',
+      'cpu-limit-missing shop/Deployment/api/api',
+      'cpu-request-missing shop/Deployment/api/api',
+      'memory-limit-missing shop/Deployment/api/api',
+      'memory-request-missing shop/Deployment/api/api',
+    ]);
+    const byRule = (rule: string, name: string) => report.issues.find((i) => i.rule === rule && i.name === name);
+    expect(byRule('memory-request-missing', 'api')).toEqual({
+      id: expect.stringMatching(/^[0-9a-f]{16}$/),
+      rule: 'memory-request-missing',
+      severity: 'high',
+      namespace: 'shop',
+      kind: 'Deployment',
+      name: 'api',
+      container: 'api',
+      message: 'container "api" has no memory request (neither requests.memory nor limits.memory)',
+      remediation: expect.stringContaining('resources.requests.memory'),
+      source: { file: FINDINGS, line: FINDINGS_LINES.api },
+    });
+    expect(byRule('cpu-limit-missing', 'cleanup')).toMatchObject({
+      severity: 'low',
+      kind: 'CronJob',
+      source: { file: FINDINGS, line: FINDINGS_LINES.cleanup },
+    });
+    expect(report.summary).toMatchObject({
+      issues: 5,
+      bySeverity: { critical: 0, high: 2, medium: 1, low: 2, info: 0 },
+      byRule: {
+        'memory-limit-missing': 1,
+        'memory-request-missing': 1,
+        'cpu-request-missing': 1,
+        'cpu-limit-missing': 2,
+      },
+      workloads: 2,
+      containers: 2,
+      skipped: { Service: 1 },
+    });
+    expect(report.warnings).toEqual([]);
+  });
+
+  it('on examples/, every issue carries every field and the summary matches the issues', async () => {
+    const report = await scanJson('examples/');
+    expect(report.issues.length).toBeGreaterThan(0);
+    for (const issue of report.issues) {
+      expect(issue).toEqual(
+        expect.objectContaining({
+          id: expect.stringMatching(/^[0-9a-f]{16}$/),
+          rule: expect.any(String),
+          severity: expect.any(String),
+          namespace: expect.any(String),
+          kind: expect.any(String),
+          name: expect.any(String),
+          container: expect.any(String),
+          message: expect.stringContaining(issue.container),
+          remediation: expect.any(String),
+        }),
+      );
+      expect(SEVERITIES).toContain(issue.severity);
+      expect(RULES.map((r) => r.id)).toContain(issue.rule);
+      expect(issue.remediation).not.toBe('');
+    }
+    expect(report.summary.issues).toBe(report.issues.length);
+    for (const severity of SEVERITIES) {
+      expect(report.summary.bySeverity[severity]).toBe(report.issues.filter((i) => i.severity === severity).length);
+    }
+    // examples/search-with-usage.yaml ships usage samples showing the search Deployment over-provisioned.
+    const search = report.issues.filter((i) => i.name === 'search' && i.overProvisioning);
+    expect(search.map((i) => i.rule).sort()).toEqual(['cpu-overprovisioned', 'memory-overprovisioned']);
+    expect(report.summary.usageSamples).toBeGreaterThan(0);
+  });
+
+  it('gives an over-provisioning issue its figures: CPU in millicores, memory in bytes', async () => {
+    const report = await scanJson(OVERPROVISIONED);
+    expect(findings(report)).toEqual([
+      'cpu-overprovisioned shop/Deployment/search/search',
+      'memory-overprovisioned shop/Deployment/search/search',
+    ]);
+    const figures = (rule: string) => report.issues.find((i) => i.rule === rule)?.overProvisioning;
+    // 12 samples, p95 (nearest rank) = the largest = 160m; request 1 CPU; 3 replicas.
+    expect(figures('cpu-overprovisioned')).toEqual({
+      resource: 'cpu',
+      unit: 'millicores',
+      samples: 12,
+      usage: 160,
+      request: 1000,
+      recommended: 160,
+      wastePerPod: 840,
+      replicas: 3,
+      wasteTotal: 2520,
+    });
+    // Peak 200Mi; recommendation 200Mi × 1.15 rounded up to a whole Mi = 230Mi; request 1Gi.
+    const Mi = 1024 * 1024;
+    expect(figures('memory-overprovisioned')).toEqual({
+      resource: 'memory',
+      unit: 'bytes',
+      samples: 12,
+      usage: 200 * Mi,
+      request: 1024 * Mi,
+      recommended: 230 * Mi,
+      wastePerPod: 794 * Mi,
+      replicas: 3,
+      wasteTotal: 3 * 794 * Mi,
+    });
+    expect(report.summary).toMatchObject({ usageSamples: 12, containersWithoutUsage: 0 });
+  });
+});
+
+describe('--output sarif', () => {
+  it('is a valid SARIF 2.1.0 log (and the matcher does reject an invalid one)', async () => {
+    await scanSarif('examples/');
+    const log = await scanSarif(FINDINGS);
+    expect({ ...log, version: '2.0.0' }).not.toBeValidSarifLog();
+    const [result] = log.runs[0].results;
+    const broken = { ...result, locations: [{ physicalLocation: { artifactLocation: { uri: 'a b.yaml' } } }] };
+    expect({ ...log, runs: [{ ...log.runs[0], results: [broken] }] }).not.toBeValidSarifLog();
+  });
+
+  it('describes each rule once, with its level', async () => {
+    const [run] = (await scanSarif(FINDINGS)).runs;
+    expect(run.tool.driver.name).toBe('OpsAgent');
+    expect(run.tool.driver.rules.map((r) => r.id)).toEqual(RULES.map((r) => r.id));
+    const level = Object.fromEntries(run.tool.driver.rules.map((r) => [r.id, r.defaultConfiguration.level]));
+    expect(level).toEqual({
+      'cpu-request-missing': 'warning',
+      'memory-request-missing': 'error',
+      'cpu-limit-missing': 'note',
+      'memory-limit-missing': 'error',
+      'cpu-overprovisioned': 'warning',
+      'memory-overprovisioned': 'warning',
+    });
+  });
+
+  it('gives each finding a result with its rule, level and the file and line of its object', async () => {
+    const [run] = (await scanSarif(FINDINGS)).runs;
+    const report = await scanJson(FINDINGS);
+    const results = run.results.map((r) => ({
+      ruleId: r.ruleId,
+      descriptor: run.tool.driver.rules[r.ruleIndex].id,
+      level: r.level,
+      uri: r.locations[0].physicalLocation?.artifactLocation.uri,
+      startLine: r.locations[0].physicalLocation?.region?.startLine,
+      object: r.locations[0].logicalLocations[0].fullyQualifiedName,
+    }));
+    const file = 'test/fixtures/cli/findings.yaml';
+    const api = { uri: file, startLine: FINDINGS_LINES.api, object: 'shop/Deployment/api/api' };
+    const cleanup = { uri: file, startLine: FINDINGS_LINES.cleanup, object: 'ops/CronJob/cleanup/cleanup' };
+    expect(results).toEqual([
+      { ruleId: 'memory-limit-missing', descriptor: 'memory-limit-missing', level: 'error', ...api },
+      { ruleId: 'memory-request-missing', descriptor: 'memory-request-missing', level: 'error', ...api },
+      { ruleId: 'cpu-request-missing', descriptor: 'cpu-request-missing', level: 'warning', ...api },
+      { ruleId: 'cpu-limit-missing', descriptor: 'cpu-limit-missing', level: 'note', ...cleanup },
+      { ruleId: 'cpu-limit-missing', descriptor: 'cpu-limit-missing', level: 'note', ...api },
+    ]);
+    expect(run.results.map((r) => r.partialFingerprints['opsagentIssueId/v1'])).toEqual(report.issues.map((i) => i.id));
+  });
+
+  it('locates results relative to the working directory, however the path was given', async () => {
+    const [run] = (await scanSarif(path.join(ROOT, FINDINGS))).runs;
+    const uris = new Set(run.results.map((r) => r.locations[0].physicalLocation?.artifactLocation.uri));
+    expect([...uris]).toEqual(['test/fixtures/cli/findings.yaml']);
+  });
+
+  it('percent-encodes file names that are not valid in a URI', async () => {
+    const file = writeTemp('my app #1.yaml', fs.readFileSync(path.join(ROOT, FINDINGS), 'utf8'));
+    const [run] = (await scanSarif(file)).runs; // a space or '#' left raw made the log fail the schema
+    const uris = new Set(run.results.map((r) => r.locations[0].physicalLocation?.artifactLocation.uri ?? ''));
+    expect(uris.size).toBe(1);
+    const [uri] = uris;
+    expect(uri).toMatch(/\/my%20app%20%231\.yaml$/);
+    expect(uri.split('/').map(decodeURIComponent).join(path.sep)).toBe(path.relative(ROOT, file));
+  });
+
+  it('lists warnings as tool execution notifications', async () => {
+    const [run] = (await scanSarif(ANNOTATIONS)).runs;
+    const notes = run.invocations[0].toolExecutionNotifications;
+    expect(notes.map((n) => n.level)).toEqual(['warning', 'warning']);
+    expect(notes[0].message.text).toContain('"no-such-rule"');
+  });
+});
+
+describe('exit codes', () => {
+  it('0 with findings when --fail-on is not given (default none)', async () => {
+    const result = await opsagentOnce('scan', FINDINGS, '--output', 'json');
+    expect(result.code).toBe(0);
+    expect(parseJson(result).summary.bySeverity.high).toBeGreaterThan(0);
+  });
+
+  it('1 with --fail-on high and a high finding, with the full output still printed', async () => {
+    const result = await opsagent(['scan', FINDINGS, '--fail-on', 'high']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe((await opsagentOnce('scan', FINDINGS)).stdout);
+  });
+
+  it('1 with --fail-on low when the most severe finding is higher', async () => {
+    expect((await opsagent(['scan', FINDINGS, '--fail-on', 'low', '--output', 'sarif'])).code).toBe(1);
+  });
+
+  it('0 with --fail-on critical when the findings are at most high', async () => {
+    expect((await opsagent(['scan', FINDINGS, '--fail-on', 'critical'])).code).toBe(0);
+  });
+
+  it('0 with --fail-on info when there are no findings', async () => {
+    expect((await opsagent(['scan', CLEAN, '--fail-on', 'info'])).code).toBe(0);
+  });
+
+  it.each<[string, string[], RegExp]>([
+    ['an unknown option', ['scan', FINDINGS, '--bogus'], /unknown option '--bogus'/],
+    ['a bad --output value', ['scan', FINDINGS, '--output', 'xml'], /'xml' is invalid.*table, json, sarif/],
+    ['a bad --fail-on value', ['scan', FINDINGS, '--fail-on', 'severe'], /'severe' is invalid/],
+    ['no PATH', ['scan'], /give at least one PATH, or '-'/],
+    ['no command', [], /Usage: opsagent/],
+    ['an unknown command', ['frob'], /unknown command 'frob'/],
+    [
+      'a nonexistent path',
+      ['scan', FINDINGS, `${FIXTURES}/missing.yaml`],
+      /test\/fixtures\/cli\/missing\.yaml: cannot read: no such file or directory/,
+    ],
+    ['broken YAML', ['scan', `${PARTIAL}/broken.yaml`], /test\/fixtures\/cli\/partial\/broken\.yaml:6: invalid YAML/],
+    [
+      'a nonexistent config file',
+      ['scan', FINDINGS, '--config', `${FIXTURES}/missing-config.yaml`],
+      /invalid config test\/fixtures\/cli\/missing-config\.yaml:\n {2}\(file\): cannot read/,
+    ],
+    [
+      'a malformed quantity',
+      ['scan', BAD_QUANTITY, '--output', 'json'],
+      /bad-quantity\.yaml:21: Deployment shop\/web: spec\.template\.spec\.containers\[0\]\.resources\.limits\.memory: invalid quantity "12 GiB"/,
+    ],
+  ])('2 on %s, with nothing on stdout', async (_case, args, stderr) => {
+    const result = await opsagent(args);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(stderr);
+  });
+});
+
+describe('stdin', () => {
+  it("reads a piped manifest from '-'", async () => {
+    const manifest = fs.readFileSync(path.join(ROOT, NO_NAMESPACE), 'utf8');
+    const result = await opsagent(['scan', '-', '--output', 'json', '--namespace', 'piped'], manifest);
+    const report = parseJson(result);
+    expect(report.summary.workloads).toBe(2);
+    expect(report.issues.map((i) => [i.rule, i.namespace, i.name, i.source?.file])).toEqual([
+      ['cpu-limit-missing', 'piped', 'web', '<stdin>'],
+      ['cpu-limit-missing', 'tools', 'admin', '<stdin>'],
+    ]);
+  });
+
+  it("locates SARIF results read from stdin at 'stdin'", async () => {
+    const manifest = fs.readFileSync(path.join(ROOT, FINDINGS), 'utf8');
+    const result = await opsagent(['scan', '-', '--output', 'sarif'], manifest);
+    expect(result.code).toBe(0);
+    const log = JSON.parse(result.stdout) as SarifLog;
+    expect(log).toBeValidSarifLog();
+    const locations = log.runs[0].results.map((r) => r.locations[0].physicalLocation);
+    expect(locations).toHaveLength(5);
+    expect(locations).toContainEqual({ artifactLocation: { uri: 'stdin' }, region: { startLine: 21 } });
+  });
+
+  it('names <stdin> and the line when the piped input is broken', async () => {
+    const result = await opsagent(['scan', '-'], 'apiVersion: v1\nkind: Pod\nmetadata: { name: x\n');
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^opsagent: error: <stdin>:\d+: invalid YAML/);
+  });
+});
+
+describe('directories', () => {
+  it('reads .yaml, .yml and .json files in nested folders and nothing else', async () => {
+    const report = await scanJson(TREE);
+    const files = [...new Set(report.issues.map((i) => i.source?.file))].sort();
+    expect(files).toEqual([
+      `${TREE}/UPPER.YML`,
+      `${TREE}/nested/deeper/deep.yml`,
+      `${TREE}/nested/pod.json`,
+      `${TREE}/top.yaml`,
+    ]);
+    expect(report.issues.map((i) => i.name)).not.toEqual(expect.arrayContaining(['ignored-txt']));
+    expect(report.summary.workloads).toBe(4);
+  });
+
+  it('reads a file of any extension when it is named explicitly', async () => {
+    const report = await scanJson(`${TREE}/nested/notes.txt`);
+    expect(new Set(report.issues.map((i) => i.name))).toEqual(new Set(['ignored-txt']));
+  });
+
+  it('skips node_modules and dot-directories', async () => {
+    const broken = 'kind: Pod\nmetadata: { name: x\n';
+    writeTemp('walk/node_modules/chart/broken.yaml', broken);
+    writeTemp('walk/.git/broken.yaml', broken);
+    writeTemp('walk/ok.yaml', fs.readFileSync(path.join(ROOT, CLEAN), 'utf8'));
+    const report = await scanJson(path.join(TMP, 'walk'));
+    expect(report.summary.workloads).toBe(1);
+  });
+});
+
+describe('input errors', () => {
+  it('print nothing on stdout, even after good files were read (broken YAML)', async () => {
+    const good = await scanJson(`${PARTIAL}/a-good.yaml`);
+    expect(good.issues.length).toBeGreaterThan(0);
+
+    for (const output of ['table', 'json', 'sarif']) {
+      const result = await opsagent(['scan', PARTIAL, '--output', output]);
+      expect(result).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: expect.stringMatching(/^opsagent: error: test\/fixtures\/cli\/partial\/broken\.yaml:6: invalid YAML/),
+      });
+    }
+  });
+});
+
+describe('--config', () => {
+  it('rejects a bad config with exit 2, naming every bad key path', async () => {
+    const config = writeTemp('bad-config.yaml', 'overProvisioning:\n  cpu:\n    ratio: 0.5\nunknownKey: true\n');
+    const result = await opsagent(['scan', FINDINGS, '--config', config]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain(`invalid config ${config}:`);
+    expect(result.stderr).toMatch(/^ {2}overProvisioning\.cpu\.ratio: must be a number ≥ 1$/m);
+    expect(result.stderr).toMatch(/^ {2}unknownKey: unknown key$/m);
+  });
+
+  it('rejects a config that is not valid YAML', async () => {
+    const config = writeTemp('broken-config.yaml', 'rules: [\n');
+    const result = await opsagent(['scan', FINDINGS, '--config', config]);
+    expect(result).toMatchObject({ code: 2, stdout: '' });
+    expect(result.stderr).toMatch(/YAML syntax error at line \d+/);
+  });
+
+  it('disables a rule: its findings go, the others stay', async () => {
+    const config = writeTemp('disable.yaml', 'rules:\n  cpu-limit-missing:\n    enabled: false\n');
+    const report = await scanJson(FINDINGS, '--config', config);
+    expect(findings(report)).toEqual([
+      'cpu-request-missing shop/Deployment/api/api',
+      'memory-limit-missing shop/Deployment/api/api',
+      'memory-request-missing shop/Deployment/api/api',
+    ]);
+  });
+
+  it('overrides a severity in every output and in --fail-on', async () => {
+    const config = writeTemp('severity.yaml', 'rules:\n  memory-request-missing:\n    severity: critical\n');
+    const report = await scanJson(FINDINGS, '--config', config);
+    expect(report.issues.find((i) => i.rule === 'memory-request-missing')?.severity).toBe('critical');
+    expect(report.summary.bySeverity).toMatchObject({ critical: 1, high: 1 });
+
+    const table = await opsagent(['scan', FINDINGS, '--config', config, '--fail-on', 'critical']);
+    expect(table.code).toBe(1);
+    expect(parseTable(table.stdout).sections.map((s) => s.severity)).toEqual(['critical', 'high', 'medium', 'low']);
+
+    const config2 = writeTemp('severity-low.yaml', 'rules:\n  cpu-limit-missing:\n    severity: high\n');
+    const [run] = (await scanSarif(FINDINGS, '--config', config2)).runs;
+    expect(run.tool.driver.rules.find((r) => r.id === 'cpu-limit-missing')?.defaultConfiguration.level).toBe('error');
+    expect(run.results.filter((r) => r.ruleId === 'cpu-limit-missing').map((r) => r.level)).toEqual(['error', 'error']);
+  });
+
+  it('drops the namespaces in excludeNamespaces', async () => {
+    const config = writeTemp('exclude.yaml', 'excludeNamespaces: [ops]\n');
+    const report = await scanJson(FINDINGS, '--config', config);
+    expect(report.issues.map((i) => i.namespace)).not.toContain('ops');
+    expect(report.issues).toHaveLength(4);
+    expect(report.summary).toMatchObject({ workloads: 1, workloadsExcluded: 1 });
+  });
+
+  it('judges over-provisioning only with at least overProvisioning.minSamples samples', async () => {
+    const at = writeTemp('min-samples-12.yaml', 'overProvisioning:\n  minSamples: 12\n');
+    const above = writeTemp('min-samples-13.yaml', 'overProvisioning:\n  minSamples: 13\n');
+    expect((await scanJson(OVERPROVISIONED, '--config', at)).issues).toHaveLength(2);
+    const report = await scanJson(OVERPROVISIONED, '--config', above);
+    expect(report.issues).toEqual([]);
+    expect(report.summary.usageSamples).toBe(12);
+  });
+});
+
+describe('--namespace', () => {
+  it('puts objects without metadata.namespace in "default", or in the namespace given', async () => {
+    const namespaces = (report: JsonReport) => report.issues.map((i) => `${i.name} ${i.namespace}`).sort();
+    expect(namespaces(await scanJson(NO_NAMESPACE))).toEqual(['admin tools', 'web default']);
+    expect(namespaces(await scanJson(NO_NAMESPACE, '--namespace', 'team-a'))).toEqual(['admin tools', 'web team-a']);
+  });
+});
+
+describe('warnings', () => {
+  const unknownRule = /Deployment shop\/api: annotation opsagent\.io\/ignore names unknown rule "no-such-rule"/;
+
+  it('are in the JSON warnings and not on stderr with --output json', async () => {
+    const report = await scanJson(ANNOTATIONS);
+    expect(report.warnings).toEqual([
+      expect.objectContaining({ code: 'unknown-rule-in-annotation', message: expect.stringMatching(unknownRule) }),
+      expect.objectContaining({ code: 'unknown-container-in-annotation', message: expect.stringContaining('"ghost"') }),
+    ]);
+    // The known rule id in the same annotation still exempts the container.
+    expect(report.issues).toEqual([]);
+    expect(report.summary.exemptions).toBe(1);
+  });
+
+  it('go to stderr with table output, and not into the table', async () => {
+    const result = await opsagentOnce('scan', ANNOTATIONS);
+    expect(result.code).toBe(0);
+    const warnings = result.stderr.split('\n').filter(Boolean);
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(new RegExp(`^warning: ${unknownRule.source}`));
+    expect(warnings[1]).toMatch(/^warning: .*"ghost"/);
+    expect(result.stdout).not.toContain('no-such-rule');
+  });
+});
+
+describe('issue ids', () => {
+  it('are the same on every run, and whether the manifest comes from a file or stdin', async () => {
+    const first = await opsagent(['scan', 'examples/', '--output', 'json']);
+    const second = await opsagent(['scan', 'examples/', '--output', 'json']);
+    const ids = (result: CliResult) => parseJson(result).issues.map((i) => i.id);
+    expect(ids(second)).toEqual(ids(first));
+    expect(new Set(ids(first)).size).toBe(ids(first).length);
+
+    const piped = await opsagent(['scan', '-', '--output', 'json'], fs.readFileSync(path.join(ROOT, FINDINGS), 'utf8'));
+    expect(ids(piped)).toEqual((await scanJson(FINDINGS)).issues.map((i) => i.id));
+  });
+});
+
+describe('--version and --help', () => {
+  it('--version prints the package version and exits 0', async () => {
+    const { version } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(await opsagent(['--version'])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+  });
+
+  it.each([[['--help']], [['help']], [['scan', '--help']], [['help', 'scan']]])(
+    '%j prints usage on stdout and exits 0',
+    async (args) => {
+      const result = await opsagent(args);
+      expect(result).toMatchObject({ code: 0, stderr: '' });
+      expect(result.stdout).toMatch(/^Usage: opsagent /);
+    },
+  );
+
+  it('scan --help lists the options', async () => {
+    const { stdout } = await opsagentOnce('scan', '--help');
+    for (const option of ['--output <format>', '--config <file>', '--fail-on <severity>', '--namespace <ns>']) {
+      expect(stdout).toContain(option);
+    }
+  });
+});

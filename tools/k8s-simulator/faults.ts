@@ -1,0 +1,129 @@
+/** Fault injection: per-path failures, delays and protocol breakage for tests and benchmarks. */
+
+export interface Fault {
+  /** Matched against the path without query: a string is exact, or a prefix when it ends in `*`; a RegExp is tested. */
+  path: string | RegExp;
+  /** Only this HTTP method (any case); default every method. */
+  method?: string;
+  /** Answer with this status instead of the real response (a `Status` body unless `body` is given). */
+  status?: number;
+  /** Raw response body; with no `status`, answered with 200. */
+  body?: string;
+  /** Content-Type for `body`; default `application/json`. */
+  contentType?: string;
+  /** Wait this long before answering (added up over every matching fault). */
+  latencyMs?: number;
+  /** Close the connection before any response byte, or after sending the headers and half the body. */
+  drop?: 'before-headers' | 'mid-body';
+  /** Send the response with its JSON cut short (still with a matching Content-Length). */
+  malformedJson?: boolean;
+  /** Serve lists whole, ignoring `limit` (as servers without chunking do). Only requests with `limit` match. */
+  ignoreLimit?: boolean;
+  /** Answer 410 Expired to a continued list. Only requests with `continue` match. */
+  expireContinue?: boolean;
+  /** Send `Retry-After` and `details.retryAfterSeconds`; the status defaults to 429. */
+  retryAfterSeconds?: number;
+  /** Remove the fault after it has applied this many times; default never. */
+  times?: number;
+}
+
+/** What the faults matching one request do, merged in injection order. */
+export interface AppliedFaults {
+  ids: string[];
+  latencyMs: number;
+  /** The first matching fault that replaces the response (status, body or retryAfterSeconds). */
+  response?: Fault;
+  drop?: 'before-headers' | 'mid-body';
+  malformedJson: boolean;
+  ignoreLimit: boolean;
+  expireContinue: boolean;
+}
+
+interface ActiveFault {
+  id: string;
+  fault: Fault;
+  remaining: number;
+}
+
+function replacesResponse(f: Fault): boolean {
+  return f.status !== undefined || f.body !== undefined || f.retryAfterSeconds !== undefined;
+}
+
+/** Whether the fault does anything besides the query-dependent ignoreLimit/expireContinue. */
+function hasUnconditionalEffect(f: Fault): boolean {
+  return replacesResponse(f) || f.latencyMs !== undefined || f.drop !== undefined || f.malformedJson === true;
+}
+
+export class FaultInjector {
+  private faults: ActiveFault[] = [];
+  private seq = 0;
+
+  add(fault: Fault): string {
+    if (!(typeof fault.path === 'string' || fault.path instanceof RegExp)) {
+      throw new TypeError('fault.path must be a string or a RegExp');
+    }
+    if (fault.status !== undefined && !(Number.isInteger(fault.status) && fault.status >= 100 && fault.status <= 599)) {
+      throw new RangeError(`fault.status must be an HTTP status code, got ${fault.status}`);
+    }
+    if (fault.times !== undefined && !(Number.isInteger(fault.times) && fault.times > 0)) {
+      throw new RangeError(`fault.times must be a positive integer, got ${fault.times}`);
+    }
+    if (fault.latencyMs !== undefined && !(fault.latencyMs >= 0)) {
+      throw new RangeError(`fault.latencyMs must be ≥ 0, got ${fault.latencyMs}`);
+    }
+    const id = `fault-${++this.seq}`;
+    this.faults.push({ id, fault: { ...fault }, remaining: fault.times ?? Infinity });
+    return id;
+  }
+
+  remove(id: string): boolean {
+    const before = this.faults.length;
+    this.faults = this.faults.filter((f) => f.id !== id);
+    return this.faults.length !== before;
+  }
+
+  clear(): void {
+    this.faults = [];
+  }
+
+  /**
+   * Finds the faults for a request and uses up one of each one's `times`. Latency adds up; the first
+   * fault (in injection order) that replaces the response or drops the connection decides that.
+   */
+  match(method: string, path: string, query: URLSearchParams): AppliedFaults {
+    const applied: AppliedFaults = {
+      ids: [],
+      latencyMs: 0,
+      malformedJson: false,
+      ignoreLimit: false,
+      expireContinue: false,
+    };
+    for (const active of this.faults) {
+      const f = active.fault;
+      if (f.method !== undefined && f.method.toUpperCase() !== method.toUpperCase()) continue;
+      if (!pathMatches(f.path, path)) continue;
+      const expires = f.expireContinue === true && query.has('continue');
+      const ignores = f.ignoreLimit === true && query.has('limit');
+      if (!hasUnconditionalEffect(f) && !expires && !ignores) continue;
+
+      applied.ids.push(active.id);
+      active.remaining--;
+      applied.latencyMs += f.latencyMs ?? 0;
+      if (replacesResponse(f)) applied.response ??= f;
+      if (f.drop) applied.drop ??= f.drop;
+      applied.malformedJson ||= f.malformedJson === true;
+      applied.ignoreLimit ||= ignores;
+      applied.expireContinue ||= expires;
+    }
+    this.faults = this.faults.filter((f) => f.remaining > 0);
+    return applied;
+  }
+}
+
+function pathMatches(pattern: string | RegExp, path: string): boolean {
+  if (pattern instanceof RegExp) {
+    pattern.lastIndex = 0;
+    return pattern.test(path);
+  }
+  return pattern.endsWith('*') ? path.startsWith(pattern.slice(0, -1)) : path === pattern;
+}

@@ -1,0 +1,778 @@
+/**
+ * A read-only Kubernetes API server over plain HTTP (Node's `http` only), faithful enough on the wire
+ * that the real `@kubernetes/client-node` works against it unchanged: discovery, get and list of the
+ * workload resources with the API server's chunking (`limit`/`continue`, consistent snapshots, 410
+ * Expired), label and field selectors, `Status` errors, bearer-token auth, PodMetrics as metrics-server
+ * serves them, and fault injection for tests.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { stringify as toYaml } from 'yaml';
+import { FaultInjector, type AppliedFaults, type Fault } from './faults';
+import { isRunningPod, podMetricsItem, type MetricsProvider } from './metrics';
+import { ContinueTokenError, decodeContinue, encodeContinue, readPage, SnapshotRegistry } from './pagination';
+import {
+  apiGroupDocument,
+  apiGroupList,
+  apiResourceList,
+  apiVersions,
+  findGroupVersion,
+  groupResource,
+  groupVersionString,
+  isReadable,
+  METRICS_GROUP,
+  VERSION_INFO,
+  type ApiResource,
+  type GroupVersion,
+} from './resources';
+import {
+  matchesFields,
+  matchesLabels,
+  parseFieldSelector,
+  parseLabelSelector,
+  SelectorError,
+  type FieldRequirement,
+  type LabelRequirement,
+} from './selectors';
+import { EXPIRED_CONTINUE_MESSAGE, statusBody } from './status';
+import { formatTimestamp, ObjectStore, type StoredObject } from './store';
+
+export type { Fault } from './faults';
+export type { ContainerUsage, MetricsProvider } from './metrics';
+export { cpuQuantity, memoryQuantity } from './metrics';
+
+export interface SimulatorOptions {
+  /** TCP port; 0 (the default) picks a free one. */
+  port?: number;
+  /** Interface to listen on; default 127.0.0.1. */
+  host?: string;
+  /** When set, every request but `/version` and the health checks needs `Authorization: Bearer <token>`. */
+  token?: string;
+  /** Objects to load at start (as `load`). */
+  objects?: Record<string, unknown>[];
+  /** How long a continue token stays valid, in milliseconds; default 5 minutes (etcd's compaction interval). */
+  continueTtlMs?: number;
+  /** Generates PodMetrics for every Running Pod per request; without it, loaded PodMetrics objects are served. */
+  metricsProvider?: MetricsProvider;
+  /** Clock in epoch milliseconds, for timestamps and continue-token expiry; default `Date.now`. */
+  now?: () => number;
+  /** Request log size; the oldest entries are dropped beyond it. Default 100,000. */
+  maxLogEntries?: number;
+}
+
+export interface RequestLogEntry {
+  method: string;
+  /** Path without query. */
+  path: string;
+  /** Query parameters (the last value of a repeated one). */
+  query: Record<string, string>;
+  /** HTTP status sent; 0 when no response was sent (connection dropped before headers, or closed by the client). */
+  status: number;
+  /** Response body bytes written. */
+  bytes: number;
+  durationMs: number;
+  /** When the request arrived (ISO 8601, from the simulator's clock). */
+  time: string;
+  /** Ids of the injected faults that applied. */
+  faults: string[];
+  /** How the exchange ended when it did not end normally. */
+  outcome?: 'dropped-before-headers' | 'dropped-mid-body' | 'client-closed';
+}
+
+export interface KubeconfigOptions {
+  /** Name of the context, cluster and user; default `opsagent-simulator`. */
+  context?: string;
+  /** Default namespace of the context. */
+  namespace?: string;
+}
+
+/** `apps/v1/Deployment`, `v1/Pod`, or the pair. */
+export type TypeRef = string | { apiVersion: string; kind: string };
+
+export interface Simulator {
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  readonly port: number;
+  /** The cluster resourceVersion, bumped by every change. */
+  readonly resourceVersion: string;
+  /** Requests so far, oldest first. */
+  readonly requests: readonly RequestLogEntry[];
+  /** Requests served by PodMetrics endpoints so far (the next `poll` given to the metrics provider). */
+  readonly metricsPolls: number;
+  clearLog(): void;
+  /** Stops listening and closes every connection, keep-alive ones included. */
+  close(): Promise<void>;
+  /** Writes a kubeconfig for this simulator (plain http, so `insecure-skip-tls-verify: true`), mode 0600. */
+  writeKubeconfig(file: string, opts?: KubeconfigOptions): void;
+  load(objects: Iterable<Record<string, unknown>>): void;
+  /** Creates or replaces an object; returns it as stored (with uid, resourceVersion, creationTimestamp). */
+  upsert(object: Record<string, unknown>): Record<string, unknown>;
+  /** Deletes an object; true when it existed. `namespace` is ignored for cluster-scoped kinds. */
+  remove(type: TypeRef, namespace: string | undefined, name: string): boolean;
+  /** Copies of every stored object (synthesized Namespaces included). */
+  objects(): Record<string, unknown>[];
+  /** Adds a fault; returns its id. */
+  inject(fault: Fault): string;
+  removeFault(id: string): boolean;
+  clearFaults(): void;
+  /** false: metrics.k8s.io answers `404 page not found` and leaves discovery, as with no metrics-server. */
+  setMetricsAvailable(available: boolean): void;
+}
+
+export const DEFAULT_CONTINUE_TTL_MS = 5 * 60_000;
+const DEFAULT_MAX_LOG = 100_000;
+/** Bodies above this are streamed in batches instead of built as one string. */
+const STREAM_THRESHOLD_BYTES = 4 * 1024 * 1024;
+const STREAM_BATCH_BYTES = 1024 * 1024;
+/** Answered without credentials, as the API server's anonymous access allows them. */
+const PUBLIC_PATHS = new Set(['/version', '/healthz', '/livez', '/readyz']);
+const JSON_TYPE = 'application/json';
+const TEXT_TYPE = 'text/plain; charset=utf-8';
+
+interface BodyItem {
+  readonly itemJson: string;
+  readonly itemBytes: number;
+}
+
+/** A response body: head, then items joined by commas, then tail — so a page is never copied whole. */
+interface Body {
+  head: string;
+  items?: readonly BodyItem[];
+  tail: string;
+}
+
+interface Reply {
+  status: number;
+  contentType: string;
+  headers?: Record<string, string>;
+  body: Body;
+}
+
+/** An error answered as a `Status`. */
+class HttpError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly opts: Parameters<typeof statusBody>[2] = {},
+  ) {
+    super(message);
+  }
+}
+
+function jsonReply(value: unknown, status = 200): Reply {
+  return { status, contentType: JSON_TYPE, body: { head: JSON.stringify(value), tail: '' } };
+}
+
+function statusReply(code: number, message?: string, opts?: Parameters<typeof statusBody>[2]): Reply {
+  return jsonReply(statusBody(code, message, opts), code);
+}
+
+/** What a Go `http.ServeMux` answers for an unknown path (the API server's fallback, and an unregistered group). */
+function pageNotFound(): Reply {
+  return { status: 404, contentType: TEXT_TYPE, body: { head: '404 page not found\n', tail: '' } };
+}
+
+function bodyBytes(body: Body): number {
+  let n = Buffer.byteLength(body.head) + Buffer.byteLength(body.tail);
+  if (body.items && body.items.length > 0) {
+    for (const item of body.items) n += item.itemBytes;
+    n += body.items.length - 1;
+  }
+  return n;
+}
+
+/** The body as string chunks of about `batchBytes` each. */
+function* bodyChunks(body: Body, batchBytes: number): Generator<string> {
+  yield body.head;
+  const items = body.items ?? [];
+  let batch: string[] = [];
+  let size = 0;
+  for (let i = 0; i < items.length; i++) {
+    batch.push(items[i].itemJson);
+    size += items[i].itemBytes;
+    if (size >= batchBytes) {
+      yield (i + 1 - batch.length > 0 ? ',' : '') + batch.join(',');
+      batch = [];
+      size = 0;
+    }
+  }
+  if (batch.length > 0) yield (items.length - batch.length > 0 ? ',' : '') + batch.join(',');
+  yield body.tail;
+}
+
+/** Cuts the JSON short so a parser fails: the last character becomes `,"`. */
+function malform(reply: Reply): Reply {
+  const { head, items, tail } = reply.body;
+  const cut = (s: string) => `${s.slice(0, -1)},"`;
+  const body = tail !== '' ? { head, items, tail: cut(tail) } : { head: cut(head), items, tail };
+  return { ...reply, body };
+}
+
+function waitForDrain(res: http.ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+interface Sleep {
+  timer: NodeJS.Timeout;
+  resolve: () => void;
+}
+
+function parseTypeRef(type: TypeRef): { apiVersion: string; kind: string } {
+  if (typeof type !== 'string') return type;
+  const slash = type.lastIndexOf('/');
+  if (slash <= 0) throw new TypeError(`expected apiVersion/Kind such as "apps/v1/Deployment", got "${type}"`);
+  return { apiVersion: type.slice(0, slash), kind: type.slice(slash + 1) };
+}
+
+function getField(object: Readonly<Record<string, unknown>>, field: string): string {
+  let value: unknown = object;
+  for (const part of field.split('.')) {
+    if (typeof value !== 'object' || value === null) return '';
+    value = (value as Record<string, unknown>)[part];
+  }
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : '';
+}
+
+interface Selection {
+  labels: LabelRequirement[];
+  fields: FieldRequirement[];
+  /** Whether any selector was given: the API server then leaves out remainingItemCount. */
+  any: boolean;
+}
+
+class K8sSimulator implements Simulator {
+  private readonly server: http.Server;
+  private readonly store: ObjectStore;
+  private readonly snapshots: SnapshotRegistry;
+  private readonly faults = new FaultInjector();
+  private readonly sleeps = new Set<Sleep>();
+  private readonly log: RequestLogEntry[] = [];
+  private readonly now: () => number;
+  private readonly maxLog: number;
+  private metricsAvailable = true;
+  private polls = 0;
+  private closed = false;
+  private boundPort = 0;
+  private boundUrl = '';
+
+  constructor(private readonly opts: SimulatorOptions) {
+    this.now = opts.now ?? Date.now;
+    this.maxLog = opts.maxLogEntries ?? DEFAULT_MAX_LOG;
+    this.store = new ObjectStore(this.now);
+    this.snapshots = new SnapshotRegistry(opts.continueTtlMs ?? DEFAULT_CONTINUE_TTL_MS, this.now);
+    this.server = http.createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        // Only a bug gets here; answer it as the API server answers a panic.
+        if (!res.headersSent) {
+          const body = JSON.stringify(statusBody(500, `Internal error occurred: ${String(err)}`));
+          res.writeHead(500, { 'Content-Type': JSON_TYPE, 'Content-Length': Buffer.byteLength(body) }).end(body);
+        } else {
+          res.destroy();
+        }
+      });
+    });
+    if (opts.objects) this.load(opts.objects);
+  }
+
+  async listen(): Promise<void> {
+    const host = this.opts.host ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.opts.port ?? 0, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.boundPort = (this.server.address() as { port: number }).port;
+    const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+    this.boundUrl = `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${this.boundPort}`;
+  }
+
+  get url(): string {
+    return this.boundUrl;
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  get resourceVersion(): string {
+    return String(this.store.resourceVersion);
+  }
+
+  get requests(): readonly RequestLogEntry[] {
+    return this.log;
+  }
+
+  get metricsPolls(): number {
+    return this.polls;
+  }
+
+  clearLog(): void {
+    this.log.length = 0;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const sleep of this.sleeps) {
+      clearTimeout(sleep.timer);
+      sleep.resolve();
+    }
+    this.sleeps.clear();
+    const closing = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    await closing;
+  }
+
+  writeKubeconfig(file: string, opts: KubeconfigOptions = {}): void {
+    const name = opts.context ?? 'opsagent-simulator';
+    const config = {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name, cluster: { server: this.url, 'insecure-skip-tls-verify': true } }],
+      users: [{ name, user: this.opts.token !== undefined ? { token: this.opts.token } : {} }],
+      contexts: [{ name, context: { cluster: name, user: name, ...(opts.namespace ? { namespace: opts.namespace } : {}) } }],
+      'current-context': name,
+      preferences: {},
+    };
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    fs.writeFileSync(file, toYaml(config), { mode: 0o600 });
+  }
+
+  load(objects: Iterable<Record<string, unknown>>): void {
+    for (const object of objects) this.store.upsert(object);
+  }
+
+  upsert(object: Record<string, unknown>): Record<string, unknown> {
+    return structuredClone(this.store.upsert(object).object) as Record<string, unknown>;
+  }
+
+  remove(type: TypeRef, namespace: string | undefined, name: string): boolean {
+    const { apiVersion, kind } = parseTypeRef(type);
+    return this.store.remove(apiVersion, kind, namespace, name);
+  }
+
+  objects(): Record<string, unknown>[] {
+    return this.store.all().map((e) => structuredClone(e.object) as Record<string, unknown>);
+  }
+
+  inject(fault: Fault): string {
+    return this.faults.add(fault);
+  }
+
+  removeFault(id: string): boolean {
+    return this.faults.remove(id);
+  }
+
+  clearFaults(): void {
+    this.faults.clear();
+  }
+
+  setMetricsAvailable(available: boolean): void {
+    this.metricsAvailable = available;
+  }
+
+  // ---- HTTP ----
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const started = performance.now();
+    const url = new URL(req.url ?? '/', 'http://simulator');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const entry: RequestLogEntry = {
+      method,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      status: 0,
+      bytes: 0,
+      durationMs: 0,
+      time: new Date(this.now()).toISOString(),
+      faults: [],
+    };
+    this.record(entry);
+    // A request body (a write the simulator refuses) is read and discarded so keep-alive keeps working.
+    req.resume();
+    try {
+      const applied = this.faults.match(method, url.pathname, url.searchParams);
+      entry.faults = applied.ids;
+      if (applied.latencyMs > 0) await this.sleep(applied.latencyMs);
+      if (this.closed || res.destroyed || req.socket.destroyed) {
+        entry.outcome = 'client-closed';
+        req.socket.destroy();
+        return;
+      }
+      if (applied.drop === 'before-headers') {
+        entry.outcome = 'dropped-before-headers';
+        req.socket.destroy();
+        return;
+      }
+      let reply: Reply;
+      try {
+        reply = applied.response ? faultReply(applied.response) : this.route(method, url, req.headers, applied);
+      } catch (err) {
+        if (err instanceof HttpError) reply = statusReply(err.code, err.message, err.opts);
+        else if (err instanceof SelectorError || err instanceof ContinueTokenError) reply = statusReply(400, err.message);
+        else throw err;
+      }
+      if (applied.malformedJson) reply = malform(reply);
+      entry.status = reply.status;
+      await this.send(req, res, reply, applied.drop === 'mid-body', entry);
+    } finally {
+      entry.durationMs = performance.now() - started;
+    }
+  }
+
+  private record(entry: RequestLogEntry): void {
+    if (this.log.length >= this.maxLog) this.log.splice(0, this.log.length - this.maxLog + 1);
+    this.log.push(entry);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const sleep: Sleep = {
+        timer: setTimeout(() => {
+          this.sleeps.delete(sleep);
+          resolve();
+        }, ms),
+        resolve,
+      };
+      this.sleeps.add(sleep);
+    });
+  }
+
+  /** Writes the reply with Content-Length; large bodies are streamed with backpressure. */
+  private async send(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    reply: Reply,
+    dropMidBody: boolean,
+    entry: RequestLogEntry,
+  ): Promise<void> {
+    const total = bodyBytes(reply.body);
+    res.writeHead(reply.status, {
+      'Content-Type': reply.contentType,
+      'Content-Length': total,
+      'Cache-Control': 'no-cache, private',
+      ...reply.headers,
+    });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    if (dropMidBody) {
+      // Headers and half the body, then the connection goes: the client sees a truncated response.
+      res.flushHeaders();
+      let budget = Math.floor(total / 2);
+      for (const chunk of bodyChunks(reply.body, STREAM_BATCH_BYTES)) {
+        if (budget <= 0) break;
+        const buf = Buffer.from(chunk);
+        const part = buf.length > budget ? buf.subarray(0, budget) : buf;
+        budget -= part.length;
+        entry.bytes += part.length;
+        if (!res.write(part)) await waitForDrain(res);
+      }
+      entry.outcome = 'dropped-mid-body';
+      // Let the written bytes leave before the reset.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      res.socket?.destroy();
+      return;
+    }
+    if (total <= STREAM_THRESHOLD_BYTES) {
+      const { head, items, tail } = reply.body;
+      res.end(items && items.length > 0 ? head + items.map((i) => i.itemJson).join(',') + tail : head + tail);
+      entry.bytes = total;
+      return;
+    }
+    for (const chunk of bodyChunks(reply.body, STREAM_BATCH_BYTES)) {
+      if (res.destroyed) {
+        entry.outcome = 'client-closed';
+        return;
+      }
+      entry.bytes += Buffer.byteLength(chunk);
+      if (!res.write(chunk)) await waitForDrain(res);
+    }
+    res.end();
+  }
+
+  private route(method: string, url: URL, headers: http.IncomingHttpHeaders, applied: AppliedFaults): Reply {
+    const p = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+    if (this.opts.token !== undefined && !this.authorized(headers.authorization, p)) {
+      return statusReply(401, 'Unauthorized');
+    }
+    if (method !== 'GET' && method !== 'HEAD') return statusReply(405);
+
+    if (p === '/version') return jsonReply(VERSION_INFO);
+    if (PUBLIC_PATHS.has(p)) return { status: 200, contentType: TEXT_TYPE, body: { head: 'ok', tail: '' } };
+
+    const segs = p.split('/').filter((s) => s !== '');
+    let gv: GroupVersion | undefined;
+    let rest: string[];
+    if (segs[0] === 'api') {
+      if (segs.length === 1) return jsonReply(apiVersions(this.url.replace(/^http:\/\//, '')));
+      gv = segs[1] === 'v1' ? findGroupVersion('', 'v1') : undefined;
+      rest = segs.slice(2);
+    } else if (segs[0] === 'apis') {
+      if (segs.length === 1) return jsonReply(apiGroupList((g) => this.served(g.group)));
+      if (!this.served(segs[1])) return pageNotFound();
+      if (segs.length === 2) {
+        const doc = apiGroupDocument(segs[1]);
+        return doc ? jsonReply(doc) : pageNotFound();
+      }
+      gv = findGroupVersion(segs[1], segs[2]);
+      rest = segs.slice(3);
+    } else {
+      return pageNotFound();
+    }
+    if (!gv) return pageNotFound();
+    if (rest.length === 0) return jsonReply(apiResourceList(gv));
+
+    let namespace: string | undefined;
+    let name: string | undefined;
+    let resourceName: string;
+    let extra: string[];
+    if (rest[0] === 'namespaces' && rest.length >= 3) {
+      [, namespace, resourceName, name] = rest;
+      extra = rest.slice(4);
+    } else {
+      [resourceName, name] = rest;
+      extra = rest.slice(2);
+    }
+    const resource = gv.resources.find((r) => r.resource === resourceName);
+    if (
+      !resource ||
+      extra.length > 0 ||
+      (namespace !== undefined && !resource.namespaced) ||
+      (namespace === undefined && name !== undefined && resource.namespaced)
+    ) {
+      return statusReply(404);
+    }
+    if (!isReadable(resource)) return statusReply(405);
+    const watch = url.searchParams.get('watch');
+    if (watch === 'true' || watch === '1') return statusReply(405, 'the simulator does not support watch');
+
+    if (resource.group === METRICS_GROUP) {
+      return resource.kind === 'PodMetrics'
+        ? this.podMetrics(resource, namespace, name, url.searchParams)
+        : this.staticMetrics(resource, namespace, name, url.searchParams);
+    }
+    return name !== undefined
+      ? this.getObject(resource, namespace, name)
+      : this.listObjects(resource, namespace, url.searchParams, applied);
+  }
+
+  private served(group: string): boolean {
+    return group !== METRICS_GROUP || this.metricsAvailable;
+  }
+
+  private authorized(header: string | undefined, p: string): boolean {
+    if (header === undefined) return PUBLIC_PATHS.has(p);
+    const match = /^bearer\s+(.+)$/i.exec(header.trim());
+    return match !== null && match[1] === this.opts.token;
+  }
+
+  private getObject(resource: ApiResource, namespace: string | undefined, name: string): Reply {
+    const entry = this.store.get(resource, namespace, name);
+    if (!entry) throw notFound(resource, name);
+    const gv = groupVersionString(resource.group, resource.version);
+    // The cached item lacks kind and apiVersion; a single object carries them.
+    const head = `{"kind":${JSON.stringify(resource.kind)},"apiVersion":${JSON.stringify(gv)},${entry.itemJson.slice(1)}`;
+    return { status: 200, contentType: JSON_TYPE, body: { head, tail: '' } };
+  }
+
+  private listObjects(
+    resource: ApiResource,
+    namespace: string | undefined,
+    query: URLSearchParams,
+    applied: AppliedFaults,
+  ): Reply {
+    const selection = this.selection(resource, query);
+    const limit = parseLimit(query.get('limit'));
+    const paging = limit !== undefined && !applied.ignoreLimit;
+    const id = groupResource(resource);
+    const token = query.get('continue') ?? '';
+
+    let entries: readonly StoredObject[];
+    let rv: number;
+    let start: string | undefined;
+    if (token !== '') {
+      const requestedRv = query.get('resourceVersion') ?? '';
+      if (requestedRv !== '' && requestedRv !== '0') {
+        throw new HttpError(400, 'specifying resource version is not allowed when using continue');
+      }
+      const key = decodeContinue(token);
+      const kept = applied.expireContinue ? undefined : this.snapshots.find(id, key.rv);
+      const current = !applied.expireContinue && key.rv === this.store.resourceVersion;
+      if (!kept && !current) throw this.expired(resource, key.start);
+      entries = kept ?? this.store.list(resource);
+      rv = key.rv;
+      start = key.start;
+    } else {
+      entries = this.store.list(resource);
+      rv = this.store.resourceVersion;
+    }
+
+    const page = readPage({
+      entries,
+      namespace,
+      start,
+      limit: paging ? limit : undefined,
+      filter: selection.any ? (e) => this.selects(selection, e) : undefined,
+    });
+    const metadata: Record<string, unknown> = { resourceVersion: String(rv) };
+    if (page.next !== undefined) {
+      this.snapshots.remember(id, rv, entries);
+      metadata.continue = encodeContinue({ rv, start: page.next });
+      if (!selection.any) metadata.remainingItemCount = page.remaining;
+    }
+    return listReply(resource, metadata, page.items);
+  }
+
+  /** 410 Expired, with a token that resumes at the same key in the current state (as newer API servers send). */
+  private expired(resource: ApiResource, start: string): HttpError {
+    const rv = this.store.resourceVersion;
+    this.snapshots.remember(groupResource(resource), rv, this.store.list(resource));
+    return new HttpError(410, EXPIRED_CONTINUE_MESSAGE, {
+      reason: 'Expired',
+      metadata: { continue: encodeContinue({ rv, start }) },
+    });
+  }
+
+  private selection(resource: ApiResource, query: URLSearchParams): Selection {
+    const labelText = query.get('labelSelector') ?? '';
+    const fieldText = query.get('fieldSelector') ?? '';
+    const allowed = new Set(['metadata.name', 'metadata.namespace', ...(resource.fieldLabels ?? [])]);
+    return {
+      labels: parseLabelSelector(labelText),
+      fields: parseFieldSelector(fieldText, allowed),
+      any: labelText.trim() !== '' || fieldText.trim() !== '',
+    };
+  }
+
+  private selects(selection: Selection, entry: StoredObject): boolean {
+    return (
+      matchesLabels(selection.labels, entry.labels) &&
+      matchesFields(selection.fields, (field) => {
+        if (field === 'metadata.name') return entry.name;
+        if (field === 'metadata.namespace') return entry.namespace ?? '';
+        return getField(entry.object, field);
+      })
+    );
+  }
+
+  /**
+   * PodMetrics ignore `limit` and `continue`, as metrics-server does. With a metrics provider they are
+   * generated per request for every Running Pod; otherwise the loaded PodMetrics objects are served.
+   */
+  private podMetrics(
+    resource: ApiResource,
+    namespace: string | undefined,
+    name: string | undefined,
+    query: URLSearchParams,
+  ): Reply {
+    const provider = this.opts.metricsProvider;
+    if (!provider) return this.staticMetrics(resource, namespace, name, query);
+    const selection = this.selection(resource, query);
+    const poll = this.polls++;
+    const podsResource = findGroupVersion('', 'v1')?.resources.find((r) => r.resource === 'pods') as ApiResource;
+    const nowMs = this.now();
+    const candidates =
+      name !== undefined
+        ? [this.store.get(podsResource, namespace, name)].filter((p): p is StoredObject => p !== undefined)
+        : readPage({ entries: this.store.list(podsResource), namespace }).items;
+    const items: BodyItem[] = [];
+    for (const pod of candidates) {
+      if (!isRunningPod(pod) || (selection.any && !this.selects(selection, pod))) continue;
+      const containers = provider(pod.object, poll);
+      if (!containers || containers.length === 0) continue;
+      const itemJson = podMetricsItem(pod, containers, nowMs);
+      items.push({ itemJson, itemBytes: Buffer.byteLength(itemJson) });
+    }
+    if (name !== undefined) {
+      if (items.length === 0) throw notFound(resource, `${namespace}/${name}`);
+      return singleReply(resource, items[0]);
+    }
+    return listReply(resource, {}, items);
+  }
+
+  private staticMetrics(
+    resource: ApiResource,
+    namespace: string | undefined,
+    name: string | undefined,
+    query: URLSearchParams,
+  ): Reply {
+    if (resource.kind === 'PodMetrics') this.polls++;
+    if (name !== undefined) {
+      const entry = this.store.get(resource, namespace, name);
+      if (!entry) throw notFound(resource, namespace === undefined ? name : `${namespace}/${name}`);
+      return singleReply(resource, entry);
+    }
+    const selection = this.selection(resource, query);
+    const { items } = readPage({
+      entries: this.store.list(resource),
+      namespace,
+      filter: selection.any ? (e) => this.selects(selection, e) : undefined,
+    });
+    return listReply(resource, {}, items);
+  }
+}
+
+function notFound(resource: ApiResource, name: string): HttpError {
+  return new HttpError(404, `${groupResource(resource)} "${name}" not found`, {
+    reason: 'NotFound',
+    details: { name, ...(resource.group ? { group: resource.group } : {}), kind: resource.resource },
+  });
+}
+
+function listReply(resource: ApiResource, metadata: Record<string, unknown>, items: readonly BodyItem[]): Reply {
+  const gv = groupVersionString(resource.group, resource.version);
+  const head =
+    `{"kind":${JSON.stringify(`${resource.kind}List`)},"apiVersion":${JSON.stringify(gv)},` +
+    `"metadata":${JSON.stringify(metadata)},"items":[`;
+  return { status: 200, contentType: JSON_TYPE, body: { head, items, tail: ']}' } };
+}
+
+function singleReply(resource: ApiResource, item: BodyItem): Reply {
+  const gv = groupVersionString(resource.group, resource.version);
+  const head = `{"kind":${JSON.stringify(resource.kind)},"apiVersion":${JSON.stringify(gv)},${item.itemJson.slice(1)}`;
+  return { status: 200, contentType: JSON_TYPE, body: { head, tail: '' } };
+}
+
+/** `limit` as the API server reads it: an integer; zero or negative means no limit. */
+function parseLimit(raw: string | null): number | undefined {
+  if (raw === null || raw === '') return undefined;
+  if (!/^[-+]?\d+$/.test(raw.trim())) {
+    throw new HttpError(400, `limit: Invalid value: "${raw}": strconv.ParseInt: parsing "${raw}": invalid syntax`);
+  }
+  const n = Number(raw);
+  return n > 0 ? n : undefined;
+}
+
+function faultReply(fault: Fault): Reply {
+  const status = fault.status ?? (fault.retryAfterSeconds !== undefined ? 429 : 200);
+  const headers: Record<string, string> = {};
+  if (fault.retryAfterSeconds !== undefined) headers['Retry-After'] = String(fault.retryAfterSeconds);
+  if (fault.body !== undefined) {
+    return { status, headers, contentType: fault.contentType ?? JSON_TYPE, body: { head: fault.body, tail: '' } };
+  }
+  const details = fault.retryAfterSeconds !== undefined ? { retryAfterSeconds: fault.retryAfterSeconds } : undefined;
+  return { ...statusReply(status, undefined, { details }), headers };
+}
+
+/** Starts a simulator and resolves once it listens. */
+export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
+  const sim = new K8sSimulator(opts);
+  await sim.listen();
+  return sim;
+}
+
+export { formatTimestamp };
