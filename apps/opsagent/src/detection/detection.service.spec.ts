@@ -1,0 +1,173 @@
+import type { PinoLogger } from 'nestjs-pino';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { parseConfig } from '@opsagent/core/config/config.loader';
+import type { Workload } from '@opsagent/core/workload';
+import { ClusterReader, type ClusterSnapshot, type ReadOptions } from '../kubernetes/cluster-reader';
+import { IssueStore } from '../issues/issue-store.service';
+import { MetricsService } from '../metrics/metrics.service';
+import { METRIC } from '../metrics/metrics.names';
+import { DetectionService } from './detection.service';
+
+/** A ClusterReader port that returns whatever snapshot the test sets (the HTTP reader has its own e2e specs). */
+class FakeReader extends ClusterReader {
+  next: Partial<ClusterSnapshot> | (() => Promise<ClusterSnapshot>) = {};
+  reads: ReadOptions[] = [];
+  async read(options: ReadOptions): Promise<ClusterSnapshot> {
+    this.reads.push(options);
+    if (typeof this.next === 'function') return this.next();
+    return {
+      workloads: [],
+      skipped: {},
+      samples: [],
+      failures: [],
+      kindsAttempted: 8,
+      warnings: [],
+      requests: 8,
+      bytes: 100,
+      ...this.next,
+    };
+  }
+}
+
+const silent = { info: () => undefined, warn: () => undefined, error: () => undefined } as unknown as PinoLogger;
+
+function metrics(registry: Registry): MetricsService {
+  const r = { registers: [registry] };
+  return new MetricsService(
+    new Counter({ name: METRIC.runs, help: 'h', labelNames: ['status'], ...r }),
+    new Counter({ name: METRIC.issuesFound, help: 'h', labelNames: ['rule', 'severity'], ...r }),
+    new Histogram({ name: METRIC.duration, help: 'h', ...r }),
+    new Gauge({ name: METRIC.bySeverity, help: 'h', labelNames: ['severity'], ...r }),
+    new Gauge({ name: METRIC.lastSuccess, help: 'h', ...r }),
+    new Counter({ name: METRIC.skipped, help: 'h', ...r }),
+    new Counter({ name: METRIC.kubeRequests, help: 'h', labelNames: ['resource', 'code'], ...r }),
+  );
+}
+
+function workload(kind: Workload['kind'], name: string): Workload {
+  return {
+    kind,
+    apiVersion: 'apps/v1',
+    namespace: 'shop',
+    name,
+    annotations: {},
+    templateAnnotations: {},
+    selector: { matchLabels: { app: name } },
+    replicas: 1,
+    containers: [{ name: 'app', role: 'container', path: 'x', requests: {}, limits: {} }],
+  };
+}
+
+describe('DetectionService', () => {
+  let reader: FakeReader;
+  let store: IssueStore;
+  let registry: Registry;
+  let sut: DetectionService;
+
+  beforeEach(() => {
+    reader = new FakeReader();
+    store = new IssueStore();
+    registry = new Registry();
+    sut = new DetectionService(reader, store, metrics(registry), parseConfig({ includeNamespaces: ['shop'] }), silent);
+  });
+
+  const value = async (name: string, labels: Record<string, string> = {}) =>
+    (await registry.getSingleMetric(name)!.get()).values.find((v) =>
+      Object.entries(labels).every(([k, l]) => v.labels[k] === l),
+    )?.value;
+
+  it('stores the issues of a scan and counts new and resolved ones across scans', async () => {
+    reader.next = { workloads: [workload('Deployment', 'web'), workload('StatefulSet', 'db')] };
+    const first = await sut.runOnce('api');
+    expect(first).toMatchObject({ status: 'succeeded', counts: { issues: 8, new: 8, resolved: 0 } });
+    expect(reader.reads[0].namespaces).toEqual(['shop']);
+    reader.next = { workloads: [workload('Deployment', 'web')] };
+    const second = await sut.runOnce('api');
+    expect(second.counts).toMatchObject({ issues: 4, new: 0, resolved: 4 });
+    expect(store.latestScan?.id).toBe(second.id);
+    expect(await value(METRIC.runs, { status: 'succeeded' })).toBe(2);
+    expect(await value(METRIC.issuesFound, { rule: 'memory-limit-missing', severity: 'high' })).toBe(3);
+    expect(await value(METRIC.bySeverity, { severity: 'high' })).toBe(2);
+  });
+
+  it('keeps the issues of a kind that could not be read and reports the scan partial', async () => {
+    reader.next = { workloads: [workload('Deployment', 'web'), workload('StatefulSet', 'db')] };
+    await sut.runOnce('api');
+    reader.next = {
+      workloads: [workload('Deployment', 'web')],
+      failures: [{ kind: 'StatefulSet', resource: 'apps/statefulsets', code: 403, reason: 'HTTP 403 Forbidden' }],
+    };
+    const scan = await sut.runOnce('api');
+    expect(scan.status).toBe('partial');
+    expect(scan.errors).toEqual([
+      { kind: 'StatefulSet', resource: 'apps/statefulsets', code: 403, reason: 'HTTP 403 Forbidden' },
+    ]);
+    expect(scan.counts).toMatchObject({ issues: 8, resolved: 0, carriedOver: 4 });
+    expect(await value(METRIC.runs, { status: 'partial' })).toBe(1);
+  });
+
+  it('fails the scan, keeping every issue, when nothing could be read', async () => {
+    reader.next = { workloads: [workload('Deployment', 'web')] };
+    await sut.runOnce('api');
+    reader.next = {
+      failures: Array.from({ length: 8 }, (_, i) => ({
+        kind: 'Pod' as const,
+        resource: `r${i}`,
+        reason: 'fetch failed',
+      })),
+    };
+    const scan = await sut.runOnce('api');
+    expect(scan.status).toBe('failed');
+    expect(store.size).toBe(4);
+    expect(await value(METRIC.runs, { status: 'failed' })).toBe(1);
+  });
+
+  it('warns and keeps over-provisioning issues when metrics are unavailable', async () => {
+    reader.next = { samples: undefined, metricsError: 'metrics API unavailable (HTTP 404)' };
+    const scan = await sut.runOnce('api');
+    expect(scan.status).toBe('succeeded');
+    expect(scan.warnings.map((w) => w.code)).toContain('metrics-unavailable');
+  });
+
+  it('never overlaps scans: a tick during a scan is skipped and counted', async () => {
+    let release!: () => void;
+    reader.next = () =>
+      new Promise<ClusterSnapshot>((resolve) => {
+        release = () =>
+          resolve({
+            workloads: [],
+            skipped: {},
+            samples: [],
+            failures: [],
+            kindsAttempted: 8,
+            warnings: [],
+            requests: 0,
+            bytes: 0,
+          });
+      });
+    const first = sut.trigger('schedule');
+    expect(first.accepted).toBe(true);
+    const second = sut.trigger('schedule');
+    expect(second).toMatchObject({ accepted: false });
+    expect(sut.trigger('api')).toMatchObject({ accepted: false });
+    expect(await value(METRIC.skipped)).toBe(1);
+    await new Promise((r) => setImmediate(r));
+    release();
+    await sut.stop(1000);
+    expect(store.latestScan?.status).toBe('succeeded');
+  });
+
+  it('aborts a running scan at stop after the grace period and records it as failed', async () => {
+    reader.next = () => new Promise<ClusterSnapshot>(() => undefined);
+    // The fake ignores the signal, so model a reader that honours it:
+    reader.read = (options: ReadOptions) =>
+      new Promise((_resolve, reject) => options.signal!.addEventListener('abort', () => reject(new Error('aborted'))));
+    sut.trigger('schedule');
+    await sut.stop(10);
+    expect(store.latestScan).toMatchObject({
+      status: 'failed',
+      errors: [{ kind: 'scan', reason: 'scan aborted: shutting down' }],
+    });
+    expect(() => sut.trigger('api')).toThrow(/shutting down/);
+  });
+});

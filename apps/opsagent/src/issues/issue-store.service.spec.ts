@@ -1,0 +1,132 @@
+import { issueId } from '@opsagent/core/audit/audit';
+import type { Issue } from '@opsagent/core/issue';
+import type { Severity } from '@opsagent/core/severity';
+import { IssueStore } from './issue-store.service';
+import { InvalidContinueTokenError } from './issue-store.types';
+
+function issue(namespace: string, name: string, rule: string, severity: Severity, container = 'app'): Issue {
+  return {
+    id: issueId('Deployment', namespace, name, container, rule),
+    rule,
+    severity,
+    namespace,
+    kind: 'Deployment',
+    name,
+    container,
+    message: `${rule} on ${name}`,
+    remediation: 'fix it',
+  };
+}
+
+const never = () => false;
+
+describe('IssueStore', () => {
+  let sut: IssueStore;
+  beforeEach(() => {
+    sut = new IssueStore();
+  });
+
+  it('tracks new and resolved issues and keeps firstSeen across scans', () => {
+    const a = issue('shop', 'web', 'cpu-limit-missing', 'low');
+    const b = issue('shop', 'api', 'memory-limit-missing', 'high');
+    expect(
+      sut
+        .replace([a, b], 't1', never)
+        .added.map((i) => i.id)
+        .sort(),
+    ).toEqual([a.id, b.id].sort());
+    const second = sut.replace([a], 't2', never);
+    expect(second.added).toEqual([]);
+    expect(second.resolved.map((i) => i.id)).toEqual([b.id]);
+    expect(sut.get(a.id)).toMatchObject({ firstSeen: 't1', lastSeen: 't2' });
+    expect(sut.get(b.id)).toBeUndefined();
+  });
+
+  it('carries over previous issues the keep predicate accepts, unchanged', () => {
+    const a = issue('shop', 'web', 'cpu-limit-missing', 'low');
+    sut.replace([a], 't1', never);
+    const result = sut.replace([], 't2', (prev) => prev.kind === 'Deployment');
+    expect(result).toMatchObject({ resolved: [], carriedOver: 1 });
+    expect(sut.get(a.id)).toMatchObject({ firstSeen: 't1', lastSeen: 't1' });
+  });
+
+  it('counts an issue listed twice once', () => {
+    const a = issue('shop', 'web', 'cpu-limit-missing', 'low');
+    sut.replace([a, { ...a }], 't1', never);
+    expect(sut.size).toBe(1);
+  });
+
+  describe('query', () => {
+    const severities: Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
+    const all: Issue[] = [];
+    for (let n = 0; n < 50; n++) {
+      all.push(issue(`ns-${n % 5}`, `w-${n}`, n % 2 ? 'cpu-limit-missing' : 'memory-limit-missing', severities[n % 5]));
+    }
+    beforeEach(() => sut.replace(all, 't', never));
+
+    it('sorts by severity first and pages stably with continue', () => {
+      const seen: string[] = [];
+      let token: string | undefined;
+      let pages = 0;
+      do {
+        const page = sut.query({}, 7, token);
+        expect(page.total).toBe(50);
+        seen.push(...page.items.map((i) => i.id));
+        token = page.continue;
+        pages++;
+      } while (token);
+      expect(pages).toBe(8);
+      expect(seen).toEqual(sut.all().map((i) => i.id));
+      expect(new Set(seen).size).toBe(50);
+      expect(sut.all()[0].severity).toBe('critical');
+    });
+
+    it('filters by every key, exact severity and minimum severity', () => {
+      expect(sut.query({ namespace: 'ns-1' }, 100).total).toBe(10);
+      expect(sut.query({ namespace: 'ns-1', rule: 'cpu-limit-missing' }, 100).total).toBe(5);
+      expect(sut.query({ severity: 'high' }, 100).items.every((i) => i.severity === 'high')).toBe(true);
+      expect(sut.query({ minSeverity: 'high' }, 100).total).toBe(20);
+      expect(sut.query({ minSeverity: 'high', namespace: 'ns-0' }, 100).total).toBe(10);
+      expect(sut.query({ name: 'w-3' }, 100).items.map((i) => i.name)).toEqual(['w-3']);
+      expect(sut.query({ kind: 'StatefulSet' }, 100)).toEqual({ items: [], total: 0 });
+    });
+
+    it('pages a filtered query without duplicates or gaps', () => {
+      const ids: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = sut.query({ minSeverity: 'medium', rule: 'cpu-limit-missing' }, 4, token);
+        ids.push(...page.items.map((i) => i.id));
+        token = page.continue;
+      } while (token);
+      const expected = sut
+        .all()
+        .filter((i) => ['critical', 'high', 'medium'].includes(i.severity) && i.rule === 'cpu-limit-missing');
+      expect(ids).toEqual(expected.map((i) => i.id));
+    });
+
+    it('continues after the last item seen even when the set changed in between', () => {
+      const first = sut.query({}, 10);
+      sut.replace(all.slice(5), 't2', never); // five issues resolved meanwhile
+      const second = sut.query({}, 10, first.continue);
+      const last = first.items.at(-1)!;
+      expect(second.items.map((i) => i.id)).not.toContain(last.id);
+      expect(second.items.every((i) => !first.items.some((f) => f.id === i.id))).toBe(true);
+    });
+
+    it.each([
+      'garbage',
+      Buffer.from('{"a":1}').toString('base64url'),
+      Buffer.from('["x","a","b","c","d","e"]').toString('base64url'),
+    ])('rejects the continue token %p', (token) => {
+      expect(() => sut.query({}, 10, token)).toThrow(InvalidContinueTokenError);
+    });
+
+    it('summarises by severity, rule and namespace', () => {
+      const summary = sut.summary();
+      expect(summary.bySeverity).toEqual({ critical: 10, high: 10, medium: 10, low: 10, info: 10 });
+      expect(summary.byRule).toEqual({ 'cpu-limit-missing': 25, 'memory-limit-missing': 25 });
+      expect(Object.values(summary.byNamespace)).toEqual([10, 10, 10, 10, 10]);
+    });
+  });
+});
