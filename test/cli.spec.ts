@@ -43,7 +43,9 @@ interface CliResult {
 
 function opsagent(args: readonly string[], stdin?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(BIN, args, { cwd: ROOT, env: { ...process.env, TZ: 'UTC' } });
+    // No cluster: `scan` without PATH must fail cleanly, never reach a real kubeconfig of the machine.
+    const env = { ...process.env, TZ: 'UTC', KUBECONFIG: '/nonexistent/kubeconfig', KUBERNETES_SERVICE_HOST: '' };
+    const child = spawn(BIN, args, { cwd: ROOT, env });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -426,7 +428,7 @@ describe('exit codes', () => {
     ['an unknown option', ['scan', FINDINGS, '--bogus'], /unknown option '--bogus'/],
     ['a bad --output value', ['scan', FINDINGS, '--output', 'xml'], /'xml' is invalid.*table, json, sarif/],
     ['a bad --fail-on value', ['scan', FINDINGS, '--fail-on', 'severe'], /'severe' is invalid/],
-    ['no PATH', ['scan'], /give at least one PATH, or '-'/],
+    ['no PATH and no kubeconfig', ['scan'], /no kubeconfig at \/nonexistent\/kubeconfig/],
     ['no command', [], /Usage: opsagent/],
     ['an unknown command', ['frob'], /unknown command 'frob'/],
     [
@@ -657,5 +659,16 @@ describe('--version and --help', () => {
     for (const option of ['--output <format>', '--config <file>', '--fail-on <severity>', '--namespace <ns>']) {
       expect(stdout).toContain(option);
     }
+  });
+});
+
+describe('empty input', () => {
+  it('exits 2 when the paths hold no Kubernetes objects', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opsagent-empty-'));
+    fs.writeFileSync(path.join(dir, 'notes.txt'), 'not a manifest');
+    const result = await opsagent(['scan', dir]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain(`no Kubernetes objects found in ${dir}`);
   });
 });

@@ -1,5 +1,6 @@
 import { SampleUsage } from '../audit/usage-stats';
 import { isNamespaceAudited, resolveRuleSettings, type OpsAgentConfig } from '../config/config.loader';
+import { ManifestError } from '../manifests/errors';
 import { readManifestSources } from '../manifests/manifest-reader';
 import { extractWorkloads } from '../manifests/workload-extractor';
 import { buildReport, type AuditReport } from './report';
@@ -17,6 +18,10 @@ export interface ManifestAuditOptions {
  */
 export async function auditManifests(paths: string[], options: ManifestAuditOptions): Promise<AuditReport> {
   const objects = await readManifestSources(paths, { stdin: options.readStdin });
+  if (objects.length === 0) {
+    // An empty input passing a CI gate (`--fail-on`) would hide a wrong path or glob.
+    throw new ManifestError(`no Kubernetes objects found in ${paths.join(', ')} (.yaml, .yml and .json files are read)`);
+  }
   const extracted = extractWorkloads(objects, { defaultNamespace: options.defaultNamespace });
   const { rules, settings } = resolveRuleSettings(options.config);
   return buildReport(
