@@ -1,0 +1,117 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { stringify } from 'yaml';
+
+export const ROOT = path.join(__dirname, '..', '..');
+export const MAIN = path.join(ROOT, 'dist', 'apps', 'opsagent', 'src', 'main.js');
+
+/** A port nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export interface AgentProcess {
+  child: ChildProcessWithoutNullStreams;
+  api: string;
+  metrics: string;
+  /** Everything written so far. */
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts the built agent (`serve`) as a real process, the way the container does. */
+export async function startAgent(opts: {
+  config: Record<string, unknown>;
+  kubeconfig: string;
+  env?: Record<string, string>;
+  args?: string[];
+}): Promise<AgentProcess> {
+  const dir = tempDir('opsagent-e2e-');
+  const apiPort = await freePort();
+  const metricsPort = await freePort();
+  const config = { ...opts.config, server: { port: apiPort }, metrics: { port: metricsPort } };
+  const configFile = path.join(dir, 'config.yaml');
+  fs.writeFileSync(configFile, stringify(config));
+  const child = spawn(process.execPath, [MAIN, 'serve', '--config', configFile, ...(opts.args ?? [])], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', TZ: 'UTC', KUBECONFIG: opts.kubeconfig, ...opts.env },
+  });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return {
+    child,
+    api: `http://127.0.0.1:${apiPort}`,
+    metrics: `http://127.0.0.1:${metricsPort}`,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+  };
+}
+
+/** Polls `check` until it returns a value (not undefined) or the time is up. */
+export async function waitFor<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 15_000,
+  what = 'condition',
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function getJson<T = unknown>(url: string, init?: RequestInit): Promise<{ status: number; body: T }> {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+/** Waits until the agent's latest finished scan has this id (or any id other than `not`). */
+export async function waitForScan(api: string, match: { id?: string; not?: string }): Promise<ScanJson> {
+  return waitFor(
+    async () => {
+      const { status, body } = await getJson<ScanJson>(`${api}/api/v1/scans/latest`);
+      if (status !== 200) return undefined;
+      if (match.id !== undefined && body.id !== match.id) return undefined;
+      if (match.not !== undefined && body.id === match.not) return undefined;
+      return body;
+    },
+    20_000,
+    `scan ${match.id ?? `after ${match.not}`}`,
+  );
+}
+
+export interface ScanJson {
+  id: string;
+  status: string;
+  errors: { kind: string; resource?: string; code?: number; reason: string }[];
+  warnings: { code: string; message: string }[];
+  counts: Record<string, unknown> & { issues: number; new: number; resolved: number; carriedOver: number };
+}
