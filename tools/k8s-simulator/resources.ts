@@ -196,7 +196,13 @@ export const GROUP_VERSIONS: readonly GroupVersion[] = [
       namespaced: false,
       verbs: CREATE_ONLY,
     },
-    { resource: 'tokenreviews', singularName: 'tokenreview', kind: 'TokenReview', namespaced: false, verbs: CREATE_ONLY },
+    {
+      resource: 'tokenreviews',
+      singularName: 'tokenreview',
+      kind: 'TokenReview',
+      namespaced: false,
+      verbs: CREATE_ONLY,
+    },
   ]),
 ];
 

@@ -137,7 +137,9 @@ export function parseLabelSelector(input: string): LabelRequirement[] {
       case '<': {
         const value = parseSingleValue();
         if (!/^-?\d+$/.test(value)) {
-          throw new SelectorError(`unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an integer`);
+          throw new SelectorError(
+            `unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an integer`,
+          );
         }
         return { key, operator: op.text === '>' ? 'gt' : 'lt', value: Number(value) };
       }
@@ -180,7 +182,10 @@ export function parseLabelSelector(input: string): LabelRequirement[] {
 }
 
 /** Whether labels satisfy every requirement (all ANDed; none selects everything). */
-export function matchesLabels(requirements: readonly LabelRequirement[], labels: Readonly<Record<string, string>>): boolean {
+export function matchesLabels(
+  requirements: readonly LabelRequirement[],
+  labels: Readonly<Record<string, string>>,
+): boolean {
   for (const r of requirements) {
     const present = Object.hasOwn(labels, r.key);
     const value = present ? labels[r.key] : undefined;
@@ -256,6 +261,9 @@ function unescape(value: string): string {
 }
 
 /** Whether `fieldValue` (the object's value of each field, `''` when absent) satisfies every requirement. */
-export function matchesFields(requirements: readonly FieldRequirement[], fieldValue: (field: string) => string): boolean {
+export function matchesFields(
+  requirements: readonly FieldRequirement[],
+  fieldValue: (field: string) => string,
+): boolean {
   return requirements.every((r) => (fieldValue(r.field) === r.value) === r.equals);
 }

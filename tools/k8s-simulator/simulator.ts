@@ -37,7 +37,7 @@ import {
   type LabelRequirement,
 } from './selectors';
 import { EXPIRED_CONTINUE_MESSAGE, statusBody } from './status';
-import { formatTimestamp, ObjectStore, type StoredObject } from './store';
+import { ObjectStore, type StoredObject } from './store';
 
 export type { Fault } from './faults';
 export type { ContainerUsage, MetricsProvider } from './metrics';
@@ -342,7 +342,9 @@ class K8sSimulator implements Simulator {
       kind: 'Config',
       clusters: [{ name, cluster: { server: this.url, 'insecure-skip-tls-verify': true } }],
       users: [{ name, user: this.opts.token !== undefined ? { token: this.opts.token } : {} }],
-      contexts: [{ name, context: { cluster: name, user: name, ...(opts.namespace ? { namespace: opts.namespace } : {}) } }],
+      contexts: [
+        { name, context: { cluster: name, user: name, ...(opts.namespace ? { namespace: opts.namespace } : {}) } },
+      ],
       'current-context': name,
       preferences: {},
     };
@@ -355,7 +357,7 @@ class K8sSimulator implements Simulator {
   }
 
   upsert(object: Record<string, unknown>): Record<string, unknown> {
-    return structuredClone(this.store.upsert(object).object) as Record<string, unknown>;
+    return this.store.upsert(object).copy();
   }
 
   remove(type: TypeRef, namespace: string | undefined, name: string): boolean {
@@ -364,7 +366,7 @@ class K8sSimulator implements Simulator {
   }
 
   objects(): Record<string, unknown>[] {
-    return this.store.all().map((e) => structuredClone(e.object) as Record<string, unknown>);
+    return this.store.all().map((e) => e.copy());
   }
 
   inject(fault: Fault): string {
@@ -387,7 +389,8 @@ class K8sSimulator implements Simulator {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const started = performance.now();
-    const url = new URL(req.url ?? '/', 'http://simulator');
+    // Prefixed, not resolved against a base: a path starting with `//` must stay a path.
+    const url = new URL(`http://simulator${req.url ?? '/'}`);
     const method = (req.method ?? 'GET').toUpperCase();
     const entry: RequestLogEntry = {
       method,
@@ -421,7 +424,8 @@ class K8sSimulator implements Simulator {
         reply = applied.response ? faultReply(applied.response) : this.route(method, url, req.headers, applied);
       } catch (err) {
         if (err instanceof HttpError) reply = statusReply(err.code, err.message, err.opts);
-        else if (err instanceof SelectorError || err instanceof ContinueTokenError) reply = statusReply(400, err.message);
+        else if (err instanceof SelectorError || err instanceof ContinueTokenError)
+          reply = statusReply(400, err.message);
         else throw err;
       }
       if (applied.malformedJson) reply = malform(reply);
@@ -610,10 +614,10 @@ class K8sSimulator implements Simulator {
         throw new HttpError(400, 'specifying resource version is not allowed when using continue');
       }
       const key = decodeContinue(token);
+      // No snapshot: older than the TTL ("compacted"), evicted, or never handed out by this simulator.
       const kept = applied.expireContinue ? undefined : this.snapshots.find(id, key.rv);
-      const current = !applied.expireContinue && key.rv === this.store.resourceVersion;
-      if (!kept && !current) throw this.expired(resource, key.start);
-      entries = kept ?? this.store.list(resource);
+      if (!kept) throw this.expired(resource, key.start);
+      entries = kept;
       rv = key.rv;
       start = key.start;
     } else {
@@ -727,9 +731,12 @@ class K8sSimulator implements Simulator {
 }
 
 function notFound(resource: ApiResource, name: string): HttpError {
-  return new HttpError(404, `${groupResource(resource)} "${name}" not found`, {
+  // metrics-server names its resources after the kind: `podmetrics.metrics.k8s.io "ns/name" not found`.
+  const plural = resource.group === METRICS_GROUP ? resource.kind.toLowerCase() : resource.resource;
+  const gr = groupResource({ group: resource.group, resource: plural });
+  return new HttpError(404, `${gr} "${name}" not found`, {
     reason: 'NotFound',
-    details: { name, ...(resource.group ? { group: resource.group } : {}), kind: resource.resource },
+    details: { name, ...(resource.group ? { group: resource.group } : {}), kind: plural },
   });
 }
 
@@ -774,5 +781,3 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   await sim.listen();
   return sim;
 }
-
-export { formatTimestamp };

@@ -9,24 +9,48 @@ export class InvalidObjectError extends Error {
   }
 }
 
-/** One stored object; immutable once stored (a change stores a new entry), so list snapshots can share it. */
-export interface StoredObject {
-  /** etcd key order: `namespace/name` for namespaced objects, `name` for cluster-scoped ones. */
-  readonly key: string;
-  readonly namespace: string | undefined;
-  readonly name: string;
-  /** The object with kind and apiVersion. Not to be mutated. */
-  readonly object: Readonly<Record<string, unknown>>;
-  readonly labels: Readonly<Record<string, string>>;
-  /**
-   * The object serialized as a list item: the API server omits kind and apiVersion on list items.
-   * Cached so a page of a large list is a string join, not a re-serialization.
-   */
-  readonly itemJson: string;
+/**
+ * One stored object, immutable once stored (a change stores a new entry), so list snapshots can share it.
+ * The JSON is the source of truth; the object is parsed from it on first use and cached, so a large
+ * store that is only listed holds strings, not object graphs.
+ */
+export class StoredObject {
+  private parsed: Readonly<Record<string, unknown>> | undefined;
+  private bytes: number | undefined;
+
+  constructor(
+    /** etcd key order: `namespace/name` for namespaced objects, `name` for cluster-scoped ones. */
+    readonly key: string,
+    readonly namespace: string | undefined,
+    readonly name: string,
+    readonly apiVersion: string,
+    readonly kind: string,
+    readonly labels: Readonly<Record<string, string>>,
+    /**
+     * The object serialized as a list item: the API server omits kind and apiVersion on list items.
+     * Cached so a page of a large list is a string join, not a re-serialization.
+     */
+    readonly itemJson: string,
+    /** The serving resource, or undefined for a kind the simulator does not serve (kept, never listed). */
+    readonly resource: ApiResource | undefined,
+    readonly uid: string,
+    readonly creationTimestamp: string,
+  ) {}
+
   /** UTF-8 length of itemJson, for Content-Length. */
-  readonly itemBytes: number;
-  /** The serving resource, or undefined for a kind the simulator does not serve (kept, never listed). */
-  readonly resource: ApiResource | undefined;
+  get itemBytes(): number {
+    return (this.bytes ??= Buffer.byteLength(this.itemJson));
+  }
+
+  /** The object with kind and apiVersion, shared and cached: not to be mutated. */
+  get object(): Readonly<Record<string, unknown>> {
+    return (this.parsed ??= this.copy());
+  }
+
+  /** A fresh deep copy of the object, with kind and apiVersion. */
+  copy(): Record<string, unknown> {
+    return { apiVersion: this.apiVersion, kind: this.kind, ...(JSON.parse(this.itemJson) as Record<string, unknown>) };
+  }
 }
 
 /** Entries of one resource in key order; the sorted array is rebuilt lazily and never mutated after. */
@@ -104,11 +128,10 @@ export class ObjectStore {
    */
   upsert(input: Record<string, unknown>): StoredObject {
     if (!isRecord(input)) throw new InvalidObjectError('object is not a mapping');
-    const clone = structuredClone(input);
-    const { apiVersion, kind } = clone;
+    const { apiVersion, kind } = input;
     if (typeof apiVersion !== 'string' || apiVersion === '') throw new InvalidObjectError('object has no apiVersion');
     if (typeof kind !== 'string' || kind === '') throw new InvalidObjectError('object has no kind');
-    const meta = isRecord(clone.metadata) ? clone.metadata : {};
+    const meta = isRecord(input.metadata) ? input.metadata : {};
     const name = meta.name;
     if (typeof name !== 'string' || name === '') throw new InvalidObjectError(`${kind} has no metadata.name`);
 
@@ -121,7 +144,7 @@ export class ObjectStore {
 
     const table = this.table(tableIdOf(apiVersion, kind, resource));
     const key = namespace === undefined ? name : `${namespace}/${name}`;
-    const previous = table.get(key)?.object.metadata as Record<string, unknown> | undefined;
+    const previous = table.get(key);
 
     const otherMeta = omit(meta, ['name', 'namespace', 'uid', 'resourceVersion', 'creationTimestamp']);
     const labels = stringMap(otherMeta.labels);
@@ -131,32 +154,34 @@ export class ObjectStore {
       otherMeta.labels = { ...(isRecord(otherMeta.labels) ? otherMeta.labels : {}), [NAMESPACE_LABEL]: name };
     }
     const created = meta.creationTimestamp;
+    const uid = nonEmpty(meta.uid) ?? previous?.uid ?? this.newUid();
+    const creationTimestamp =
+      created instanceof Date
+        ? formatTimestamp(created.getTime())
+        : (nonEmpty(created) ?? previous?.creationTimestamp ?? formatTimestamp(this.now()));
     this.rv++;
     const metadata: Record<string, unknown> = {
       name,
       ...(namespace !== undefined ? { namespace } : {}),
-      uid: nonEmpty(meta.uid) ?? nonEmpty(previous?.uid) ?? this.newUid(),
+      uid,
       resourceVersion: String(this.rv),
-      creationTimestamp:
-        created instanceof Date
-          ? formatTimestamp(created.getTime())
-          : (nonEmpty(created) ?? nonEmpty(previous?.creationTimestamp) ?? formatTimestamp(this.now())),
+      creationTimestamp,
       ...otherMeta,
     };
-    const body = omit(clone, ['apiVersion', 'kind', 'metadata']);
-    const item = { metadata, ...body };
-    const itemJson = JSON.stringify(item);
-    const object = { apiVersion, kind, ...item };
-    const entry: StoredObject = {
+    // Serializing is also the deep copy: the stored object shares nothing with the caller's.
+    const itemJson = JSON.stringify({ metadata, ...omit(input, ['apiVersion', 'kind', 'metadata']) });
+    const entry = new StoredObject(
       key,
       namespace,
       name,
-      object,
+      apiVersion,
+      kind,
       labels,
       itemJson,
-      itemBytes: Buffer.byteLength(itemJson),
       resource,
-    };
+      uid,
+      creationTimestamp,
+    );
     table.set(entry);
     return entry;
   }

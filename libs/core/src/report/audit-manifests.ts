@@ -20,7 +20,9 @@ export async function auditManifests(paths: string[], options: ManifestAuditOpti
   const objects = await readManifestSources(paths, { stdin: options.readStdin });
   if (objects.length === 0) {
     // An empty input passing a CI gate (`--fail-on`) would hide a wrong path or glob.
-    throw new ManifestError(`no Kubernetes objects found in ${paths.join(', ')} (.yaml, .yml and .json files are read)`);
+    throw new ManifestError(
+      `no Kubernetes objects found in ${paths.join(', ')} (.yaml, .yml and .json files are read)`,
+    );
   }
   const extracted = extractWorkloads(objects, { defaultNamespace: options.defaultNamespace });
   const { rules, settings } = resolveRuleSettings(options.config);
