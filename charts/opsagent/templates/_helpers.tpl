@@ -1,0 +1,156 @@
+{{/*
+Expand the name of the chart.
+*/}}
+{{- define "opsagent.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Create a default fully qualified app name.
+We truncate at 63 chars because some Kubernetes name fields are limited to this (by the DNS naming spec).
+If release name contains chart name it will be used as a full name.
+*/}}
+{{- define "opsagent.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Create chart name and version as used by the chart label.
+*/}}
+{{- define "opsagent.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Common labels
+*/}}
+{{- define "opsagent.labels" -}}
+helm.sh/chart: {{ include "opsagent.chart" . }}
+{{ include "opsagent.selectorLabels" . }}
+{{- if .Chart.AppVersion }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+{{- end }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{/*
+Selector labels
+*/}}
+{{- define "opsagent.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "opsagent.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/*
+Create the name of the service account to use
+*/}}
+{{- define "opsagent.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "opsagent.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/*
+Names of the resources the architecture document fixes (with release name "opsagent": opsagent-reader,
+opsagent-reader-binding, opsagent-config, opsagent-secrets).
+*/}}
+{{- define "opsagent.clusterRoleName" -}}
+{{- printf "%s-reader" (include "opsagent.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "opsagent.configMapName" -}}
+{{- printf "%s-config" (include "opsagent.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+The Secret whose keys become the container's environment: the user's own (secrets.existingSecret) or the one the
+chart creates (secrets.create). Empty when there is none.
+*/}}
+{{- define "opsagent.secretName" -}}
+{{- if .Values.secrets.existingSecret }}
+{{- .Values.secrets.existingSecret }}
+{{- else if .Values.secrets.create }}
+{{- printf "%s-secrets" (include "opsagent.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+
+{{/*
+The ports the agent listens on, read from its own config so the container ports, probes, Service and
+NetworkPolicy can never disagree with what the process binds.
+*/}}
+{{- define "opsagent.apiPort" -}}
+{{- required "config.server.port is required: the container port is taken from it" .Values.config.server.port | int }}
+{{- end }}
+
+{{- define "opsagent.metricsPort" -}}
+{{- $port := required "config.metrics.port is required: the container port is taken from it" .Values.config.metrics.port | int }}
+{{- if eq $port (include "opsagent.apiPort" . | int) }}
+{{- fail (printf "config.metrics.port: must differ from config.server.port (both are %d)" $port) }}
+{{- end }}
+{{- $port }}
+{{- end }}
+
+{{/*
+Where the ConfigMap is mounted and the config file the agent is started with.
+*/}}
+{{- define "opsagent.configDir" -}}
+/app/config
+{{- end }}
+
+{{- define "opsagent.configFile" -}}
+{{ include "opsagent.configDir" . }}/config.yaml
+{{- end }}
+
+{{- define "opsagent.image" -}}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
+{{- end }}
+
+{{/*
+The label matcher PromQL expressions use to select this release's metrics. A ServiceMonitor sets `job` to the
+Service name and `namespace` to the Service's namespace.
+*/}}
+{{- define "opsagent.metricSelector" -}}
+job="{{ include "opsagent.fullname" . }}", namespace="{{ .Release.Namespace }}"
+{{- end }}
+
+{{/*
+The scan interval in seconds, for the "no successful scan for 3 intervals" alert: prometheusRule.scanIntervalSeconds
+when set, else derived from config.schedule for the common shapes (a step of N minutes, of N seconds or of N hours,
+a fixed minute of every hour, every minute, @hourly, @daily, @weekly). Fails for any other schedule, asking for the
+value.
+*/}}
+{{- define "opsagent.scanIntervalSeconds" -}}
+{{- $explicit := .Values.prometheusRule.scanIntervalSeconds | int }}
+{{- $schedule := regexReplaceAll "\\s+" (.Values.config.schedule | trim) " " }}
+{{- $fields := splitList " " $schedule }}
+{{- if gt $explicit 0 }}
+{{- $explicit }}
+{{- else if or (eq $schedule "@hourly") (regexMatch "^[0-9]+ \\* \\* \\* \\*$" $schedule) }}
+{{- 3600 }}
+{{- else if or (eq $schedule "@daily") (eq $schedule "@midnight") }}
+{{- 86400 }}
+{{- else if eq $schedule "@weekly" }}
+{{- 604800 }}
+{{- else if regexMatch "^\\*/[0-9]+ \\* \\* \\* \\*$" $schedule }}
+{{- mul 60 (trimPrefix "*/" (first $fields) | int) }}
+{{- else if regexMatch "^\\*/[0-9]+ \\* \\* \\* \\* \\*$" $schedule }}
+{{- trimPrefix "*/" (first $fields) | int }}
+{{- else if regexMatch "^[0-9]+ \\*/[0-9]+ \\* \\* \\*$" $schedule }}
+{{- mul 3600 (trimPrefix "*/" (index $fields 1) | int) }}
+{{- else if eq $schedule "* * * * *" }}
+{{- 60 }}
+{{- else }}
+{{- fail (printf "prometheusRule.scanIntervalSeconds: cannot derive the scan interval from config.schedule %q; set it (seconds between scans)" $schedule) }}
+{{- end }}
+{{- end }}

@@ -1,0 +1,214 @@
+/**
+ * values.schema.json: its `config` part is the application's config schema written as JSON Schema, so helm refuses a
+ * bad config at install time instead of the pod crash-looping on it. These specs hold it to the application's
+ * schema (CONFIG_KEYS, defaultConfig(), the enums), and check that helm itself refuses bad values.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { CONFIG_KEYS } from '@opsagent/core/config/config.keys';
+import { defaultConfig, parseConfig } from '@opsagent/core/config/config.loader';
+import { LOG_LEVELS } from '@opsagent/core/config/config.schema';
+import { RULE_IDS } from '@opsagent/core/rules/registry';
+import { SEVERITIES } from '@opsagent/core/severity';
+import { CHART_DIR, ensureHelm, helm, SETUP_TIMEOUT_MS, templateArgs } from './helm';
+
+interface JsonSchema {
+  type?: string | string[];
+  properties?: Record<string, JsonSchema>;
+  additionalProperties?: boolean | JsonSchema;
+  default?: unknown;
+  enum?: unknown[];
+}
+
+const schema = JSON.parse(fs.readFileSync(path.join(CHART_DIR, 'values.schema.json'), 'utf8')) as JsonSchema;
+const configSchema = schema.properties!.config;
+const values = parse(fs.readFileSync(path.join(CHART_DIR, 'values.yaml'), 'utf8')) as Record<string, unknown>;
+
+/** A plain-data copy of the default config (class instances → objects, unset optional keys dropped). */
+const defaults = JSON.parse(JSON.stringify(defaultConfig())) as Record<string, unknown>;
+
+/** CONFIG_KEYS with `<id>` replaced by every registered rule id. */
+const configPaths = CONFIG_KEYS.flatMap((key) =>
+  key.includes('<id>') ? RULE_IDS.map((id) => key.replace('<id>', id)) : [key],
+);
+
+/** Leaf paths of a schema: the nodes without `properties`. */
+function schemaLeaves(node: JsonSchema, prefix = ''): Map<string, JsonSchema> {
+  if (!node.properties) return new Map([[prefix, node]]);
+  return new Map(
+    Object.entries(node.properties).flatMap(([key, child]) => [
+      ...schemaLeaves(child, prefix ? `${prefix}.${key}` : key),
+    ]),
+  );
+}
+
+function objectNodes(node: JsonSchema, at = ''): [string, JsonSchema][] {
+  if (!node.properties) return [];
+  return [[at || '(root)', node], ...Object.entries(node.properties).flatMap(([k, c]) => objectNodes(c, `${at}/${k}`))];
+}
+
+function valueAt(object: unknown, dotted: string): unknown {
+  return dotted.split('.').reduce<unknown>((o, key) => (o as Record<string, unknown> | undefined)?.[key], object);
+}
+
+beforeAll(ensureHelm, SETUP_TIMEOUT_MS);
+
+describe('values.schema.json config ↔ the application config schema', () => {
+  const leaves = schemaLeaves(configSchema);
+
+  it('has every config key (rules.<id> for every registered rule) and no other', () => {
+    expect([...leaves.keys()].sort()).toEqual([...configPaths].sort());
+  });
+
+  it.each(configPaths)('gives %s the default of defaultConfig()', (key) => {
+    const expected = valueAt(defaults, key);
+    const node = leaves.get(key)!;
+    if (expected === undefined) expect(node).not.toHaveProperty('default');
+    else expect(node.default).toEqual(expected);
+  });
+
+  it('refuses unknown keys at every level (additionalProperties: false)', () => {
+    for (const [at, node] of objectNodes(schema)) {
+      if (node === schema.properties?.global) continue;
+      expect([at, node.additionalProperties]).toEqual([at, false]);
+    }
+  });
+
+  it('allows the severities and log levels of the application, and only those', () => {
+    for (const id of RULE_IDS) expect(leaves.get(`rules.${id}.severity`)?.enum).toEqual([...SEVERITIES]);
+    expect(leaves.get('logLevel')?.enum).toEqual([...LOG_LEVELS]);
+  });
+});
+
+describe('values.yaml config', () => {
+  it('spells out the default config (rules left to their per-rule defaults)', () => {
+    const config = values.config as Record<string, unknown>;
+    expect({ ...config, rules: defaults.rules }).toEqual(defaults);
+    expect(config.rules).toEqual({});
+    expect(JSON.parse(JSON.stringify(parseConfig(config)))).toEqual(defaults);
+  });
+});
+
+describe('the chart README', () => {
+  const readme = fs.readFileSync(path.join(CHART_DIR, 'README.md'), 'utf8');
+  const documented = (key: string) => readme.includes(`\`${key}\``);
+
+  /** Value paths of values.yaml not in the README: a path is covered when it, or each of its children, is. */
+  function undocumented(node: unknown, at: string): string[] {
+    if (documented(at)) return [];
+    const children = node !== null && typeof node === 'object' && !Array.isArray(node) ? Object.entries(node) : [];
+    if (children.length === 0) return [at];
+    return children.flatMap(([key, child]) => undocumented(child, `${at}.${key}`));
+  }
+
+  it('lists every value of values.yaml', () => {
+    const missing = Object.entries(values).flatMap(([key, node]) => (key === 'config' ? [] : undocumented(node, key)));
+    expect(missing).toEqual([]);
+    for (const key of Object.keys(schema.properties!).filter((k) => k !== 'global'))
+      expect([key, documented(key) || readme.includes(`\`${key}.`)]).toEqual([key, true]);
+  });
+
+  it('lists every config key', () => {
+    expect(CONFIG_KEYS.filter((key) => !documented(`config.${key}`))).toEqual([]);
+  });
+});
+
+describe('helm refuses bad values with its own schema error', () => {
+  const refusal = (bad: unknown) => {
+    const result = helm(templateArgs({}), bad);
+    return { code: result.code, stderr: result.stderr };
+  };
+
+  it('a string for config.excludeNamespaces', () => {
+    const { code, stderr } = refusal({ config: { excludeNamespaces: 'kube-system' } });
+    expect(code).not.toBe(0);
+    expect(stderr).toContain("values don't meet the specifications of the schema");
+    expect(stderr).toContain("at '/config/excludeNamespaces': got string, want array");
+  });
+
+  it('an unknown key in config and at the top level', () => {
+    const { code, stderr } = refusal({ config: { scheduel: '*/5 * * * *' }, replicas: 2 });
+    expect(code).not.toBe(0);
+    expect(stderr).toContain("at '/config': additional properties 'scheduel' not allowed");
+    expect(stderr).toContain("at '': additional properties 'replicas' not allowed");
+  });
+
+  it('an invalid severity, and an unknown rule id', () => {
+    const { code, stderr } = refusal({
+      config: { rules: { 'cpu-limit-missing': { severity: 'urgent' }, 'no-such-rule': {} } },
+    });
+    expect(code).not.toBe(0);
+    expect(stderr).toContain(
+      "at '/config/rules/cpu-limit-missing/severity': value must be one of 'critical', 'high', 'medium', 'low', 'info'",
+    );
+    expect(stderr).toContain("at '/config/rules': additional properties 'no-such-rule' not allowed");
+  });
+
+  it('a second replica', () => {
+    const { code, stderr } = refusal({ replicaCount: 2 });
+    expect(code).not.toBe(0);
+    expect(stderr).toContain("at '/replicaCount': maximum: got 2, want 1");
+  });
+});
+
+describe('helm and the agent agree on a config value', () => {
+  const accepted = (config: Record<string, unknown>) => {
+    const byHelm = helm(templateArgs({}), { config }).code === 0;
+    let byAgent = true;
+    try {
+      parseConfig({ ...defaults, ...config });
+    } catch {
+      byAgent = false;
+    }
+    return { byHelm, byAgent };
+  };
+
+  it.each<[string, Record<string, unknown>, boolean]>([
+    [
+      'the README example',
+      {
+        schedule: '*/15 * * * *',
+        includeNamespaces: ['payments'],
+        overProvisioning: {
+          minSamples: 6,
+          cpu: { ratio: 1.5, minWaste: 0.1 },
+          memory: { ratio: 2, minWaste: '1G' },
+          window: '1h30m',
+        },
+      },
+      true,
+    ],
+    [
+      'rule settings',
+      { rules: { 'cpu-limit-missing': { enabled: false }, 'memory-request-missing': { severity: 'critical' } } },
+      true,
+    ],
+    ['a kubeconfig context', { kubernetes: { context: 'prod-eu', pageSize: 10_000, retries: 0 } }, true],
+    ['port 0', { server: { port: 0 } }, false],
+    ['port 65536', { metrics: { port: 65_536 } }, false],
+    ['a port as a string', { server: { port: '18080' } }, false],
+    ['a fractional minSamples', { overProvisioning: { minSamples: 1.5 } }, false],
+    ['a ratio below 1', { overProvisioning: { cpu: { ratio: 0.5 } } }, false],
+    ['a negative quantity', { overProvisioning: { memory: { minWaste: '-1Gi' } } }, false],
+    ['a quantity with an unknown suffix', { overProvisioning: { cpu: { minWaste: '12Q' } } }, false],
+    ['a duration without unit', { scanTimeout: '30' }, false],
+    ['an empty includeNamespaces', { includeNamespaces: [] }, false],
+    ['an invalid namespace name', { excludeNamespaces: ['Kube_System'] }, false],
+    ['a too long namespace name', { excludeNamespaces: ['n'.repeat(64)] }, false],
+    ['11 retries', { kubernetes: { retries: 11 } }, false],
+    ['an unknown log level', { logLevel: 'verbose' }, false],
+    ['an empty context', { kubernetes: { context: '' } }, false],
+    ['a boolean as a string', { runOnStartup: 'yes' }, false],
+  ])('%s', (_what, config, valid) => {
+    expect(accepted(config)).toEqual({ byHelm: valid, byAgent: valid });
+  });
+
+  // What JSON Schema cannot express is left to the agent, which refuses it at start with the key path.
+  it.each<[string, Record<string, unknown>]>([
+    ['a cron expression with a bad field', { schedule: '*/5 * * * * * *' }],
+    ['a duration out of range', { overProvisioning: { window: '10s' } }],
+  ])('%s: only the agent refuses it', (_what, config) => {
+    expect(accepted(config)).toEqual({ byHelm: true, byAgent: false });
+  });
+});

@@ -1,0 +1,188 @@
+/**
+ * The Dockerfile, without a Docker engine: linted with dockerfile-utils (the validator behind VS Code's Docker
+ * support), its structure checked against what the issue asks, the files of the final stage checked to hold
+ * everything the entry point loads (with production dependencies only), and its exact start command (ENTRYPOINT +
+ * CMD, with the image's ENV, WORKDIR, HOME and USER) run against the Kubernetes API simulator.
+ */
+import { builtinModules } from 'node:module';
+import fs from 'node:fs';
+import path from 'node:path';
+import { validate, ValidationSeverity, type ValidatorSettings } from 'dockerfile-utils';
+import { stringify } from 'yaml';
+import { defaultConfig } from '@opsagent/core/config/config.loader';
+import { startSimulator, type Simulator } from '../../tools/k8s-simulator/simulator';
+import { freePorts, IMAGE_APP_DIR, startContainer, waitForStatus, writeKubeconfig } from './container';
+import { readDockerfile, type Stage } from './dockerfile';
+import { ROOT } from './helm';
+
+const { text, image } = readDockerfile();
+const packageJson = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+  dependencies: Record<string, string>;
+};
+
+const runs = (stage: Stage) => stage.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args);
+const copies = (stage: Stage) => stage.instructions.filter((i) => i.keyword === 'COPY');
+
+describe('Dockerfile lint (dockerfile-utils)', () => {
+  it('reports no problem, with every optional check raised to an error', () => {
+    const everything: ValidatorSettings = {
+      deprecatedMaintainer: ValidationSeverity.ERROR,
+      directiveCasing: ValidationSeverity.ERROR,
+      emptyContinuationLine: ValidationSeverity.ERROR,
+      instructionCasing: ValidationSeverity.ERROR,
+      instructionCmdMultiple: ValidationSeverity.ERROR,
+      instructionEntrypointMultiple: ValidationSeverity.ERROR,
+      instructionHealthcheckMultiple: ValidationSeverity.ERROR,
+      instructionJSONInSingleQuotes: ValidationSeverity.ERROR,
+      instructionWorkdirRelative: ValidationSeverity.ERROR,
+    };
+    const problems = validate(text, everything).map((d) => `line ${d.range.start.line + 1}: ${d.message}`);
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('Dockerfile structure', () => {
+  const [build, ...rest] = image.stages;
+  const final = rest[rest.length - 1];
+
+  it('builds in stages from one pinned Node 20 LTS slim image', () => {
+    expect(image.stages.length).toBeGreaterThanOrEqual(2);
+    for (const stage of image.stages) expect(stage.image).toMatch(/^node:20\.\d+\.\d+-bookworm-slim$/);
+    expect(new Set(image.stages.map((s) => s.image)).size).toBe(1);
+    expect(image.stages.flatMap((s) => s.instructions).map((i) => i.keyword)).not.toContain('ADD');
+  });
+
+  it('installs every dependency with npm ci, then builds, in the first stage', () => {
+    const commands = runs(build);
+    expect(commands[0]).toMatch(/^npm ci\b/);
+    expect(commands).toContain('npm run build');
+  });
+
+  it('puts only production dependencies, and only the build output, in the final stage', () => {
+    const byStage = new Map(image.stages.map((s) => [s.name, s]));
+    const copied = copies(final);
+    for (const copy of copied.filter((c) => c.flags.from)) expect(byStage.has(copy.flags.from)).toBe(true);
+    const modules = copied.find((c) => c.args.includes('node_modules'));
+    expect(modules?.flags.from).toBeDefined();
+    expect(runs(byStage.get(modules!.flags.from)!).join(' ')).toMatch(/npm ci --omit=dev\b/);
+    expect(runs(final).join(' ')).not.toMatch(/npm (ci|install)/);
+  });
+
+  it('runs as UID 1000 in /app, with HOME there (its .cache is the chart emptyDir)', () => {
+    expect(image.user).toBe('1000');
+    expect(image.workdir).toBe(IMAGE_APP_DIR);
+    expect(image.env.HOME).toBe(IMAGE_APP_DIR);
+  });
+
+  it('exposes the default API and metrics ports of the config', () => {
+    const config = defaultConfig();
+    expect(image.expose).toEqual([String(config.server.port), String(config.metrics.port)]);
+  });
+
+  it('starts in exec form: node on the built entry point, serve --config /app/config/config.yaml', () => {
+    expect(image.entrypoint).toEqual(['node', '/app/dist/apps/opsagent/src/main.js']);
+    expect(image.cmd).toEqual(['serve', '--config', '/app/config/config.yaml']);
+  });
+});
+
+describe('.dockerignore', () => {
+  const lines = fs
+    .readFileSync(path.join(ROOT, '.dockerignore'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+
+  it('is an allow-list that lets in exactly what the Dockerfile copies from the build context', () => {
+    expect(lines[0]).toBe('*');
+    const allowed = lines.filter((l) => l.startsWith('!')).map((l) => l.slice(1).replace(/\/$/, ''));
+    const fromContext = image.stages
+      .flatMap(copies)
+      .filter((c) => !c.flags.from)
+      .flatMap((c) => c.args.split(/\s+/).slice(0, -1));
+    expect([...new Set(fromContext)].sort()).toEqual([...allowed].sort());
+    expect(lines).toContain('**/*.spec.ts');
+  });
+});
+
+describe('the final image', () => {
+  /** Where the final stage's files come from in this checkout: `COPY --from=build /app/dist/apps` → dist/apps. */
+  const shipped = copies(image.stages[image.stages.length - 1])
+    .filter((c) => c.flags.from && !c.args.includes('node_modules'))
+    .map((c) => path.join(ROOT, path.relative(IMAGE_APP_DIR, c.args.split(/\s+/)[0])));
+
+  it('holds every file the entry point loads, and needs no package outside "dependencies"', () => {
+    const entry = path.join(ROOT, path.relative(IMAGE_APP_DIR, image.entrypoint[1]));
+    const { files, packages } = requireClosure(entry);
+    expect(files.length).toBeGreaterThan(20);
+    const outside = files.filter((file) => !shipped.some((dir) => file.startsWith(`${dir}/`)));
+    expect(outside).toEqual([]);
+    const notProduction = packages.filter((p) => !(p in packageJson.dependencies));
+    expect(notProduction).toEqual([]);
+  });
+});
+
+describe("the image's start command", () => {
+  let simulator: Simulator;
+  let kubeconfig: ReturnType<typeof writeKubeconfig>;
+
+  beforeAll(async () => {
+    simulator = await startSimulator({ token: 'image-token' });
+    kubeconfig = writeKubeconfig(simulator);
+  });
+
+  afterAll(async () => {
+    kubeconfig?.remove();
+    await simulator?.close();
+  });
+
+  it('serves and stops cleanly: ENTRYPOINT + CMD, as `docker run --read-only --tmpfs /tmp -v config.yaml:…` would', async () => {
+    const [apiPort, metricsPort] = await freePorts(2);
+    const container = startContainer({
+      argv: [...image.entrypoint, ...image.cmd],
+      env: image.env,
+      workingDir: image.workdir,
+      user: { uid: Number(image.user), gid: Number(image.user) },
+      files: { '/app/config/config.yaml': stringify({ server: { port: apiPort }, metrics: { port: metricsPort } }) },
+      writableDirs: ['/tmp'],
+      hostEnv: { KUBECONFIG: kubeconfig.file },
+    });
+    try {
+      expect((await waitForStatus(`http://127.0.0.1:${apiPort}/health`, 200)).status).toBe(200);
+      expect((await waitForStatus(`http://127.0.0.1:${apiPort}/health/ready`, 200)).status).toBe(200);
+      expect((await waitForStatus(`http://127.0.0.1:${metricsPort}/metrics`, 200)).status).toBe(200);
+      expect(await container.stop('SIGTERM')).toBe(0);
+    } finally {
+      container.cleanUp();
+    }
+  });
+});
+
+/** Files reached from `entry` through relative `require`s, and the packages required on the way. */
+function requireClosure(entry: string): { files: string[]; packages: string[] } {
+  const builtins = new Set(builtinModules);
+  const files = new Set<string>();
+  const packages = new Set<string>();
+  const pending = [entry];
+  while (pending.length > 0) {
+    const file = pending.pop()!;
+    if (files.has(file)) continue;
+    files.add(file);
+    for (const [, specifier] of fs.readFileSync(file, 'utf8').matchAll(/\brequire\("([^"]+)"\)/g)) {
+      if (specifier.startsWith('.')) {
+        pending.push(resolveRelative(path.resolve(path.dirname(file), specifier)));
+      } else if (!specifier.startsWith('node:') && !builtins.has(specifier)) {
+        const parts = specifier.split('/');
+        packages.add(specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]);
+      }
+    }
+  }
+  return { files: [...files], packages: [...packages].sort() };
+}
+
+function resolveRelative(base: string): string {
+  const candidate = [base, `${base}.js`, path.join(base, 'index.js')].find(
+    (p) => fs.existsSync(p) && fs.statSync(p).isFile(),
+  );
+  if (!candidate) throw new Error(`cannot resolve ${base}`);
+  return candidate;
+}
