@@ -112,16 +112,16 @@ function retryAfter(headers: Record<string, string>): number | undefined {
 }
 
 function describeFailure(error: unknown, timeoutMs: number): string {
-  if (error instanceof Error) {
-    if (error.name === 'TimeoutError' || (error.cause as Error | undefined)?.name === 'TimeoutError') {
-      return `request timed out after ${timeoutMs} ms`;
-    }
-    const cause = error.cause as (Error & { code?: string }) | undefined;
-    if (cause?.code) return `${error.message} (${cause.code})`;
-    if (cause?.message) return `${error.message}: ${cause.message}`;
-    return error.message;
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const cause = error instanceof Error ? (error.cause as (Error & { code?: string }) | undefined) : undefined;
+  // AbortSignal.timeout() rejects with a DOMException named TimeoutError, sometimes wrapped by fetch.
+  if (/TimeoutError|aborted due to timeout/.test(text) || cause?.name === 'TimeoutError') {
+    return `request timed out after ${timeoutMs} ms`;
   }
-  return String(error);
+  if (!(error instanceof Error)) return text;
+  if (cause?.code) return `${error.message} (${cause.code})`;
+  if (cause?.message) return `${error.message}: ${cause.message}`;
+  return error.message;
 }
 
 function abortReason(signal: AbortSignal): string {

@@ -267,7 +267,14 @@ function describeStatus(resource: string, status: number, text: string): string 
 
 function toFailure(type: ResourceType, error: unknown): KindReadFailure {
   const resource = resourceName(type);
-  if (error instanceof ClusterReadError) return { kind: type.kind, resource, code: error.code, reason: error.reason };
+  if (error instanceof ClusterReadError) {
+    return {
+      kind: type.kind,
+      resource,
+      ...(error.code !== undefined ? { code: error.code } : {}),
+      reason: error.reason,
+    };
+  }
   return { kind: type.kind, resource, reason: error instanceof Error ? error.message : String(error) };
 }
 
