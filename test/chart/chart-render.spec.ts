@@ -202,6 +202,24 @@ describe('default render (helm install opsagent charts/opsagent -n ops-system)',
       }
     });
 
+    it('grants create on tokenreviews and subjectaccessreviews only with server.auth.mode kubernetes', () => {
+      const reviewRules = (objs: K8sObject[]) =>
+        (only<IClusterRole>(objs, 'ClusterRole', 'opsagent-reader').rules ?? [])
+          .filter((r) => r.verbs.includes('create'))
+          .map((r) => `${r.apiGroups?.join()}/${r.resources?.join()} ${r.verbs.join()}`);
+      expect(reviewRules(objects)).toEqual([]);
+      const withAuth = render({ values: { config: { server: { auth: { mode: 'kubernetes' } } } } });
+      expect(reviewRules(withAuth)).toEqual([
+        'authentication.k8s.io/tokenreviews create',
+        'authorization.k8s.io/subjectaccessreviews create',
+      ]);
+      // Still nothing else: every other rule stays read-only.
+      const others = only<IClusterRole>(withAuth, 'ClusterRole', 'opsagent-reader').rules!.filter(
+        (r) => !r.verbs.includes('create'),
+      );
+      for (const rule of others) for (const verb of rule.verbs) expect(READ).toContain(verb);
+    });
+
     it('binds the role to the ServiceAccount the pod runs as', () => {
       const binding = only<IClusterRoleBinding>(objects, 'ClusterRoleBinding', 'opsagent-reader-binding');
       expect(binding.roleRef).toEqual({

@@ -40,11 +40,14 @@ export async function startAgent(opts: {
   kubeconfig: string;
   env?: Record<string, string>;
   args?: string[];
+  /** `server.auth.mode`; default none. */
+  authMode?: 'none' | 'kubernetes';
 }): Promise<AgentProcess> {
   const dir = tempDir('opsagent-e2e-');
   const apiPort = await freePort();
   const metricsPort = await freePort();
-  const config = { ...opts.config, server: { port: apiPort }, metrics: { port: metricsPort } };
+  const server = { port: apiPort, ...(opts.authMode ? { auth: { mode: opts.authMode } } : {}) };
+  const config = { ...opts.config, server, metrics: { port: metricsPort } };
   const configFile = path.join(dir, 'config.yaml');
   fs.writeFileSync(configFile, stringify(config));
   const child = spawn(process.execPath, [MAIN, 'serve', '--config', configFile, ...(opts.args ?? [])], {

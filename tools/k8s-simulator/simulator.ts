@@ -60,7 +60,25 @@ export interface SimulatorOptions {
   now?: () => number;
   /** Request log size; the oldest entries are dropped beyond it. Default 100,000. */
   maxLogEntries?: number;
+  /**
+   * Answers TokenReview and SubjectAccessReview (POST, as the real API serves them): `users` maps a bearer
+   * token to a user; `allowed` decides a non-resource request (path, verb) of a user. Without it, both 405.
+   */
+  reviews?: ReviewOptions;
 }
+
+export interface ReviewUser {
+  username: string;
+  groups?: string[];
+}
+
+export interface ReviewOptions {
+  users: Record<string, ReviewUser>;
+  allowed: (user: ReviewUser, path: string, verb: string) => boolean;
+}
+
+const TOKEN_REVIEWS = '/apis/authentication.k8s.io/v1/tokenreviews';
+const ACCESS_REVIEWS = '/apis/authorization.k8s.io/v1/subjectaccessreviews';
 
 export interface RequestLogEntry {
   method: string;
@@ -403,8 +421,12 @@ class K8sSimulator implements Simulator {
       faults: [],
     };
     this.record(entry);
-    // A request body (a write the simulator refuses) is read and discarded so keep-alive keeps working.
-    req.resume();
+    // A request body (a write the simulator refuses) is read and discarded so keep-alive keeps working;
+    // the body of a review is read, as the real API does.
+    const isReview = method === 'POST' && (url.pathname === TOKEN_REVIEWS || url.pathname === ACCESS_REVIEWS);
+    let body: string | undefined;
+    if (isReview) body = await readBody(req);
+    else req.resume();
     try {
       const applied = this.faults.match(method, url.pathname, url.searchParams);
       entry.faults = applied.ids;
@@ -421,7 +443,11 @@ class K8sSimulator implements Simulator {
       }
       let reply: Reply;
       try {
-        reply = applied.response ? faultReply(applied.response) : this.route(method, url, req.headers, applied);
+        reply = applied.response
+          ? faultReply(applied.response)
+          : isReview
+            ? this.review(url.pathname, body ?? '')
+            : this.route(method, url, req.headers, applied);
       } catch (err) {
         if (err instanceof HttpError) reply = statusReply(err.code, err.message, err.opts);
         else if (err instanceof SelectorError || err instanceof ContinueTokenError)
@@ -506,6 +532,47 @@ class K8sSimulator implements Simulator {
       if (!res.write(chunk)) await waitForDrain(res);
     }
     res.end();
+  }
+
+  /** TokenReview / SubjectAccessReview: the status the real API fills in, from `opts.reviews`. */
+  private review(path: string, body: string): Reply {
+    const reviews = this.opts.reviews;
+    if (!reviews) return statusReply(405);
+    let request: { apiVersion?: string; kind?: string; spec?: Record<string, unknown> };
+    try {
+      request = JSON.parse(body) as typeof request;
+    } catch {
+      return statusReply(400, 'the request body is not JSON');
+    }
+    const spec = request.spec ?? {};
+    if (path === TOKEN_REVIEWS) {
+      const user = typeof spec.token === 'string' ? reviews.users[spec.token] : undefined;
+      return jsonReply(
+        {
+          kind: 'TokenReview',
+          apiVersion: 'authentication.k8s.io/v1',
+          metadata: { creationTimestamp: null },
+          spec,
+          status: user
+            ? { authenticated: true, user: { username: user.username, groups: user.groups ?? [] } }
+            : { authenticated: false, error: 'invalid bearer token' },
+        },
+        201,
+      );
+    }
+    const attrs = (spec.nonResourceAttributes ?? {}) as { path?: string; verb?: string };
+    const user: ReviewUser = { username: String(spec.user ?? ''), groups: (spec.groups as string[] | undefined) ?? [] };
+    const allowed = attrs.path !== undefined && reviews.allowed(user, attrs.path, attrs.verb ?? '');
+    return jsonReply(
+      {
+        kind: 'SubjectAccessReview',
+        apiVersion: 'authorization.k8s.io/v1',
+        metadata: { creationTimestamp: null },
+        spec,
+        status: allowed ? { allowed: true, reason: 'allowed by the simulator' } : { allowed: false },
+      },
+      201,
+    );
   }
 
   private route(method: string, url: URL, headers: http.IncomingHttpHeaders, applied: AppliedFaults): Reply {
@@ -780,4 +847,13 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const sim = new K8sSimulator(opts);
   await sim.listen();
   return sim;
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
 }

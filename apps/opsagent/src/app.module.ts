@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { OpsAgentConfig } from '@opsagent/core/config/config.schema';
+import { AuthModule } from './auth/auth.module';
 import { ConfigModule } from './config/config.module';
 import type { RuntimeEnvironment } from './config/environment';
 import { DetectionModule } from './detection/detection.module';
@@ -29,6 +30,7 @@ export class AppModule {
             formatters: { level: (label: string) => ({ level: label }) },
           },
         }),
+        AuthModule,
         MetricsModule,
         IssuesModule,
         DetectionModule,

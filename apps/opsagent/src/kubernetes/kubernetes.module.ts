@@ -3,6 +3,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { parseDuration } from '@opsagent/core/duration';
 import { OpsAgentConfig } from '@opsagent/core/config/config.schema';
 import { RuntimeEnvironment } from '../config/environment';
+import { AccessReviewer, KubernetesAccessReviewer } from './access-reviewer';
 import { ClusterReader } from './cluster-reader';
 import { KubeApiClient } from './kube-api.client';
 import { loadKubeConfig } from './kube-config.factory';
@@ -27,7 +28,12 @@ import { KubernetesClusterReader } from './kubernetes-cluster-reader';
         ),
       inject: [KubeConfig, OpsAgentConfig],
     },
+    {
+      provide: AccessReviewer,
+      useFactory: (kc: KubeConfig) => new KubernetesAccessReviewer(kc),
+      inject: [KubeConfig],
+    },
   ],
-  exports: [ClusterReader],
+  exports: [ClusterReader, AccessReviewer],
 })
 export class KubernetesModule {}

@@ -50,7 +50,7 @@ export async function startAgent(
   return {
     apiUrl: `http://127.0.0.1:${config.server.port}`,
     metricsUrl: `http://127.0.0.1:${config.metrics.port}`,
-    async close(graceMs = 8_000) {
+    async close(graceMs = 5_000) {
       app.get(ScanScheduler).stop();
       await app.get(DetectionService).stop(graceMs);
       await Promise.all([app.close(), metricsApp.close()]);

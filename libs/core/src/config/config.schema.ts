@@ -240,9 +240,27 @@ export class OverProvisioningConfig {
   window = '24h';
 }
 
+export const AUTH_MODES = ['none', 'kubernetes'] as const;
+
+export class ServerAuthConfig {
+  /**
+   * `none`: the API is open (rely on the chart's NetworkPolicy). `kubernetes`: a caller's bearer token is
+   * checked with a TokenReview, then a SubjectAccessReview for the request path as a non-resource URL.
+   */
+  @OneOf(AUTH_MODES)
+  mode: (typeof AUTH_MODES)[number] = 'none';
+
+  /** How long a review result is reused for the same token, path and verb. */
+  @Duration(0, 3_600_000, '0s to 1h')
+  cacheTtl = '30s';
+}
+
 export class ServerConfig {
   @Port()
   port = 18080;
+
+  @Section(() => ServerAuthConfig)
+  auth = new ServerAuthConfig();
 }
 
 export class MetricsConfig {
