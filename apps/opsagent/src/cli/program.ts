@@ -10,6 +10,7 @@ import { RuntimeEnvironment } from '../config/environment';
 import { ClusterReadError, KubeConfigError } from '../kubernetes/kubernetes.errors';
 import { startAgent } from '../server/serve';
 import { OUTPUT_FORMATS, scanCluster, scanManifests, type OutputFormat } from './scan.command';
+import { escapeControls } from './terminal-text';
 
 /** Exit codes: 0 done, 1 findings at or above --fail-on, 2 usage or input error. */
 export const EXIT_USAGE = 2;
@@ -87,9 +88,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
         readStdin: io.readStdin,
       });
       if (flags.output === 'table') {
-        for (const w of outcome.report.warnings) io.stderr(`warning: ${w.message}\n`);
+        for (const w of outcome.report.warnings) io.stderr(`warning: ${escapeControls(w.message)}\n`);
       }
-      io.stdout(outcome.output);
+      io.stdout(escapeControls(outcome.output));
       exitCode = outcome.exitCode;
     });
 
@@ -125,7 +126,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       err instanceof KubeConfigError ||
       err instanceof ClusterReadError
     ) {
-      io.stderr(`opsagent: error: ${err.message}\n`);
+      io.stderr(`opsagent: error: ${escapeControls(err.message)}\n`);
       return EXIT_USAGE;
     }
     throw err;

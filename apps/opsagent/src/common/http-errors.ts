@@ -1,5 +1,6 @@
 import {
   ArgumentsHost,
+  type ArgumentMetadata,
   BadRequestException,
   Catch,
   HttpException,
@@ -25,9 +26,28 @@ export class InvalidParametersException extends BadRequestException {
   }
 }
 
+/**
+ * Keys the validation never sees: Nest's ValidationPipe deletes `__proto__`, `prototype` and `constructor`
+ * before validating, and class-transformer skips the other Object.prototype members (`toString`, …) while
+ * building the DTO. Without this check `?toString=1` would be ignored instead of rejected.
+ */
+const PROTOTYPE_KEYS: ReadonlySet<string> = new Set([...Object.getOwnPropertyNames(Object.prototype), 'prototype']);
+
+class StrictValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if ((metadata.type === 'query' || metadata.type === 'param') && typeof value === 'object' && value !== null) {
+      const unknown = Object.keys(value).filter((key) => PROTOTYPE_KEYS.has(key));
+      if (unknown.length > 0) {
+        throw new InvalidParametersException(unknown.map((parameter) => ({ parameter, reason: 'unknown parameter' })));
+      }
+    }
+    return super.transform(value, metadata);
+  }
+}
+
 /** The global pipe: unknown parameters are rejected, not ignored; messages name the parameter. */
 export function validationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new StrictValidationPipe({
     transform: true,
     whitelist: true,
     forbidNonWhitelisted: true,

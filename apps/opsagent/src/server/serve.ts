@@ -5,6 +5,7 @@ import { Logger } from 'nestjs-pino';
 import type { OpsAgentConfig } from '@opsagent/core/config/config.schema';
 import { AppModule } from '../app.module';
 import { HttpErrorFilter, validationPipe } from '../common/http-errors';
+import { answerClientErrorsAsJson, rejectLargeBodies } from '../common/request-limits';
 import { RuntimeEnvironment } from '../config/environment';
 import { DetectionService } from '../detection/detection.service';
 import { ScanScheduler } from '../detection/scan-scheduler.service';
@@ -30,7 +31,11 @@ export async function startAgent(
     bodyParser: false,
   });
   const logger = app.get(Logger);
+  // No framework fingerprint in responses.
+  (app.getHttpAdapter().getInstance() as { disable(setting: string): void }).disable('x-powered-by');
   app.useLogger(logger);
+  app.use(rejectLargeBodies());
+  answerClientErrorsAsJson(app.getHttpServer());
   app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new HttpErrorFilter((error) => logger.error({ err: error }, 'unexpected error in a request')));
   setUpOpenApi(app, version);
@@ -39,6 +44,8 @@ export async function startAgent(
   let metricsApp: INestApplication | undefined;
   try {
     metricsApp = await NestFactory.create(MetricsHttpModule, { logger: false, abortOnError: false, bodyParser: false });
+    metricsApp.use(rejectLargeBodies());
+    answerClientErrorsAsJson(metricsApp.getHttpServer());
     metricsApp.useGlobalFilters(new HttpErrorFilter((error) => logger.error({ err: error }, 'unexpected error')));
     await metricsApp.listen(config.metrics.port);
   } catch (error) {

@@ -75,8 +75,9 @@ export async function readManifestSources(paths: string[], opts: ReadManifestOpt
 export function parseManifestText(text: string, file: string): ManifestObject[] {
   const format = /\.json$/i.test(file) ? 'JSON' : 'YAML';
   const lineCounter = new LineCounter();
-  // `merge: true` because Kubernetes' YAML decoder (go-yaml) honours `<<: *anchor` merge keys.
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, merge: true });
+  // `merge: true` because Kubernetes' YAML decoder (go-yaml) honours `<<: *anchor` merge keys. `logLevel:
+  // 'error'`: the library's own warnings (a collection used as a key) would go to stderr as Node warnings.
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, merge: true, logLevel: 'error' });
   const lineAt = (offset: number): number => lineCounter.linePos(offset).line;
   const objects: ManifestObject[] = [];
 

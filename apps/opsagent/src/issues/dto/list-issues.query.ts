@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { RULE_IDS } from '@opsagent/core/rules/registry';
 import { SEVERITIES, type Severity } from '@opsagent/core/severity';
@@ -47,7 +47,10 @@ export class ListIssuesQuery {
 
   @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })
   @IsOptional()
-  @Type(() => Number)
+  // Decimal digits only, as the Kubernetes API reads `limit`: Number() would also take `0x10`, `1e3` or ` 5`.
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value,
+  )
   @IsInt({ message: 'must be an integer from 1 to 1000' })
   @Min(1, { message: 'must be an integer from 1 to 1000' })
   @Max(1000, { message: 'must be an integer from 1 to 1000' })
