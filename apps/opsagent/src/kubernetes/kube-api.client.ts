@@ -1,4 +1,10 @@
-import { HttpMethod, IsomorphicFetchHttpLibrary, KubeConfig, ServerConfiguration } from '@kubernetes/client-node';
+import {
+  HttpMethod,
+  IsomorphicFetchHttpLibrary,
+  KubeConfig,
+  ServerConfiguration,
+  type RequestContext,
+} from '@kubernetes/client-node';
 import { ClusterReadError } from './kubernetes.errors';
 
 export interface ApiClientOptions {
@@ -9,12 +15,27 @@ export interface ApiClientOptions {
   maxBackoffMs?: number;
   /** Upper bound for a server's Retry-After. */
   maxRetryAfterMs?: number;
+  /** How long one connection pool is reused before a fresh one from the kubeconfig replaces it; default 60 s. */
+  connectionPoolTtlMs?: number;
 }
+
+/** undici's connection pool, as client-node hands it over. */
+type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
 
 export interface ApiResponse {
   status: number;
+  /** The body; empty when a BodyConsumer read it. */
   text: string;
+  /** Body bytes received. */
+  bytes: number;
 }
+
+/**
+ * Reads a 200 body as it arrives, as UTF-8 text chunks, instead of having it buffered whole. Runs again from
+ * the start when the request is retried (a connection dropped mid-body). A ClusterReadError it throws (a
+ * malformed body) fails the request without a retry.
+ */
+export type BodyConsumer = (chunks: AsyncIterable<string>) => Promise<void>;
 
 export interface GetOptions {
   resource: string;
@@ -38,6 +59,8 @@ export class KubeApiClient {
   private readonly backoffBaseMs: number;
   private readonly maxBackoffMs: number;
   private readonly maxRetryAfterMs: number;
+  private readonly poolTtlMs: number;
+  private pool?: { dispatcher: Dispatcher; sinceMs: number };
 
   constructor(
     private readonly kubeConfig: KubeConfig,
@@ -49,6 +72,7 @@ export class KubeApiClient {
     this.backoffBaseMs = options.backoffBaseMs ?? 200;
     this.maxBackoffMs = options.maxBackoffMs ?? 5_000;
     this.maxRetryAfterMs = options.maxRetryAfterMs ?? 30_000;
+    this.poolTtlMs = options.connectionPoolTtlMs ?? 60_000;
   }
 
   get serverUrl(): string {
@@ -56,16 +80,26 @@ export class KubeApiClient {
   }
 
   /** One GET with retries. Resolves with any final status (callers decide what 4xx mean); rejects on abort. */
-  async get(path: string, query: Record<string, string | undefined>, opts: GetOptions): Promise<ApiResponse> {
+  async get(
+    path: string,
+    query: Record<string, string | undefined>,
+    opts: GetOptions,
+    consume?: BodyConsumer,
+  ): Promise<ApiResponse> {
     for (let attempt = 0; ; attempt++) {
       let outcome: { response?: ApiResponse; retryAfterMs?: number; failure?: string };
       try {
-        const { response, retryAfterMs } = await this.once(path, query, opts.signal);
+        const { response, retryAfterMs } = await this.once(path, query, opts.signal, consume);
         opts.onRequest?.(opts.resource, String(response.status));
         if (!RETRYABLE_STATUS.has(response.status) || attempt >= this.options.retries) return response;
         outcome = { response, retryAfterMs };
       } catch (error) {
         if (opts.signal?.aborted) throw new ClusterReadError(opts.resource, `aborted: ${abortReason(opts.signal)}`);
+        if (error instanceof ClusterReadError) {
+          // The consumer's verdict on a 200 body (malformed): final, not retried.
+          opts.onRequest?.(opts.resource, '200');
+          throw error;
+        }
         const failure = describeFailure(error, this.options.requestTimeoutMs);
         opts.onRequest?.(opts.resource, 'error');
         if (attempt >= this.options.retries) {
@@ -89,17 +123,65 @@ export class KubeApiClient {
     path: string,
     query: Record<string, string | undefined>,
     signal: AbortSignal | undefined,
+    consume: BodyConsumer | undefined,
   ): Promise<{ response: ApiResponse; retryAfterMs?: number }> {
     const ctx = this.server.makeRequestContext(path, HttpMethod.GET);
     ctx.setHeaderParam('Accept', 'application/json');
     for (const [key, value] of Object.entries(query)) if (value !== undefined) ctx.setQueryParam(key, value);
     await this.kubeConfig.applySecurityAuthentication(ctx);
+    this.reusePool(ctx);
     const timeout = AbortSignal.timeout(this.options.requestTimeoutMs);
     ctx.setSignal(signal ? AbortSignal.any([signal, timeout]) : timeout);
     const response = await this.http.send(ctx).toPromise();
+    const status = response.httpStatusCode;
+    if (consume && status === 200) {
+      const counted = { bytes: 0 };
+      const stream = response.body.stream();
+      await consume(stream ? decodeChunks(stream, counted) : wholeText(await response.body.text(), counted));
+      return { response: { status, text: '', bytes: counted.bytes } };
+    }
     const text = await response.body.text();
-    return { response: { status: response.httpStatusCode, text }, retryAfterMs: retryAfter(response.headers) };
+    return {
+      response: { status, text, bytes: Buffer.byteLength(text) },
+      retryAfterMs: retryAfter(response.headers),
+    };
   }
+
+  /**
+   * client-node gives every request a new undici Agent whenever the cluster has TLS settings (always in a Pod:
+   * the CA): a new connection, and a TLS handshake, per page, and idle sockets piling up until their keep-alive
+   * timeout. Pages share one pool instead; after `connectionPoolTtlMs` the next request's fresh Agent takes over
+   * (so rotated client certificates or CA files are picked up) and the old one closes once its requests end.
+   * Headers (the bearer token, re-read as it rotates) are still applied per request.
+   */
+  private reusePool(ctx: RequestContext): void {
+    const fresh = ctx.getDispatcher();
+    if (!fresh) return; // no TLS settings: undici's global pool already keeps connections alive
+    const now = Date.now();
+    if (this.pool && now - this.pool.sinceMs < this.poolTtlMs) {
+      ctx.setDispatcher(this.pool.dispatcher); // `fresh` never connected: nothing to close
+      return;
+    }
+    const previous = this.pool?.dispatcher;
+    this.pool = { dispatcher: fresh, sinceMs: now };
+    previous?.close().catch(() => undefined);
+  }
+}
+
+/** The body as UTF-8 text chunks (a character split across chunks is kept whole), counting the bytes. */
+async function* decodeChunks(stream: AsyncIterable<Uint8Array>, counted: { bytes: number }): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  for await (const chunk of stream) {
+    counted.bytes += chunk.byteLength;
+    yield decoder.decode(chunk, { stream: true });
+  }
+  const rest = decoder.decode();
+  if (rest !== '') yield rest;
+}
+
+async function* wholeText(text: string, counted: { bytes: number }): AsyncGenerator<string> {
+  counted.bytes += Buffer.byteLength(text);
+  yield text;
 }
 
 function retryAfter(headers: Record<string, string>): number | undefined {

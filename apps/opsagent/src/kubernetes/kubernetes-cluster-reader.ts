@@ -1,3 +1,4 @@
+import { isExemptionAnnotation } from '@opsagent/core/audit/exemptions';
 import type { ScanWarning } from '@opsagent/core/issue';
 import { ManifestError } from '@opsagent/core/manifests/errors';
 import { toUsageSample } from '@opsagent/core/manifests/pod-metrics';
@@ -7,6 +8,7 @@ import type { Workload, WorkloadKind } from '@opsagent/core/workload';
 import { ClusterReader, type ClusterSnapshot, type KindReadFailure, type ReadOptions } from './cluster-reader';
 import { KubeApiClient } from './kube-api.client';
 import { ClusterReadError } from './kubernetes.errors';
+import { ListItemSplitter, ListTextError, withoutManagedFields } from './list-text';
 
 interface ResourceType {
   kind: WorkloadKind;
@@ -142,7 +144,7 @@ export class KubernetesClusterReader extends ClusterReader {
       });
       return;
     }
-    if (projection.type === 'workload') into.workloads.push(projection.workload);
+    if (projection.type === 'workload') into.workloads.push(withAuditedAnnotations(projection.workload));
     else if (projection.type === 'skipped')
       into.skipped.set(projection.key, (into.skipped.get(projection.key) ?? 0) + 1);
     else into.warnings.push(projection.warning);
@@ -166,7 +168,7 @@ export class KubernetesClusterReader extends ClusterReader {
         { resource, signal: options.signal, onRequest: options.onRequest },
       );
       counters.requests++;
-      counters.bytes += Buffer.byteLength(response.text);
+      counters.bytes += response.bytes;
       if (response.status === 410 && token !== undefined) throw new ContinueExpired();
       const page = parseList(resource, response.status, response.text);
       for (const item of page.items ?? []) if (isRecord(item)) onItem(item);
@@ -181,14 +183,31 @@ export class KubernetesClusterReader extends ClusterReader {
   ): Promise<UsageSample[]> {
     const samples: UsageSample[] = [];
     for (const namespace of options.namespaces ?? [undefined]) {
-      // metrics-server ignores limit/continue: one request per list.
+      // metrics-server ignores limit/continue: one request per list, as large as the cluster (about 0.6 KB a
+      // Pod). It is read as it arrives and parsed one item at a time, never held whole.
+      let listed: UsageSample[] = [];
       const response = await this.api.get(
         listPath(METRICS.apiVersion, 'pods', namespace),
         {},
         { resource: METRICS.resource, signal: options.signal, onRequest: options.onRequest },
+        async (chunks) => {
+          listed = [];
+          const splitter = new ListItemSplitter();
+          const onItem = (json: string) => {
+            const sample = toSample(json, podLabels);
+            if (sample) listed.push(sample);
+          };
+          try {
+            for await (const chunk of chunks) splitter.push(chunk, onItem);
+            splitter.end();
+          } catch (error) {
+            if (!(error instanceof ListTextError) && !(error instanceof SyntaxError)) throw error;
+            throw new ClusterReadError(METRICS.resource, `malformed JSON in the list response (${error.message})`, 200);
+          }
+        },
       );
       counters.requests++;
-      counters.bytes += Buffer.byteLength(response.text);
+      counters.bytes += response.bytes;
       if (response.status === 404 || response.status === 503) {
         throw new ClusterReadError(
           METRICS.resource,
@@ -196,30 +215,33 @@ export class KubernetesClusterReader extends ClusterReader {
           response.status,
         );
       }
-      const list = parseList(METRICS.resource, response.status, response.text);
-      for (const item of list.items ?? []) {
-        if (!isRecord(item)) continue;
-        try {
-          const sample = toUsageSample(item, {
-            defaultNamespace: 'default',
-            kind: 'PodMetrics',
-            apiVersion: METRICS.apiVersion,
-          });
-          if (Object.keys(sample.labels).length === 0) {
-            sample.labels = podLabels.get(`${sample.namespace}/${sample.pod}`) ?? {};
-          }
-          samples.push(sample);
-        } catch (error) {
-          if (!(error instanceof ManifestError)) throw error;
-          // One malformed PodMetrics item loses one sample, not the scan's usage.
-        }
-      }
+      if (response.status !== 200) parseList(METRICS.resource, response.status, response.text); // throws
+      for (const sample of listed) samples.push(sample);
     }
     return samples;
   }
 }
 
 class ContinueExpired extends Error {}
+
+/** One PodMetrics item as a usage sample (labels from its Pod when metrics-server left them out). */
+function toSample(json: string, podLabels: Map<string, Record<string, string>>): UsageSample | undefined {
+  const item: unknown = JSON.parse(json);
+  if (!isRecord(item)) return undefined;
+  try {
+    const sample = toUsageSample(item, {
+      defaultNamespace: 'default',
+      kind: 'PodMetrics',
+      apiVersion: METRICS.apiVersion,
+    });
+    if (Object.keys(sample.labels).length === 0)
+      sample.labels = podLabels.get(`${sample.namespace}/${sample.pod}`) ?? {};
+    return sample;
+  } catch (error) {
+    if (!(error instanceof ManifestError)) throw error;
+    return undefined; // one malformed PodMetrics item loses one sample, not the scan's usage
+  }
+}
 
 function resourceName(type: ResourceType): string {
   return type.group ? `${type.group}/${type.plural}` : type.plural;
@@ -236,7 +258,7 @@ function parseList(resource: string, status: number, text: string): ListPage {
   if (status !== 200) throw new ClusterReadError(resource, describeStatus(resource, status, text), status);
   let body: unknown;
   try {
-    body = JSON.parse(text);
+    body = parseWithoutManagedFields(text);
   } catch {
     throw new ClusterReadError(resource, `malformed JSON in the list response (${text.length} bytes)`, status);
   }
@@ -244,6 +266,19 @@ function parseList(resource: string, status: number, text: string): ListPage {
     throw new ClusterReadError(resource, 'the response is not a list (no items array)', status);
   }
   return body as ListPage;
+}
+
+/** JSON.parse of the list without its managedFields; of the text as it came if the cut one does not parse. */
+function parseWithoutManagedFields(text: string): unknown {
+  const cut = withoutManagedFields(text);
+  if (cut !== undefined) {
+    try {
+      return JSON.parse(cut);
+    } catch {
+      // not the shape the cut expects: parse it whole (and report it if it is malformed)
+    }
+  }
+  return JSON.parse(text);
 }
 
 /** The `message` of a Kubernetes Status body, and what to do about a 401/403. */
@@ -263,6 +298,21 @@ function describeStatus(resource: string, status: number, text: string): string 
         ? '; the credentials were rejected (expired token or wrong kubeconfig user?)'
         : '';
   return `HTTP ${status} ${message}${hint}`;
+}
+
+/**
+ * Keeps only the annotations the audit reads (exemptions): the others would be held until the scan ends, and
+ * kubectl's `last-applied-configuration` alone is a copy of the whole object. The workload is the reader's own.
+ */
+function withAuditedAnnotations(workload: Workload): Workload {
+  const keep = (annotations: Record<string, string>) => {
+    const out: Record<string, string> = {};
+    for (const key in annotations) if (isExemptionAnnotation(key)) out[key] = annotations[key];
+    return out;
+  };
+  workload.annotations = keep(workload.annotations);
+  workload.templateAnnotations = keep(workload.templateAnnotations);
+  return workload;
 }
 
 function toFailure(type: ResourceType, error: unknown): KindReadFailure {

@@ -6,6 +6,11 @@ export const IGNORE_ANNOTATION = 'opsagent.io/ignore';
 /** `ignore.opsagent.io/<container-name>` exempts one container (e.g. an `istio-proxy` sidecar). */
 export const CONTAINER_IGNORE_PREFIX = 'ignore.opsagent.io/';
 
+/** Whether an annotation is one of the above: the only annotations the audit reads. */
+export function isExemptionAnnotation(key: string): boolean {
+  return key === IGNORE_ANNOTATION || key.startsWith(CONTAINER_IGNORE_PREFIX);
+}
+
 /** Rule ids exempted per container name; `*` stands for every rule. */
 export class Exemptions {
   private constructor(

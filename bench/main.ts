@@ -1,0 +1,421 @@
+/**
+ * `npm run bench [-- --size tiny|small|large ...]`: how much a scan costs beside just reading the cluster,
+ * how the REST API holds up with 100k issues, and whether repeated scans leak. Loopback only; every phase is
+ * bounded in time. Prints one table; writes bench/results/latest.json.
+ *
+ * Processes: this one generates the cluster and serves it (the Kubernetes API simulator) and drives the
+ * phases; each way of scanning runs in a child of its own (so its RSS is its own); the REST phase starts the
+ * built agent as a process and loads it from another child (autocannon).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { startSimulator, type RequestLogEntry, type Simulator } from '../tools/k8s-simulator/simulator';
+import {
+  buildCluster,
+  LISTED,
+  pagesPerScan,
+  POD_METRICS_PATH,
+  SIZES,
+  type SizeName,
+  type SyntheticCluster,
+} from './cluster';
+import type { ScanMode, WorkerInit } from './protocol';
+import {
+  checkTargets,
+  formatTable,
+  median,
+  missingFigures,
+  type BenchReport,
+  type ModeSummary,
+  type RequestStats,
+  type RunRecord,
+  type SteadySummary,
+} from './report';
+import { runRest } from './rest';
+import { ScanWorker } from './workers';
+
+const ROOT = path.join(__dirname, '..', '..');
+const TOKEN = 'bench-token';
+/** The agent's reader lists this many kinds at once (kubernetes-cluster-reader.ts); floor and naive match it. */
+const READER_CONCURRENCY = 4;
+/** The default schedule's interval: the steady-state scans are this far apart on the agent's clock. */
+const SCHEDULE_INTERVAL_MS = 5 * 60_000;
+const STEADY_WINDOW = '1h';
+
+const LABELS: Record<ScanMode, string> = {
+  floor: 'floor: node:http + JSON.parse',
+  naive: 'naive: client-node typed lists',
+  opsagent: 'OpsAgent: reader + detection',
+};
+
+interface Flags {
+  size: SizeName;
+  seed: number;
+  pageSize: number;
+  runs?: number;
+  warmup: number;
+  scan: boolean;
+  naive: boolean;
+  steady: boolean;
+  rest: boolean;
+  steadySize?: SizeName;
+  steadyScans: number;
+  restIssues?: number;
+  restDuration?: number;
+  connections: number;
+  agentNodeOptions: string;
+  out: string;
+  strict: boolean;
+  quiet: boolean;
+  print?: string;
+}
+
+function integer(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < min || n > max)
+      throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+function parseFlags(argv: string[]): Flags {
+  const program = new Command()
+    .name('npm run bench --')
+    .description('OpsAgent performance: scan vs. reading the cluster, REST under load, steady-state heap')
+    .addOption(
+      new Option('--size <size>', 'synthetic cluster for the scan phase')
+        .choices(['tiny', 'small', 'large'])
+        .default('large'),
+    )
+    .option('--seed <n>', 'seed of the synthetic clusters', integer(0, 2 ** 32 - 1), 42)
+    .option('--page-size <n>', "LIST limit (the agent's kubernetes.pageSize)", integer(1, 10_000), 500)
+    .option('--runs <n>', 'measured scans per way of reading (default: 3; tiny: 2)', integer(1, 50))
+    .option('--warmup <n>', 'scans per way of reading before the measured ones', integer(0, 10), 1)
+    .option('--no-scan', 'skip the scan comparison (floor, naive, OpsAgent)')
+    .option('--no-naive', 'skip the client-node typed-list reading')
+    .option('--no-steady', 'skip the steady-state scans')
+    .option('--no-rest', 'skip the REST load test')
+    .option('--skip-rest', 'same as --no-rest')
+    .option('--skip-steady', 'same as --no-steady')
+    .addOption(
+      new Option('--steady-size <size>', 'cluster for the steady-state scans (default: small; tiny: tiny)').choices([
+        'tiny',
+        'small',
+        'large',
+      ]),
+    )
+    .option('--steady-scans <n>', 'consecutive scans in the steady-state phase', integer(2, 1000), 50)
+    .option(
+      '--rest-issues <n>',
+      "issues in the agent's store during the REST load (default: 100000; tiny: 2000)",
+      integer(4, 1_000_000),
+    )
+    .option('--rest-duration <s>', 'seconds of load per endpoint (default: 10; tiny: 1)', integer(1, 120))
+    .option('--connections <n>', 'concurrent connections of the load generator', integer(1, 256), 10)
+    .option(
+      '--agent-node-options <flags>',
+      'Node flags of every OpsAgent process (its Helm chart sets NODE_OPTIONS=--max-old-space-size=384)',
+      AGENT_NODE_OPTIONS,
+    )
+    .option('--out <file>', 'where to write the JSON results', 'bench/results/latest.json')
+    .option('--strict', 'exit 1 when a target is missed (not only on broken expectations)', false)
+    .option('--quiet', 'no progress lines on stderr', false)
+    .option('--print <file>', 'print the table of a saved results file and exit');
+  program.parse(argv, { from: 'user' });
+  const opts = program.opts<Flags & { skipRest?: boolean; skipSteady?: boolean }>();
+  if (opts.skipRest) opts.rest = false;
+  if (opts.skipSteady) opts.steady = false;
+  return opts;
+}
+
+/** What the simulator's log says about the requests since it was last cleared. */
+function requestStats(log: readonly RequestLogEntry[], pageSize: number): RequestStats {
+  const listPaths = new Set<string>(LISTED.map((l) => l.path));
+  const stats: RequestStats = { requests: 0, bytes: 0, listRequests: 0, objectGets: 0, other: 0, byPath: {} };
+  for (const e of log) {
+    stats.requests++;
+    stats.bytes += e.bytes;
+    stats.byPath[e.path] = (stats.byPath[e.path] ?? 0) + 1;
+    const ok = e.method === 'GET' && e.status === 200;
+    if (ok && listPaths.has(e.path) && e.query.limit === String(pageSize)) stats.listRequests++;
+    else if (ok && e.path === POD_METRICS_PATH) stats.listRequests++;
+    else if (
+      e.method === 'GET' &&
+      /\/(namespaces\/[^/]+\/)?[a-z]+\/[^/]+$/.test(e.path) &&
+      !listPaths.has(e.path) &&
+      e.path !== POD_METRICS_PATH
+    )
+      stats.objectGets++;
+    else stats.other++;
+  }
+  return stats;
+}
+
+interface Context {
+  flags: Flags;
+  log: (line: string) => void;
+  kubeconfig: string;
+  deadline: number;
+}
+
+/** The agent's V8 flags, as the Helm chart passes them (NODE_OPTIONS, `maxOldSpaceSizeMi: 384`). */
+const AGENT_NODE_OPTIONS = '--max-old-space-size=384';
+
+function agentExecArgv(ctx: Context): string[] {
+  return ctx.flags.agentNodeOptions.split(/\s+/).filter((f) => f !== '');
+}
+
+function workerTimeout(ctx: Context): number {
+  return Math.max(10_000, Math.min(10 * 60_000, ctx.deadline - Date.now()));
+}
+
+async function serve(cluster: SyntheticCluster, ctx: Context): Promise<{ sim: Simulator; loadMs: number }> {
+  const started = Date.now();
+  const sim = await startSimulator({ token: TOKEN, maxLogEntries: 1_000_000 });
+  sim.load(cluster.objects());
+  sim.writeKubeconfig(ctx.kubeconfig);
+  return { sim, loadMs: Date.now() - started };
+}
+
+function summarize(mode: ScanMode, records: RunRecord[], idle: ModeSummary['idle']): ModeSummary {
+  const measured = records.filter((r) => !r.warmUp);
+  const last = measured[measured.length - 1];
+  const peak = { ...records[0].peak };
+  for (const r of records)
+    for (const k of Object.keys(peak) as (keyof typeof peak)[]) peak[k] = Math.max(peak[k], r.peak[k]);
+  return {
+    mode,
+    label: LABELS[mode],
+    runs: records,
+    medianMs: median(measured.map((r) => r.durationMs)),
+    minMs: Math.min(...measured.map((r) => r.durationMs)),
+    coldMs: records[0].durationMs,
+    ...(mode === 'opsagent' ? { medianReadMs: median(measured.map((r) => r.readMs ?? NaN)) } : {}),
+    medianCpuMs: median(measured.map((r) => r.cpuMs)),
+    medianServerCpuMs: median(measured.map((r) => r.server.cpuMs)),
+    requestsPerScan: median(measured.map((r) => r.server.requests)),
+    bytesPerScan: median(measured.map((r) => r.server.bytes)),
+    peak,
+    maxRss: Math.max(...records.map((r) => r.maxRss)),
+    idle,
+    ...(mode === 'opsagent'
+      ? { issues: last.issues, workloads: last.workloads, containers: last.containers, usageSamples: last.usageSamples }
+      : {}),
+  };
+}
+
+/**
+ * Each way of reading in its own process, the runs interleaved (floor, naive, OpsAgent, floor, …) so that a
+ * change in the machine's load during the phase weighs on all of them alike.
+ */
+async function measureModes(modes: ScanMode[], sim: Simulator, ctx: Context, runs: number): Promise<ModeSummary[]> {
+  const workers = new Map<ScanMode, ScanWorker>();
+  const records = new Map<ScanMode, RunRecord[]>(modes.map((m) => [m, []]));
+  try {
+    for (const mode of modes) {
+      const init: WorkerInit = {
+        mode,
+        server: sim.url,
+        token: TOKEN,
+        kubeconfig: ctx.kubeconfig,
+        pageSize: ctx.flags.pageSize,
+        concurrency: READER_CONCURRENCY,
+        // Over-provisioning judged from the first scan, so every rule runs; otherwise the defaults.
+        config: { overProvisioning: { minSamples: 1 }, kubernetes: { pageSize: ctx.flags.pageSize } },
+      };
+      // The agent runs with the heap limit its Helm chart gives it (NODE_OPTIONS=--max-old-space-size).
+      const execArgv = mode === 'opsagent' ? agentExecArgv(ctx) : [];
+      workers.set(mode, await ScanWorker.start(init, { execArgv, timeoutMs: workerTimeout(ctx) }));
+    }
+    const total = ctx.flags.warmup + runs;
+    for (let i = 0; i < total; i++) {
+      for (const mode of modes) {
+        sim.clearLog();
+        const cpu = process.cpuUsage();
+        const run = await workers.get(mode)!.run();
+        const { user, system } = process.cpuUsage(cpu);
+        const server = { ...requestStats(sim.requests, ctx.flags.pageSize), cpuMs: (user + system) / 1000 };
+        records.get(mode)!.push({ ...run, warmUp: i < ctx.flags.warmup, server });
+        ctx.log(`  ${i + 1}/${total} ${mode}: ${(run.durationMs / 1000).toFixed(2)} s, ${server.requests} requests`);
+      }
+    }
+  } finally {
+    await Promise.all([...workers.values()].map((w) => w.close()));
+  }
+  return modes.map((m) => summarize(m, records.get(m)!, workers.get(m)!.idle));
+}
+
+async function measureSteady(sim: Simulator, size: SizeName, ctx: Context): Promise<SteadySummary> {
+  const scans = ctx.flags.steadyScans;
+  const worker = await ScanWorker.start(
+    {
+      mode: 'opsagent',
+      server: sim.url,
+      token: TOKEN,
+      kubeconfig: ctx.kubeconfig,
+      pageSize: ctx.flags.pageSize,
+      concurrency: READER_CONCURRENCY,
+      config: { overProvisioning: { minSamples: 1, window: STEADY_WINDOW } },
+      clockStepMs: SCHEDULE_INTERVAL_MS,
+    },
+    {
+      execArgv: ['--expose-gc', ...agentExecArgv(ctx)],
+      timeoutMs: workerTimeout(ctx),
+    },
+  );
+  const heap: number[] = [];
+  const durations: number[] = [];
+  const requests: number[] = [];
+  let maxRss = 0;
+  try {
+    for (let i = 0; i < scans; i++) {
+      sim.clearLog();
+      const run = await worker.run();
+      if (run.heapUsedAfterGc === undefined) throw new Error('steady: no heap figure (is --expose-gc set?)');
+      heap.push(run.heapUsedAfterGc);
+      durations.push(run.durationMs);
+      requests.push(sim.requests.length);
+      maxRss = Math.max(maxRss, run.maxRss, run.peak.rss);
+      if ((i + 1) % 10 === 0)
+        ctx.log(`  steady ${i + 1}/${scans}: heap ${(run.heapUsedAfterGc / 2 ** 20).toFixed(1)} MiB`);
+    }
+  } finally {
+    await worker.close();
+  }
+  // The usage history fills its window (1h at one scan per 5 min = 12 samples) during the warm-up; past it,
+  // the heap should be flat.
+  const warmupScans = Math.min(scans - 1, Math.max(1, Math.ceil(scans * 0.3)));
+  const baseline = heap[warmupScans - 1];
+  const final = heap[heap.length - 1];
+  return {
+    size,
+    scans,
+    warmupScans,
+    clockStepMs: SCHEDULE_INTERVAL_MS,
+    window: STEADY_WINDOW,
+    heapUsedAfterGc: heap,
+    durationsMs: durations,
+    requestsPerScan: requests,
+    baseline,
+    final,
+    growthPct: ((final - baseline) / baseline) * 100,
+    maxRss,
+  };
+}
+
+async function main(): Promise<number> {
+  const flags = parseFlags(process.argv.slice(2));
+  if (flags.print !== undefined) {
+    process.stdout.write(`${formatTable(JSON.parse(fs.readFileSync(flags.print, 'utf8')) as BenchReport)}\n`);
+    return 0;
+  }
+  const tiny = flags.size === 'tiny';
+  const runs = flags.runs ?? (tiny ? 2 : 3);
+  const steadySize: SizeName = flags.steadySize ?? (tiny ? 'tiny' : 'small');
+  const restIssues = flags.restIssues ?? (tiny ? 2_000 : 100_000);
+  const restDuration = flags.restDuration ?? (tiny ? 1 : 10);
+  const log = flags.quiet ? () => undefined : (line: string) => process.stderr.write(`bench: ${line}\n`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opsagent-bench-'));
+  const ctx: Context = { flags, log, kubeconfig: path.join(dir, 'kubeconfig'), deadline: Date.now() + 30 * 60_000 };
+  const startedAt = new Date().toISOString();
+
+  const shape = SIZES[flags.size];
+  const cluster = buildCluster(shape, flags.seed);
+  log(`serving the "${flags.size}" cluster (${shape.workloads} workloads, ${shape.pods} Pods)`);
+  const served = await serve(cluster, ctx);
+  let sim = served.sim;
+  const loadMs = served.loadMs;
+  const report: BenchReport = {
+    schema: 1,
+    startedAt,
+    finishedAt: '',
+    machine: {
+      node: process.version,
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
+      memoryBytes: os.totalmem(),
+      platform: `${os.platform()} ${os.release()}`,
+    },
+    options: { ...flags, runs, steadySize, restIssues, restDuration },
+    cluster: {
+      size: flags.size,
+      seed: flags.seed,
+      shape,
+      counts: cluster.counts,
+      pageSize: flags.pageSize,
+      expectedPagesPerScan: pagesPerScan(cluster.counts, flags.pageSize),
+      loadMs,
+    },
+    scan: {},
+    targets: [],
+    problems: [],
+  };
+  try {
+    if (flags.scan) {
+      const modes: ScanMode[] = flags.naive ? ['floor', 'naive', 'opsagent'] : ['floor', 'opsagent'];
+      log(`scan: ${modes.join(', ')}, ${flags.warmup} warm-up + ${runs} measured runs each, interleaved`);
+      for (const summary of await measureModes(modes, sim, ctx, runs)) report.scan[summary.mode] = summary;
+    }
+    if (flags.steady) {
+      if (steadySize !== flags.size) {
+        await sim.close();
+        log(`steady: serving the "${steadySize}" cluster`);
+        ({ sim } = await serve(buildCluster(SIZES[steadySize], flags.seed), ctx));
+      }
+      log(`steady: ${flags.steadyScans} scans of "${steadySize}"`);
+      report.steady = await measureSteady(sim, steadySize, ctx);
+    }
+  } finally {
+    await sim.close();
+  }
+  if (flags.rest) {
+    report.rest = await runRest({
+      issues: restIssues,
+      namespaces: Math.min(500, Math.max(8, Math.ceil(restIssues / 200))),
+      connections: flags.connections,
+      durationSec: restDuration,
+      warmupSec: tiny ? 0 : 2,
+      nodeOptions: flags.agentNodeOptions,
+      log,
+    });
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+
+  report.finishedAt = new Date().toISOString();
+  report.targets = checkTargets(report);
+  const expected = report.cluster.expectedPagesPerScan;
+  for (const mode of ['floor', 'naive', 'opsagent'] as const) {
+    for (const r of report.scan[mode]?.runs ?? []) {
+      if (r.server.requests !== expected || r.server.objectGets > 0 || r.server.other > 0) {
+        report.problems.push(
+          `${mode}: ${r.server.requests} requests (${r.server.objectGets} object GETs, ${r.server.other} other), expected ${expected} pages`,
+        );
+      }
+    }
+  }
+  for (const e of report.rest?.endpoints ?? []) {
+    if (e.errors > 0 || e.non2xx > 0)
+      report.problems.push(`rest ${e.url}: ${e.errors} errors, ${e.non2xx} non-2xx answers`);
+  }
+  report.problems.push(...missingFigures(report).map((f) => `missing figure: ${f}`));
+
+  const out = path.resolve(ROOT, flags.out);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(`${formatTable(report)}\n\nresults: ${path.relative(process.cwd(), out) || out}\n`);
+  for (const p of report.problems) process.stderr.write(`bench: PROBLEM: ${p}\n`);
+  const missed = report.targets.filter((t) => !t.ok);
+  if (missed.length > 0) process.stderr.write(`bench: targets missed: ${missed.map((t) => t.id).join(', ')}\n`);
+  return report.problems.length > 0 || (flags.strict && missed.length > 0) ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,368 @@
+/** The bench's result document (bench/results/latest.json), its targets and its one printed table. */
+import type { ClusterSize, SizeName, SyntheticCluster } from './cluster';
+import type { ScanMode, MemorySnapshot, RunResult } from './protocol';
+import type { RestResult } from './rest';
+
+/** What the simulator's request log says about one run. */
+export interface RequestStats {
+  requests: number;
+  /** Response body bytes sent. */
+  bytes: number;
+  /** GETs of a list the scan needs (the listed kinds with `limit`, and PodMetrics). */
+  listRequests: number;
+  /** GETs of single objects (`.../pods/<name>`), which a scan must never make. */
+  objectGets: number;
+  /** Anything else: other paths, other methods, non-200 answers. */
+  other: number;
+  byPath: Record<string, number>;
+}
+
+export interface RunRecord extends RunResult {
+  warmUp: boolean;
+  server: RequestStats & {
+    /** CPU the simulator (the orchestrator process) spent during the run, ms. */ cpuMs: number;
+  };
+}
+
+export interface ModeSummary {
+  mode: ScanMode;
+  label: string;
+  runs: RunRecord[];
+  /** Over the measured runs (warm-up excluded), ms. */
+  medianMs: number;
+  minMs: number;
+  /** The first run: cold JIT, and for the agent the scan that finds every issue new. */
+  coldMs: number;
+  medianReadMs?: number;
+  medianCpuMs: number;
+  medianServerCpuMs: number;
+  requestsPerScan: number;
+  bytesPerScan: number;
+  /** Highest over every run of the process (bytes). */
+  peak: MemorySnapshot;
+  maxRss: number;
+  idle: MemorySnapshot;
+  issues?: number;
+  workloads?: number;
+  containers?: number;
+  usageSamples?: number;
+}
+
+export interface SteadySummary {
+  size: SizeName;
+  scans: number;
+  warmupScans: number;
+  clockStepMs: number;
+  window: string;
+  heapUsedAfterGc: number[];
+  durationsMs: number[];
+  requestsPerScan: number[];
+  baseline: number;
+  final: number;
+  growthPct: number;
+  maxRss: number;
+}
+
+export interface TargetCheck {
+  id: string;
+  what: string;
+  value: string;
+  target: string;
+  ok: boolean;
+}
+
+export interface BenchReport {
+  schema: 1;
+  startedAt: string;
+  finishedAt: string;
+  machine: { node: string; cpus: number; cpuModel: string; memoryBytes: number; platform: string };
+  options: Record<string, unknown>;
+  cluster: {
+    size: SizeName;
+    seed: number;
+    shape: ClusterSize;
+    counts: SyntheticCluster['counts'];
+    pageSize: number;
+    expectedPagesPerScan: number;
+    loadMs: number;
+  };
+  scan: Partial<Record<ScanMode, ModeSummary>>;
+  steady?: SteadySummary;
+  rest?: RestResult;
+  targets: TargetCheck[];
+  /** Broken expectations (not timing): a wrong request count, a missing figure. Non-empty = exit 1. */
+  problems: string[];
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+const MIB = 1024 * 1024;
+export const mib = (bytes: number | undefined): string =>
+  bytes === undefined ? 'n/a' : `${(bytes / MIB).toFixed(0)} MiB`;
+const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
+const secs = (ms: number): string =>
+  ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`;
+const msFmt = (ms: number): string => (ms < 10 ? `${ms.toFixed(2)} ms` : `${ms.toFixed(1)} ms`);
+const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+export function checkTargets(report: BenchReport): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const { floor, naive, opsagent } = report.scan;
+  if (opsagent && floor) {
+    const r = opsagent.medianMs / floor.medianMs;
+    checks.push({
+      id: 'scan-vs-floor',
+      what: 'OpsAgent scan time / floor',
+      value: r.toFixed(2),
+      target: '≤ 1.5',
+      ok: r <= 1.5,
+    });
+  }
+  if (opsagent && naive) {
+    const r = opsagent.medianMs / naive.medianMs;
+    checks.push({
+      id: 'scan-vs-naive',
+      what: 'OpsAgent scan time / naive',
+      value: r.toFixed(2),
+      target: '≤ 0.5',
+      ok: r <= 0.5,
+    });
+  }
+  if (opsagent) {
+    const peak = Math.max(opsagent.peak.rss, opsagent.maxRss);
+    checks.push({
+      id: 'scan-rss',
+      what: 'peak RSS of the agent during scans',
+      value: mib(peak),
+      target: '≤ 300 MiB',
+      ok: peak <= 300 * MIB,
+    });
+    const expected = report.cluster.expectedPagesPerScan;
+    const measured = opsagent.runs.filter((r) => !r.warmUp);
+    const pagesOnly = measured.every(
+      (r) => r.server.requests === expected && r.server.objectGets === 0 && r.server.other === 0,
+    );
+    checks.push({
+      id: 'requests-per-scan',
+      what: 'API requests per scan (simulator log)',
+      value: `${opsagent.requestsPerScan} (${measured.reduce((n, r) => n + r.server.objectGets, 0)} object GETs)`,
+      target: `= ${expected} pages`,
+      ok: pagesOnly,
+    });
+  }
+  const rest = report.rest;
+  if (rest) {
+    const health = rest.endpoints.find((e) => e.name === 'health');
+    const issues = rest.endpoints.filter((e) => e.name.startsWith('issues'));
+    if (issues.length > 0 && health) {
+      const worstP99 = Math.max(...issues.map((e) => e.p99Ms));
+      checks.push({
+        id: 'rest-p99',
+        what: `/api/v1/issues p99 at ${int(rest.issues)} issues (worst)`,
+        value: msFmt(worstP99),
+        target: '≤ 50 ms',
+        ok: worstP99 <= 50,
+      });
+      const worstShare = Math.min(...issues.map((e) => e.requestsPerSec / health.requestsPerSec));
+      checks.push({
+        id: 'rest-rps',
+        what: '/api/v1/issues req/s ÷ /health req/s (worst)',
+        value: `${(worstShare * 100).toFixed(0)} %`,
+        target: '≥ 50 %',
+        ok: worstShare >= 0.5,
+      });
+    }
+  }
+  const steady = report.steady;
+  if (steady) {
+    checks.push({
+      id: 'steady-heap',
+      what: `heap growth, scans ${steady.warmupScans}→${steady.scans} (${steady.size})`,
+      value: `${steady.growthPct >= 0 ? '+' : ''}${steady.growthPct.toFixed(2)} %`,
+      target: '≤ 5 %',
+      ok: steady.growthPct <= 5,
+    });
+  }
+  return checks;
+}
+
+/** Every figure the bench promises, for the smoke test and for `problems`. */
+export function missingFigures(report: BenchReport): string[] {
+  const missing: string[] = [];
+  const finite = (name: string, v: number | undefined) => {
+    if (v === undefined || !Number.isFinite(v)) missing.push(name);
+  };
+  for (const mode of ['floor', 'naive', 'opsagent'] as const) {
+    const s = report.scan[mode];
+    if (!s) continue;
+    finite(`${mode}.medianMs`, s.medianMs);
+    finite(`${mode}.requestsPerScan`, s.requestsPerScan);
+    finite(`${mode}.bytesPerScan`, s.bytesPerScan);
+    finite(`${mode}.peak.rss`, s.peak.rss);
+    finite(`${mode}.peak.heapUsed`, s.peak.heapUsed);
+  }
+  for (const e of report.rest?.endpoints ?? []) {
+    finite(`rest.${e.name}.requestsPerSec`, e.requestsPerSec);
+    finite(`rest.${e.name}.p50Ms`, e.p50Ms);
+    finite(`rest.${e.name}.p99Ms`, e.p99Ms);
+  }
+  if (report.steady) report.steady.heapUsedAfterGc.forEach((h, i) => finite(`steady.heapUsedAfterGc[${i}]`, h));
+  return missing;
+}
+
+/** The one table: every figure of the run, targets beside the figures they judge. */
+export function formatTable(report: BenchReport): string {
+  const rows: [string, string, string, string][] = [];
+  const verdict = (id: string) => {
+    const t = report.targets.find((c) => c.id === id);
+    return t ? [t.target, t.ok ? 'ok' : 'MISSED'] : ['', ''];
+  };
+  const row = (what: string, value: string, id?: string) => {
+    const [target, ok] = id ? verdict(id) : ['', ''];
+    rows.push([what, value, target, ok]);
+  };
+  const c = report.cluster;
+  const n = (k: keyof typeof c.counts) => int(c.counts[k]);
+  rows.push([
+    `cluster "${c.size}" (seed ${c.seed})`,
+    `${int(c.shape.workloads)} workloads, ${int(c.shape.namespaces)} namespaces`,
+    '',
+    '',
+  ]);
+  rows.push([
+    '  objects',
+    `${n('Deployment')} Deploy · ${n('ReplicaSet')} RS · ${n('StatefulSet')} STS · ${n('DaemonSet')} DS · ${n('ReplicationController')} RC · ${n('Job')} Job · ${n('CronJob')} CronJob`,
+    '',
+    '',
+  ]);
+  rows.push(['', `${n('Pod')} Pods (full JSON) · ${n('PodMetrics')} PodMetrics`, '', '']);
+
+  const modes = (['floor', 'naive', 'opsagent'] as const).filter((m) => report.scan[m]);
+  const any = report.scan[modes[0]];
+  if (any) {
+    const measured = any.runs.filter((r) => !r.warmUp).length;
+    const warm = any.runs.length - measured;
+    const flags = String(report.options.agentNodeOptions ?? '') || 'Node defaults';
+    rows.push([
+      `scan (median of ${measured}, after ${warm} warm-up)`,
+      'time · client CPU · peak RSS · peak heap',
+      '',
+      '',
+    ]);
+    rows.push(['  OpsAgent processes run with', flags, '', '']);
+  }
+  for (const m of modes) {
+    const s = report.scan[m]!;
+    const read = s.medianReadMs !== undefined ? ` (read ${secs(s.medianReadMs)})` : '';
+    rows.push([
+      `  ${s.label}`,
+      `${secs(s.medianMs)}${read} · ${secs(s.medianCpuMs)} · ${mib(Math.max(s.peak.rss, s.maxRss))} · ${mib(s.peak.heapUsed)}`,
+      '',
+      '',
+    ]);
+  }
+  if (report.scan.opsagent) {
+    const s = report.scan.opsagent;
+    row('  OpsAgent: first scan (all issues new)', secs(s.coldMs));
+    row(
+      '  OpsAgent: issues · workloads · containers · usage samples',
+      `${int(s.issues ?? NaN)} · ${int(s.workloads ?? NaN)} · ${int(s.containers ?? NaN)} · ${int(s.usageSamples ?? NaN)}`,
+    );
+  }
+  if (any) {
+    rows.push([
+      '  per scan: requests · bytes read',
+      `${any.requestsPerScan} · ${mb(any.bytesPerScan)} (simulator CPU ${secs(any.medianServerCpuMs)})`,
+      '',
+      '',
+    ]);
+  }
+  row(
+    '  OpsAgent ÷ floor (time)',
+    report.targets.find((t) => t.id === 'scan-vs-floor')?.value ?? 'n/a',
+    'scan-vs-floor',
+  );
+  row(
+    '  OpsAgent ÷ naive (time)',
+    report.targets.find((t) => t.id === 'scan-vs-naive')?.value ?? 'n/a',
+    'scan-vs-naive',
+  );
+  if (report.scan.opsagent) {
+    const s = report.scan.opsagent;
+    row('  OpsAgent peak RSS (max of sampled and kernel maxrss)', mib(Math.max(s.peak.rss, s.maxRss)), 'scan-rss');
+    const byPath = s.runs.find((r) => !r.warmUp)?.server.byPath ?? {};
+    row(
+      '  OpsAgent requests per scan',
+      report.targets.find((t) => t.id === 'requests-per-scan')?.value ?? 'n/a',
+      'requests-per-scan',
+    );
+    const short = (p: string) => (p.includes('metrics.k8s.io') ? 'PodMetrics' : p.slice(p.lastIndexOf('/') + 1));
+    row(
+      '    pages by resource',
+      Object.entries(byPath)
+        .sort((a, b) => b[1] - a[1])
+        .map(([p, k]) => `${short(p)} ${k}`)
+        .join(' · '),
+    );
+  }
+
+  const rest = report.rest;
+  if (rest) {
+    rows.push([
+      `REST (${int(rest.issues)} issues, ${rest.connections} conn., ${rest.durationSec} s each)`,
+      'req/s · p50 · p99 · body',
+      '',
+      '',
+    ]);
+    for (const e of rest.endpoints) {
+      rows.push([
+        `  ${e.url.replace(/^http:\/\/[^/]+/, '')}`,
+        `${int(e.requestsPerSec)} · ${msFmt(e.p50Ms)} · ${msFmt(e.p99Ms)} · ${(e.bytesPerResponse / 1024).toFixed(1)} KiB${e.errors + e.non2xx > 0 ? ` (${e.errors} errors, ${e.non2xx} non-2xx)` : ''}`,
+        '',
+        '',
+      ]);
+    }
+    row('  issues p99 (worst endpoint)', report.targets.find((t) => t.id === 'rest-p99')?.value ?? 'n/a', 'rest-p99');
+    row(
+      '  issues req/s ÷ health req/s (worst)',
+      report.targets.find((t) => t.id === 'rest-rps')?.value ?? 'n/a',
+      'rest-rps',
+    );
+    row(
+      '  agent process (serve): scan · RSS after scan · peak RSS',
+      `${secs(rest.scanMs)} · ${mib(rest.agentRss.afterScan)} · ${mib(rest.agentRss.peakAfterLoad ?? rest.agentRss.peakAfterScan)}`,
+    );
+  }
+
+  const steady = report.steady;
+  if (steady) {
+    rows.push([`steady state (${steady.scans} scans, ${steady.size})`, 'heap after forced GC', '', '']);
+    row(
+      `  after scan 1 · ${steady.warmupScans} · ${steady.scans}`,
+      `${mib(steady.heapUsedAfterGc[0])} · ${mib(steady.baseline)} · ${mib(steady.final)} (max RSS ${mib(steady.maxRss)})`,
+    );
+    row(
+      '  heap growth after warm-up',
+      report.targets.find((t) => t.id === 'steady-heap')?.value ?? 'n/a',
+      'steady-heap',
+    );
+    row('  scan time (median)', secs(median(steady.durationsMs)));
+  }
+
+  const widths = [0, 1, 2, 3].map((i) =>
+    Math.max(...rows.map((r) => r[i].length), ['measure', 'value', 'target', ''][i].length),
+  );
+  const line = (r: readonly string[]) => `| ${r.map((cell, i) => cell.padEnd(widths[i])).join(' | ')} |`;
+  const out = [
+    line(['measure', 'value', 'target', '']),
+    `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
+    ...rows.map(line),
+  ];
+  const header = `OpsAgent bench — ${report.machine.cpus} CPUs (${report.machine.cpuModel}), Node ${report.machine.node}, ${report.finishedAt}`;
+  return [header, '', ...out].join('\n');
+}

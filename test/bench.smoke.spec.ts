@@ -1,0 +1,98 @@
+/**
+ * `npm run bench` at the tiny size, as CI runs it: the bench works end to end and produces every figure.
+ * No timing is asserted (a CI machine's speed is not the agent's).
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { BenchReport } from '../bench/report';
+
+const ROOT = path.join(__dirname, '..');
+const run = promisify(execFile);
+
+describe('npm run bench -- --size tiny', () => {
+  let dir: string;
+  let report: BenchReport;
+  let stdout: string;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opsagent-bench-smoke-'));
+    const out = path.join(dir, 'latest.json');
+    await run(process.execPath, [path.join(ROOT, 'bench', 'build.cjs')], { cwd: ROOT, timeout: 300_000 });
+    ({ stdout } = await run(
+      process.execPath,
+      [path.join(ROOT, 'dist', 'bench', 'main.js'), '--size', 'tiny', '--out', out, '--quiet'],
+      { cwd: ROOT, timeout: 180_000, maxBuffer: 16 * 1024 * 1024 },
+    ));
+    report = JSON.parse(fs.readFileSync(out, 'utf8')) as BenchReport;
+  }, 480_000);
+
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const positive = (n: number | undefined) => {
+    expect(typeof n).toBe('number');
+    expect(Number.isFinite(n)).toBe(true);
+    expect(n).toBeGreaterThan(0);
+  };
+
+  it('reports no broken expectation and prints the table', () => {
+    expect(report.problems).toEqual([]);
+    expect(stdout).toMatch(/\| measure +\| value/);
+    expect(stdout).toMatch(/OpsAgent ÷ floor/);
+  });
+
+  it('times the floor, the naive client and the agent, with memory, requests and bytes', () => {
+    const pages = report.cluster.expectedPagesPerScan;
+    // One list page per kind at this size (8 kinds) plus the one PodMetrics list.
+    expect(pages).toBe(9);
+    for (const mode of ['floor', 'naive', 'opsagent'] as const) {
+      const s = report.scan[mode]!;
+      positive(s.medianMs);
+      positive(s.medianCpuMs);
+      positive(s.bytesPerScan);
+      positive(s.peak.rss);
+      positive(s.peak.heapUsed);
+      positive(s.maxRss);
+      expect(s.requestsPerScan).toBe(pages);
+      for (const r of s.runs) {
+        expect(r.server.requests).toBe(pages);
+        expect(r.server.listRequests).toBe(pages);
+        expect(r.server.objectGets).toBe(0);
+      }
+    }
+    const agent = report.scan.opsagent!;
+    positive(agent.medianReadMs);
+    positive(agent.issues);
+    expect(agent.workloads).toBe(report.cluster.shape.workloads);
+    expect(agent.usageSamples).toBe(report.cluster.counts.PodMetrics);
+  });
+
+  it('loads /health and /api/v1/issues and reports req/s and latency percentiles', () => {
+    const rest = report.rest!;
+    expect(rest.endpoints.map((e) => e.name)).toEqual(['health', 'issues', 'issues-namespace', 'issues-severity']);
+    for (const e of rest.endpoints) {
+      positive(e.requestsPerSec);
+      positive(e.p50Ms);
+      positive(e.p99Ms);
+      expect(e.errors + e.non2xx).toBe(0);
+    }
+    positive(rest.agentRss.afterScan);
+  });
+
+  it('records the heap after every steady-state scan', () => {
+    const steady = report.steady!;
+    expect(steady.heapUsedAfterGc).toHaveLength(steady.scans);
+    steady.heapUsedAfterGc.forEach(positive);
+    expect(Number.isFinite(steady.growthPct)).toBe(true);
+    expect(steady.requestsPerScan.every((n) => n === report.cluster.expectedPagesPerScan)).toBe(true);
+  });
+
+  it('judges every target', () => {
+    expect(report.targets.map((t) => t.id).sort()).toEqual(
+      ['requests-per-scan', 'rest-p99', 'rest-rps', 'scan-rss', 'scan-vs-floor', 'scan-vs-naive', 'steady-heap'].sort(),
+    );
+    expect(report.targets.find((t) => t.id === 'requests-per-scan')!.ok).toBe(true);
+  });
+});
