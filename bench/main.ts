@@ -117,7 +117,7 @@ function parseFlags(argv: string[]): Flags {
     .option('--connections <n>', 'concurrent connections of the load generator', integer(1, 256), 10)
     .option(
       '--agent-node-options <flags>',
-      'Node flags of every OpsAgent process (its Helm chart sets NODE_OPTIONS=--max-old-space-size=384)',
+      'Node flags of every OpsAgent process (default: the NODE_OPTIONS its Helm chart sets)',
       AGENT_NODE_OPTIONS,
     )
     .option('--out <file>', 'where to write the JSON results', 'bench/results/latest.json')

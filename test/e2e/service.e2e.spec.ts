@@ -335,6 +335,24 @@ describe('logs and shutdown', () => {
     expect(all).not.toContain(SECRET);
   });
 
+  it('never shows a token or a Secret-provided value in REST responses or metrics', async () => {
+    const bodies = await Promise.all(
+      [
+        `${agent.api}/health`,
+        `${agent.api}/api/v1/issues?limit=1000`,
+        `${agent.api}/api/v1/summary`,
+        `${agent.api}/api/v1/scans/latest`,
+        `${agent.api}/api/docs-json`,
+        `${agent.api}/api/v1/issues?limit=nope`,
+        `${agent.metrics}/metrics`,
+      ].map(async (url) => (await fetch(url)).text()),
+    );
+    for (const body of bodies) {
+      expect(body).not.toContain(TOKEN);
+      expect(body).not.toContain(SECRET);
+    }
+  });
+
   it('exits 0 on SIGTERM', async () => {
     agent.child.kill('SIGTERM');
     const { code } = await agent.exited;

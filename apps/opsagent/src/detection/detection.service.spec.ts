@@ -129,6 +129,42 @@ describe('DetectionService', () => {
     expect(scan.warnings.map((w) => w.code)).toContain('metrics-unavailable');
   });
 
+  it('keeps the usage history through a scan without metrics, and the over-provisioning issues too', async () => {
+    sut = new DetectionService(
+      reader,
+      store,
+      metrics(new Registry()),
+      parseConfig({ overProvisioning: { minSamples: 2 } }),
+      silent,
+    );
+    const big = workload('Deployment', 'web');
+    big.containers[0] = {
+      ...big.containers[0],
+      requests: { cpu: 2000, memory: 4 * 2 ** 30 },
+      limits: { memory: 4 * 2 ** 30 },
+    };
+    const usage = {
+      namespace: 'shop',
+      pod: 'web-1',
+      labels: { app: 'web' },
+      containers: [{ name: 'app', cpu: 100, memory: 2 ** 28 }],
+    };
+    const overProvisioned = () => store.all().filter((i) => i.rule.endsWith('overprovisioned')).length;
+    reader.next = { workloads: [big], samples: [usage] };
+    await sut.runOnce('api'); // 1 sample: below minSamples
+    expect(overProvisioned()).toBe(0);
+    reader.next = { workloads: [big], samples: undefined, metricsError: 'HTTP 503' };
+    await sut.runOnce('api'); // no metrics: nothing judged, history kept
+    expect(overProvisioned()).toBe(0);
+    reader.next = { workloads: [big], samples: [usage] };
+    await sut.runOnce('api'); // 2 samples, the first from before the gap
+    expect(overProvisioned()).toBe(2);
+    reader.next = { workloads: [big], samples: undefined, metricsError: 'HTTP 404' };
+    const gap = await sut.runOnce('api');
+    expect(gap.counts).toMatchObject({ resolved: 0, carriedOver: 2 });
+    expect(overProvisioned()).toBe(2);
+  });
+
   it('never overlaps scans: a tick during a scan is skipped and counted', async () => {
     let release!: () => void;
     reader.next = () =>
