@@ -1,3 +1,4 @@
+import { mulberry32 } from '../tools/k8s-simulator/random';
 /**
  * The bench's synthetic clusters, seeded: the same seed and size give the same objects.
  *
@@ -115,18 +116,6 @@ const MEMORY_REQUESTS_MI = [64, 128, 256, 512, 1024, 2048, 4096];
 const BASE_TIME_MS = Date.parse('2026-11-20T08:00:00Z');
 const HASH_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 const MI = 1024 * 1024;
-
-/** mulberry32: a small, fast, seedable PRNG (uniform in [0, 1)). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface ContainerPlan {
   name: string;

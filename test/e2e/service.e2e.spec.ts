@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { WORKLOAD_KINDS } from '@opsagent/core/workload';
 import { startSimulator, type Simulator } from '../../tools/k8s-simulator/simulator';
 import { workloadObjects } from './fixtures';
 import { MAIN, getJson, startAgent, tempDir, waitFor, waitForScan, type AgentProcess, type ScanJson } from './harness';
@@ -13,16 +14,6 @@ const PER_KIND = 12;
 const PAGE_SIZE = 4; // 12 objects per kind → 3 pages per kind
 const TOKEN = 'e2e-token-4f1d0c9a-never-logged';
 const SECRET = 'e2e-secret-value-9b7e-never-logged';
-const KINDS = [
-  'Deployment',
-  'StatefulSet',
-  'DaemonSet',
-  'ReplicaSet',
-  'ReplicationController',
-  'Job',
-  'CronJob',
-  'Pod',
-];
 
 let sim: Simulator;
 let agent: AgentProcess;
@@ -64,7 +55,7 @@ describe('reading the cluster', () => {
   it('finished the startup scan with every kind read', () => {
     expect(first.status).toBe('succeeded');
     expect(first.errors).toEqual([]);
-    expect(first.counts).toMatchObject({ workloads: PER_KIND * KINDS.length, issues: 128, new: 128 });
+    expect(first.counts).toMatchObject({ workloads: PER_KIND * WORKLOAD_KINDS.length, issues: 128, new: 128 });
   });
 
   it('paginates every kind with limit/continue across at least 3 pages', () => {

@@ -7,6 +7,7 @@ import { extractWorkloads } from '@opsagent/core/manifests/workload-extractor';
 import { startSimulator, type Fault, type Simulator } from '../../tools/k8s-simulator/simulator';
 import { workloadObjects } from '../e2e/fixtures';
 import { getJson, startAgent, tempDir, waitFor, waitForScan, type AgentProcess, type ScanJson } from '../e2e/harness';
+import { mulberry32 } from '../../tools/k8s-simulator/random';
 
 /**
  * A bounded soak in test mode: the built agent (a process) against the in-process simulator, SCANS scans
@@ -60,18 +61,7 @@ const KINDS: KindInfo[] = [
 ];
 const METRICS_PATH = '/apis/metrics.k8s.io/v1beta1/pods';
 
-/** mulberry32: the same sequence of workloads and faults on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = prng(SEED);
+const random = mulberry32(SEED);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
 const chance = (p: number): boolean => random() < p;
 const between = (min: number, max: number): number => min + Math.floor(random() * (max - min + 1));

@@ -7,6 +7,7 @@
 import { parseCpu, parseMemory } from '@opsagent/core/quantity';
 import { cpuQuantity, memoryQuantity, type ContainerUsage, type MetricsProvider } from './metrics';
 import { formatTimestamp } from './store';
+import { mulberry32 } from './random';
 
 export const DEFAULT_DEMO_SEED = 42;
 
@@ -675,18 +676,6 @@ const NODE_COUNT = 4;
 const BASE_TIME_MS = Date.parse('2026-11-20T08:00:00Z');
 const HASH_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 const MI = 1024 * 1024;
-
-/** mulberry32: a small, fast, seedable PRNG (uniform in [0, 1)). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** FNV-1a: a stable 32-bit hash to derive per-sample noise from a seed and a key. */
 function fnv1a(text: string): number {

@@ -1,6 +1,7 @@
 import { isExemptionAnnotation } from '@opsagent/core/audit/exemptions';
 import type { ScanWarning } from '@opsagent/core/issue';
 import { ManifestError } from '@opsagent/core/manifests/errors';
+import { isRecord } from '@opsagent/core/manifests/object-reader';
 import { toUsageSample } from '@opsagent/core/manifests/pod-metrics';
 import { toWorkload } from '@opsagent/core/manifests/workload-extractor';
 import type { UsageSample } from '@opsagent/core/usage';
@@ -326,10 +327,6 @@ function toFailure(type: ResourceType, error: unknown): KindReadFailure {
     };
   }
   return { kind: type.kind, resource, reason: error instanceof Error ? error.message : String(error) };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
