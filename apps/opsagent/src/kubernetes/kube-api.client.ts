@@ -31,11 +31,11 @@ export interface ApiResponse {
 }
 
 /**
- * Reads a 200 body as it arrives, as UTF-8 text chunks, instead of having it buffered whole. Runs again from
- * the start when the request is retried (a connection dropped mid-body). A ClusterReadError it throws (a
- * malformed body) fails the request without a retry.
+ * Reads a 200 body as it arrives, as the bytes come off the socket, instead of having it buffered and decoded
+ * whole. Runs again from the start when the request is retried (a connection dropped mid-body). A
+ * ClusterReadError it throws (a malformed body) fails the request without a retry.
  */
-export type BodyConsumer = (chunks: AsyncIterable<string>) => Promise<void>;
+export type BodyConsumer = (chunks: AsyncIterable<Uint8Array>) => Promise<void>;
 
 export interface GetOptions {
   resource: string;
@@ -137,7 +137,7 @@ export class KubeApiClient {
     if (consume && status === 200) {
       const counted = { bytes: 0 };
       const stream = response.body.stream();
-      await consume(stream ? decodeChunks(stream, counted) : wholeText(await response.body.text(), counted));
+      await consume(stream ? countBytes(stream, counted) : wholeBody(await response.body.text(), counted));
       return { response: { status, text: '', bytes: counted.bytes } };
     }
     const text = await response.body.text();
@@ -168,20 +168,17 @@ export class KubeApiClient {
   }
 }
 
-/** The body as UTF-8 text chunks (a character split across chunks is kept whole), counting the bytes. */
-async function* decodeChunks(stream: AsyncIterable<Uint8Array>, counted: { bytes: number }): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
+async function* countBytes(stream: AsyncIterable<Uint8Array>, counted: { bytes: number }): AsyncGenerator<Uint8Array> {
   for await (const chunk of stream) {
     counted.bytes += chunk.byteLength;
-    yield decoder.decode(chunk, { stream: true });
+    yield chunk;
   }
-  const rest = decoder.decode();
-  if (rest !== '') yield rest;
 }
 
-async function* wholeText(text: string, counted: { bytes: number }): AsyncGenerator<string> {
-  counted.bytes += Buffer.byteLength(text);
-  yield text;
+async function* wholeBody(text: string, counted: { bytes: number }): AsyncGenerator<Uint8Array> {
+  const bytes = Buffer.from(text);
+  counted.bytes += bytes.byteLength;
+  yield bytes;
 }
 
 function retryAfter(headers: Record<string, string>): number | undefined {

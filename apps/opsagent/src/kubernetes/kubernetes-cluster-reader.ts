@@ -7,9 +7,9 @@ import { toWorkload } from '@opsagent/core/manifests/workload-extractor';
 import type { UsageSample } from '@opsagent/core/usage';
 import type { Workload, WorkloadKind } from '@opsagent/core/workload';
 import { ClusterReader, type ClusterSnapshot, type KindReadFailure, type ReadOptions } from './cluster-reader';
-import { KubeApiClient } from './kube-api.client';
+import { KubeApiClient, type ApiResponse } from './kube-api.client';
 import { ClusterReadError } from './kubernetes.errors';
-import { ListItemSplitter, ListTextError, withoutManagedFields } from './list-text';
+import { ListItemCutter, ListTextError, type CutOptions } from './list-text';
 
 interface ResourceType {
   kind: WorkloadKind;
@@ -111,11 +111,10 @@ export class KubernetesClusterReader extends ClusterReader {
    */
   private async readKind(type: ResourceType, options: ReadOptions, counters: Counters): Promise<KindResult> {
     for (let relist = 0; ; relist++) {
-      const result: KindResult = { workloads: [], skipped: new Map(), warnings: [] };
-      if (type.kind === 'Pod') result.podLabels = new Map();
+      const result = emptyResult(type);
       try {
         for (const namespace of options.namespaces ?? [undefined]) {
-          await this.listPaged(type, namespace, options, counters, (item) => this.project(type, item, result));
+          await this.listPaged(type, namespace, options, counters, result);
         }
         return result;
       } catch (error) {
@@ -151,29 +150,41 @@ export class KubernetesClusterReader extends ClusterReader {
     else into.warnings.push(projection.warning);
   }
 
-  /** Follows `continue` to the end, projecting each page's items before the next page is fetched. */
+  /**
+   * Follows `continue` to the end. Each page is read as it arrives and each item parsed on its own, without
+   * the values no rule reads (ListItemCutter), and projected into a result of the page's own, added to `into`
+   * once the page is complete: a page retried after a dropped connection is not counted twice.
+   */
   private async listPaged(
     type: ResourceType,
     namespace: string | undefined,
     options: ReadOptions,
     counters: Counters,
-    onItem: (item: Record<string, unknown>) => void,
+    into: KindResult,
   ): Promise<void> {
     const resource = resourceName(type);
     const path = listPath(type.apiVersion, type.plural, namespace);
     let token: string | undefined;
     do {
+      let page: { result: KindResult; list: ListPage } | undefined;
       const response = await this.api.get(
         path,
         { limit: String(this.settings.pageSize), continue: token },
         { resource, signal: options.signal, onRequest: options.onRequest },
+        async (chunks) => {
+          const result = emptyResult(type);
+          const list = await readList(resource, chunks, { kind: type.kind }, (item) =>
+            this.project(type, item, result),
+          );
+          page = { result, list };
+        },
       );
       counters.requests++;
       counters.bytes += response.bytes;
       if (response.status === 410 && token !== undefined) throw new ContinueExpired();
-      const page = parseList(resource, response.status, response.text);
-      for (const item of page.items ?? []) if (isRecord(item)) onItem(item);
-      token = page.metadata?.continue || undefined;
+      if (response.status !== 200 || !page) throw statusError(resource, response);
+      addResult(into, page.result);
+      token = page.list.metadata?.continue || undefined;
     } while (token !== undefined);
   }
 
@@ -193,18 +204,10 @@ export class KubernetesClusterReader extends ClusterReader {
         { resource: METRICS.resource, signal: options.signal, onRequest: options.onRequest },
         async (chunks) => {
           listed = [];
-          const splitter = new ListItemSplitter();
-          const onItem = (json: string) => {
-            const sample = toSample(json, podLabels);
+          await readList(METRICS.resource, chunks, {}, (item) => {
+            const sample = toSample(item, podLabels);
             if (sample) listed.push(sample);
-          };
-          try {
-            for await (const chunk of chunks) splitter.push(chunk, onItem);
-            splitter.end();
-          } catch (error) {
-            if (!(error instanceof ListTextError) && !(error instanceof SyntaxError)) throw error;
-            throw new ClusterReadError(METRICS.resource, `malformed JSON in the list response (${error.message})`, 200);
-          }
+          });
         },
       );
       counters.requests++;
@@ -216,7 +219,7 @@ export class KubernetesClusterReader extends ClusterReader {
           response.status,
         );
       }
-      if (response.status !== 200) parseList(METRICS.resource, response.status, response.text); // throws
+      if (response.status !== 200) throw statusError(METRICS.resource, response);
       for (const sample of listed) samples.push(sample);
     }
     return samples;
@@ -226,9 +229,10 @@ export class KubernetesClusterReader extends ClusterReader {
 class ContinueExpired extends Error {}
 
 /** One PodMetrics item as a usage sample (labels from its Pod when metrics-server left them out). */
-function toSample(json: string, podLabels: Map<string, Record<string, string>>): UsageSample | undefined {
-  const item: unknown = JSON.parse(json);
-  if (!isRecord(item)) return undefined;
+function toSample(
+  item: Record<string, unknown>,
+  podLabels: Map<string, Record<string, string>>,
+): UsageSample | undefined {
   try {
     const sample = toUsageSample(item, {
       defaultNamespace: 'default',
@@ -255,31 +259,50 @@ function listPath(apiVersion: string, plural: string, namespace?: string): strin
   return namespace ? `${base}/namespaces/${encodeURIComponent(namespace)}/${plural}` : `${base}/${plural}`;
 }
 
-function parseList(resource: string, status: number, text: string): ListPage {
-  if (status !== 200) throw new ClusterReadError(resource, describeStatus(resource, status, text), status);
-  let body: unknown;
+/**
+ * Reads a 200 list body chunk by chunk, parsing and handing over each item as it completes; resolves with the
+ * list's own fields. A body that is not a JSON list fails with a ClusterReadError (not retried).
+ */
+async function readList(
+  resource: string,
+  chunks: AsyncIterable<Uint8Array>,
+  options: CutOptions,
+  onItem: (item: Record<string, unknown>) => void,
+): Promise<ListPage> {
+  const cutter = new ListItemCutter(options);
+  let bytes = 0;
+  let list: unknown;
   try {
-    body = parseWithoutManagedFields(text);
-  } catch {
-    throw new ClusterReadError(resource, `malformed JSON in the list response (${text.length} bytes)`, status);
+    for await (const chunk of chunks) {
+      bytes += chunk.byteLength;
+      cutter.push(chunk, (json) => onItem(JSON.parse(json) as Record<string, unknown>));
+    }
+    list = JSON.parse(cutter.end());
+  } catch (error) {
+    if (!(error instanceof ListTextError) && !(error instanceof SyntaxError)) throw error;
+    throw new ClusterReadError(resource, `malformed JSON in the list response (${error.message}; ${bytes} bytes)`, 200);
   }
-  if (!isRecord(body) || (body.items !== undefined && body.items !== null && !Array.isArray(body.items))) {
-    throw new ClusterReadError(resource, 'the response is not a list (no items array)', status);
+  if (!isRecord(list) || (list.items !== undefined && list.items !== null && !Array.isArray(list.items))) {
+    throw new ClusterReadError(resource, 'the response is not a list (no items array)', 200);
   }
-  return body as ListPage;
+  return list as ListPage;
 }
 
-/** JSON.parse of the list without its managedFields; of the text as it came if the cut one does not parse. */
-function parseWithoutManagedFields(text: string): unknown {
-  const cut = withoutManagedFields(text);
-  if (cut !== undefined) {
-    try {
-      return JSON.parse(cut);
-    } catch {
-      // not the shape the cut expects: parse it whole (and report it if it is malformed)
-    }
-  }
-  return JSON.parse(text);
+function emptyResult(type: ResourceType): KindResult {
+  const result: KindResult = { workloads: [], skipped: new Map(), warnings: [] };
+  if (type.kind === 'Pod') result.podLabels = new Map();
+  return result;
+}
+
+function addResult(into: KindResult, page: KindResult): void {
+  for (const workload of page.workloads) into.workloads.push(workload);
+  for (const [key, n] of page.skipped) into.skipped.set(key, (into.skipped.get(key) ?? 0) + n);
+  for (const warning of page.warnings) into.warnings.push(warning);
+  if (into.podLabels) for (const [key, labels] of page.podLabels ?? []) into.podLabels.set(key, labels);
+}
+
+function statusError(resource: string, response: ApiResponse): ClusterReadError {
+  return new ClusterReadError(resource, describeStatus(resource, response.status, response.text), response.status);
 }
 
 /** The `message` of a Kubernetes Status body, and what to do about a 401/403. */

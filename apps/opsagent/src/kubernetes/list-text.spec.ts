@@ -1,4 +1,5 @@
-import { ListItemSplitter, ListTextError, withoutManagedFields } from './list-text';
+import type { WorkloadKind } from '@opsagent/core/workload';
+import { ListItemCutter, ListTextError } from './list-text';
 
 const managedFields = [
   {
@@ -15,76 +16,142 @@ const managedFields = [
   { manager: 'kubelet', operation: 'Update', subresource: 'status', fieldsType: 'FieldsV1', fieldsV1: {} },
 ];
 
-function pod(name: string, extra: Record<string, unknown> = {}) {
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+type Obj = Record<string, unknown>;
+
+function pod(name: string, owner?: { controller?: boolean }, extra: Obj = {}): Obj {
   return {
+    kind: 'Pod',
+    apiVersion: 'v1',
     metadata: {
       name,
       namespace: 'shop',
-      annotations: { note: 'has "managedFields":[ inside a string ] and a \\ backslash\\' },
+      labels: { app: 'x"}]{[', é中: '🙂' },
+      annotations: {
+        note: 'has "managedFields":[ and "status":{ inside a string ] and a \\ backslash\\',
+        [LAST_APPLIED]: JSON.stringify({ metadata: { name, annotations: { x: '"status":{"a":"\\"}' } }, status: {} }),
+        'opsagent.io/exempt': 'cpu-limit-missing',
+      },
+      ...(owner
+        ? { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid: 'u', ...owner }] }
+        : {}),
       managedFields,
     },
-    spec: { containers: [{ name: 'app', args: ['a]', '"b"'] }] },
+    spec: {
+      containers: [{ name: 'app', args: ['a]', '"b"', '}{', 'é中🙂', '\\'], resources: { limits: { cpu: '1' } } }],
+      volumes: [{ name: 'v', ephemeral: { volumeClaimTemplate: { metadata: { labels: {} }, spec: {} } } }],
+    },
+    status: {
+      phase: 'Running',
+      conditions: [{ type: 'Ready', status: 'True', message: 'x"}]' }],
+      nested: { status: { deeper: ['a'] } },
+    },
     ...extra,
   };
 }
 
-const list = (items: unknown[]) => JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items });
+const listOf = (items: unknown[], meta: Obj = { resourceVersion: '7', continue: 'tok"en' }) =>
+  JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: meta, items });
 
-describe('withoutManagedFields', () => {
-  it('empties every managedFields array and leaves everything else as it was', () => {
-    const text = list([pod('a'), pod('b', { status: { phase: 'Running' } })]);
-    const cut = withoutManagedFields(text)!;
-    expect(cut.length).toBeLessThan(text.length / 2);
-    const expected = JSON.parse(text) as { items: { metadata: Record<string, unknown> }[] };
-    for (const item of expected.items) item.metadata.managedFields = [];
-    expect(JSON.parse(cut)).toEqual(expected);
+/** What the cutter should hand over for an item of a list of `kind`. */
+function expected(item: Obj, kind?: WorkloadKind): Obj {
+  const copy = JSON.parse(JSON.stringify(item)) as Obj & {
+    metadata: Obj & { annotations?: Record<string, string>; ownerReferences?: { controller?: boolean }[] };
+  };
+  if (copy.status !== undefined) copy.status = {};
+  if (copy.metadata.managedFields !== undefined) copy.metadata.managedFields = [];
+  if (copy.metadata.annotations?.[LAST_APPLIED] !== undefined) copy.metadata.annotations[LAST_APPLIED] = '';
+  const owned = copy.metadata.ownerReferences?.some((ref) => ref.controller === true);
+  if (owned && kind !== undefined && ['Pod', 'ReplicaSet', 'Job'].includes(kind)) copy.spec = {};
+  return copy;
+}
+
+function cut(chunks: Uint8Array[], kind?: WorkloadKind): { items: unknown[]; texts: string[]; list: unknown } {
+  const sut = new ListItemCutter({ kind });
+  const texts: string[] = [];
+  for (const chunk of chunks) sut.push(chunk, (json) => texts.push(json));
+  return { items: texts.map((t) => JSON.parse(t)), texts, list: JSON.parse(sut.end()) };
+}
+
+describe('ListItemCutter', () => {
+  const items = [pod('owned', { controller: true }), pod('bare'), pod('not-controller', { controller: false })];
+  const text = listOf(items);
+  const bytes = Buffer.from(text);
+
+  it('hands over each item without status, managedFields, last-applied-configuration, and owned specs', () => {
+    const out = cut([bytes], 'Pod');
+    expect(out.items).toEqual(items.map((item) => expected(item, 'Pod')));
+    expect((out.items[0] as Obj).spec).toEqual({});
+    expect((out.items[1] as { spec: { containers: unknown[] } }).spec.containers).toHaveLength(1);
+    expect(out.texts.join('').length).toBeLessThan(text.length / 2);
   });
 
-  it('leaves a list without managedFields alone', () => {
-    expect(withoutManagedFields(list([{ metadata: { name: 'a' } }]))).toBeUndefined();
+  it('gives back the list itself with its continue token and no items', () => {
+    expect(cut([bytes], 'Pod').list).toEqual({
+      kind: 'PodList',
+      apiVersion: 'v1',
+      metadata: { resourceVersion: '7', continue: 'tok"en' },
+      items: [],
+    });
   });
 
-  it('gives up on text that ends inside managedFields (the caller parses it whole and reports it)', () => {
-    const text = list([pod('a')]);
-    expect(withoutManagedFields(text.slice(0, text.indexOf('kubelet')))).toBeUndefined();
+  it('reads an owned object of a kind audited on its own whole (a Deployment owned by an operator)', () => {
+    const deployment = { ...pod('d', { controller: true }), kind: 'Deployment' };
+    expect(cut([Buffer.from(listOf([deployment]))], 'Deployment').items).toEqual([expected(deployment)]);
+    expect(cut([Buffer.from(listOf([deployment]))]).items).toEqual([expected(deployment)]);
   });
 
-  it('keeps an empty managedFields as it is', () => {
-    const text = list([{ metadata: { name: 'a', managedFields: [] }, spec: {} }]);
-    expect(withoutManagedFields(text)).toBe(text);
-  });
-});
-
-describe('ListItemSplitter', () => {
-  const items = [
-    { metadata: { name: 'a', labels: { app: 'x"}]{[' } }, containers: [{ name: 'c', usage: { cpu: '1n' } }] },
-    { metadata: { name: 'b', items: ['not', { the: 'list' }] }, containers: [] },
-    { metadata: { name: 'c\\', annotations: { q: '\\"', items: '[' } }, containers: [{ name: '\u00e9\u4e2d' }] },
-  ];
-  const body = JSON.stringify({ kind: 'PodMetricsList', apiVersion: 'v1', metadata: { items: 'x' }, items });
-
-  function split(chunks: string[]): unknown[] {
-    const sut = new ListItemSplitter();
-    const out: unknown[] = [];
-    for (const chunk of chunks) sut.push(chunk, (json) => out.push(JSON.parse(json)));
-    sut.end();
-    return out;
-  }
-
-  it('gives the text of each item, wherever the chunks are cut', () => {
-    expect(split([body])).toEqual(items);
-    for (let at = 0; at <= body.length; at++) expect(split([body.slice(0, at), body.slice(at)])).toEqual(items);
-    expect(split(body.split(''))).toEqual(items);
+  it('keeps the spec when it comes before the metadata that names the owner', () => {
+    const owned = pod('late', { controller: true });
+    const specFirst = { spec: owned.spec, metadata: owned.metadata, status: owned.status };
+    const [item] = cut([Buffer.from(listOf([specFirst]))], 'Pod').items as Obj[];
+    expect(item.spec).toEqual(owned.spec);
   });
 
-  it('accepts a list with no items', () => {
-    expect(split(['{"kind":"PodMetricsList","items":[]}'])).toEqual([]);
-    expect(split(['{"kind":"PodMetricsList","items":null}'])).toEqual([]);
+  it('gives the same items wherever the chunks are cut, inside escapes and multi-byte characters too', () => {
+    const whole = cut([bytes], 'Pod');
+    for (let at = 0; at <= bytes.length; at += 5) {
+      const split = cut([bytes.subarray(0, at), bytes.subarray(at)], 'Pod');
+      expect(split.texts).toEqual(whole.texts);
+      expect(split.list).toEqual(whole.list);
+    }
+    expect(
+      cut(
+        Array.from(bytes, (b) => Uint8Array.of(b)),
+        'Pod',
+      ).texts,
+    ).toEqual(whole.texts);
   });
 
-  it('rejects a body cut short, or one that is not an object', () => {
-    expect(() => split([body.slice(0, -3)])).toThrow(ListTextError);
-    expect(() => split(['[{"a":1}]'])).toThrow(ListTextError);
-    expect(() => split([''])).toThrow(ListTextError);
+  it('hands over items of a list with nothing to cut as they came', () => {
+    const metrics = [
+      { metadata: { name: 'a', labels: { app: 'x"}]{[' } }, containers: [{ name: 'c', usage: { cpu: '1n' } }] },
+      { metadata: { name: 'b', items: ['not', { the: 'list' }] }, containers: [] },
+    ];
+    const body = JSON.stringify({ kind: 'PodMetricsList', metadata: { items: 'x' }, items: metrics });
+    const out = cut([Buffer.from(body)]);
+    expect(out.texts).toEqual(metrics.map((m) => JSON.stringify(m)));
+    expect(out.list).toEqual({ kind: 'PodMetricsList', metadata: { items: 'x' }, items: [] });
+  });
+
+  it('accepts a list with no items, or null items, and whitespace between tokens', () => {
+    expect(cut([Buffer.from('{"kind":"PodList","items":[]}')]).items).toEqual([]);
+    expect(cut([Buffer.from('{"kind":"PodList","items":null}')]).list).toEqual({ kind: 'PodList', items: null });
+    const spaced = ' {\n "items" : [ {"metadata" : {"managedFields" : [ {"a":1} ] } } ,\n {"b": 2} ] } ';
+    expect(cut([Buffer.from(spaced)]).items).toEqual([{ metadata: { managedFields: [] } }, { b: 2 }]);
+  });
+
+  it.each([
+    ['a body cut short', text.slice(0, -3)],
+    ['a body cut inside an emptied value', text.slice(0, text.indexOf('kubelet'))],
+    ['an array', '[{"a":1}]'],
+    ['an empty body', ''],
+    ['two objects', '{"items":[]}{}'],
+    ['trailing bytes', '{"items":[]} x'],
+    ['an item that is not an object', '{"items":[{"a":1},null]}'],
+    ['unbalanced brackets', '{"items":[{"a":[1}]}'],
+  ])('rejects %s', (_what, body) => {
+    expect(() => cut([Buffer.from(body)], 'Pod')).toThrow(ListTextError);
   });
 });

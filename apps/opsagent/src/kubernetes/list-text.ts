@@ -1,140 +1,340 @@
-const KEY = '"managedFields":[';
+import { OWNABLE_KINDS } from '@opsagent/core/manifests/workload-extractor';
+import type { WorkloadKind } from '@opsagent/core/workload';
+
 const QUOTE = 0x22;
+const COMMA = 0x2c;
+const COLON = 0x3a;
 const BACKSLASH = 0x5c;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
+const LETTER_T = 0x74;
+const SPACE = 0x20;
 
-/**
- * A list response's text with every `managedFields` array emptied, before JSON.parse. managedFields (the
- * server-side-apply bookkeeping in every object's metadata) is about half of a Pod's JSON and no rule reads
- * it: cutting it out of the text is much cheaper than parsing it into objects only to drop them.
- *
- * The API server sends valid JSON, in which an unescaped quote never occurs inside a string: a raw
- * `"managedFields":[` is always a key. A ManagedFieldsEntry holds only strings and the nested objects of
- * `fieldsV1`, never an array, so the list ends at the first `]` outside a string; strings are skipped with
- * indexOf, never char by char. Returns undefined when there is nothing to cut or the text ends first (the
- * caller then parses the text as it came, and a malformed one is reported as such).
- */
-export function withoutManagedFields(text: string): string | undefined {
-  let at = text.indexOf(KEY);
-  if (at < 0) return undefined;
-  const parts: string[] = [];
-  let from = 0;
-  while (at >= 0) {
-    const open = at + KEY.length - 1;
-    const close = closingBracket(text, open + 1);
-    if (close < 0) return undefined;
-    parts.push(text.slice(from, open + 1)); // up to and including the `[`
-    from = close; // from the `]` on
-    at = text.indexOf(KEY, close);
-  }
-  parts.push(text.slice(from));
-  return parts.join('');
+const OBJECT = 1;
+const ARRAY = 2;
+
+/** Depths in a list body: the list object, its `items` array, an item, the item's metadata, and so on. */
+const LIST = 1;
+const ITEMS = 2;
+const ITEM = 3;
+const METADATA = 4;
+const METADATA_CHILD = 5;
+const OWNER_REFERENCE = 6;
+
+/** What the value after a key is for. */
+const enum Pending {
+  None,
+  /** Emptied: `[]`, `{}` or `""`. */
+  Cut,
+  /** An ownerReference's `controller`: `true` makes the item owned. */
+  Controller,
+  /** The item's `spec`: emptied when the item is owned by a controller and its kind is audited through it. */
+  Spec,
 }
 
-/** Index of the first `]` at or after `from` that is not inside a string; -1 when there is none. */
-function closingBracket(text: string, from: number): number {
-  let close = text.indexOf(']', from);
-  let quote = text.indexOf('"', from);
-  while (close >= 0) {
-    if (quote < 0 || close < quote) return close;
-    let end = text.indexOf('"', quote + 1);
-    while (end >= 0 && escaped(text, end)) end = text.indexOf('"', end + 1);
-    if (end < 0) return -1;
-    if (close < end) close = text.indexOf(']', end + 1);
-    quote = text.indexOf('"', end + 1);
-  }
-  return -1;
-}
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
-/** Whether the quote at `at` is escaped: preceded by an odd number of backslashes. */
-function escaped(text: string, at: number): boolean {
-  let n = 0;
-  while (text.charCodeAt(at - 1 - n) === BACKSLASH) n++;
-  return n % 2 === 1;
-}
-
-/** A list body that is not one JSON object: unbalanced or cut short. */
+/** A list body that is not one JSON list object: unbalanced, cut short, or items that are not objects. */
 export class ListTextError extends Error {}
 
+export interface CutOptions {
+  /** The kind listed: an owned ReplicaSet, Job or Pod is audited through its owner, so its spec is not read. */
+  kind?: WorkloadKind;
+}
+
 /**
- * Splits a JSON list body that arrives in chunks into the JSON text of each element of its top-level
- * `items` array, so a large unpaged list (PodMetrics: metrics-server ignores `limit`) is parsed one item at a
- * time and never held whole, as text or as objects.
+ * Reads a list response as it comes off the socket, in byte chunks, and hands over each element of its
+ * `items` array as JSON text, without the values no rule reads, so no page is ever held whole, as bytes,
+ * text or objects, and only what the audit reads is parsed:
+ * - every item's `status` (Pods' conditions and container statuses, the controllers' replica counts);
+ * - `metadata.managedFields`, the server-side-apply bookkeeping (about half of a Pod's JSON);
+ * - kubectl's `last-applied-configuration` annotation (a copy of the whole object as a string);
+ * - the `spec` of a ReplicaSet, Job or Pod whose metadata (sent before its spec by the API server) names a
+ *   controller owner: such an object is audited through its owner and only its metadata is read.
+ * An emptied value stays in place as `{}`, `[]` or `""`, so every item is still valid JSON.
+ *
+ * One pass over the bytes tracks strings, nesting and the keys near the top of each item; UTF-8 never puts an
+ * ASCII byte inside a multi-byte character, so the bytes are never decoded except for the text handed over.
+ * The list's own fields (`metadata.continue`, …) come back from `end()` as the list with `items: []`.
  */
-export class ListItemSplitter {
+export class ListItemCutter {
+  private readonly cutOwnedSpec: boolean;
   private depth = 0;
+  private types: Uint8Array = new Uint8Array(64);
+  private expectKey = false;
   private inString = false;
   private escape = false;
-  /** The string being read at depth 1 (a key of the list object), and the last one read. */
-  private keyParts: string[] | undefined;
-  private lastKey = '';
-  private inItems = false;
   private started = false;
-  /** Text of the current item from earlier chunks. */
-  private itemParts: string[] = [];
+  /** Keys most recently read at each depth, where they matter (see `capture`). */
+  private readonly keys: string[] = [];
+  private keyParts: string[] | undefined;
+  private pending = Pending.None;
+  /** Inside an object or array being emptied: how many brackets are open in it. */
+  private skipLevel = 0;
+  /** Inside a string being emptied. */
+  private cuttingString = false;
+  private inItems = false;
   private inItem = false;
+  private owned = false;
+  private readonly item = new ByteBuffer(64 * 1024);
+  private readonly rest = new ByteBuffer(1024);
+
+  constructor(options: CutOptions = {}) {
+    this.cutOwnedSpec = options.kind !== undefined && OWNABLE_KINDS.has(options.kind);
+  }
 
   /** Feeds the next chunk; calls `onItem` with each item completed in it. */
-  push(chunk: string, onItem: (json: string) => void): void {
-    let itemFrom = this.inItem ? 0 : -1;
-    let keyFrom = this.keyParts ? 0 : -1;
+  push(bytes: Uint8Array, onItem: (json: string) => void): void {
+    const chunk = Buffer.isBuffer(bytes)
+      ? bytes
+      : Buffer.from(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength);
     const n = chunk.length;
-    for (let i = 0; i < n; i++) {
-      const c = chunk.charCodeAt(i);
+    // Every byte of every list goes through this loop: the state it reads per byte is kept in locals.
+    let depth = this.depth;
+    let types = this.types;
+    let from = 0; // bytes of this chunk from here on are not yet copied to the item or the list
+    let keyFrom = this.keyParts ? 0 : -1;
+    let i = 0;
+    if (this.escape) {
+      this.escape = false; // the byte after a backslash that ended the previous chunk
+      i = 1;
+    }
+    for (; i < n; i++) {
+      if (this.skipLevel > 0) {
+        i = this.skip(chunk, i);
+        if (i === n) break;
+        from = i; // the closing bracket is kept
+        this.expectKey = false;
+        continue;
+      }
       if (this.inString) {
-        if (this.escape) this.escape = false;
-        else if (c === BACKSLASH) this.escape = true;
-        else if (c === QUOTE) {
-          this.inString = false;
-          if (this.keyParts) {
-            this.keyParts.push(chunk.slice(keyFrom, i));
-            this.lastKey = this.keyParts.join('');
-            this.keyParts = undefined;
-            keyFrom = -1;
-          }
+        i = this.stringEnd(chunk, i);
+        if (i === n) break;
+        if (keyFrom >= 0) {
+          this.keyParts!.push(chunk.toString('latin1', keyFrom, i));
+          this.onKey(depth, this.keyParts!.length === 1 ? this.keyParts![0] : this.keyParts!.join(''));
+          this.keyParts = undefined;
+          keyFrom = -1;
+        } else if (this.cuttingString) {
+          this.cuttingString = false;
+          from = i; // the closing quote is kept
         }
         continue;
       }
+      const c = chunk[i];
+      if (c <= SPACE) continue;
       if (c === QUOTE) {
         this.inString = true;
-        if (this.depth === 1) {
+        if (this.pending !== Pending.None) {
+          if (this.startValue(c)) {
+            this.copy(chunk, from, i + 1);
+            this.cuttingString = true;
+          }
+        } else if (this.expectKey && depth <= OWNER_REFERENCE && this.capture(depth)) {
           this.keyParts = [];
           keyFrom = i + 1;
         }
       } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-        if (this.depth === 0) {
-          if (c === OPEN_BRACKET || this.started) throw new ListTextError('the body is not one JSON object');
-          this.started = true;
-        } else if (this.depth === 1 && c === OPEN_BRACKET && this.lastKey === 'items') {
-          this.inItems = true;
-        } else if (this.depth === 2 && this.inItems) {
-          this.inItem = true;
-          itemFrom = i;
+        if (this.pending !== Pending.None && this.startValue(c)) {
+          this.copy(chunk, from, i + 1);
+          this.skipLevel = 1;
+          continue;
         }
-        this.depth++;
+        if (depth <= ITEMS) {
+          if (depth === 0) {
+            if (c === OPEN_BRACKET || this.started) throw new ListTextError('the body is not one JSON object');
+            this.started = true;
+          } else if (this.inItems && depth === ITEMS) {
+            if (c !== OPEN_BRACE) throw new ListTextError('an item of the list is not an object');
+            this.inItem = true;
+            this.owned = false;
+            from = i;
+          } else if (depth === LIST && c === OPEN_BRACKET && this.keys[LIST] === 'items') {
+            this.copy(chunk, from, i + 1);
+            this.inItems = true;
+            from = i + 1;
+          }
+        }
+        depth++;
+        if (depth === types.length) types = this.types = growTypes(types);
+        types[depth] = c === OPEN_BRACE ? OBJECT : ARRAY;
+        this.expectKey = c === OPEN_BRACE;
       } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-        this.depth--;
-        if (this.depth < 0) throw new ListTextError('unbalanced brackets');
-        if (this.depth === 2 && this.inItem) {
-          this.itemParts.push(chunk.slice(itemFrom, i + 1));
-          onItem(this.itemParts.length === 1 ? this.itemParts[0] : this.itemParts.join(''));
-          this.itemParts = [];
-          this.inItem = false;
-          itemFrom = -1;
-        } else if (this.depth === 1 && this.inItems) {
-          this.inItems = false;
+        if (depth === 0 || types[depth] !== (c === CLOSE_BRACE ? OBJECT : ARRAY)) {
+          throw new ListTextError('unbalanced brackets');
         }
+        depth--;
+        this.expectKey = false;
+        if (depth === ITEMS && this.inItem) {
+          this.copy(chunk, from, i + 1);
+          this.inItem = false;
+          from = i + 1;
+          onItem(this.item.text());
+        } else if (depth === LIST && this.inItems) {
+          this.inItems = false;
+          from = i;
+        }
+      } else if (c === COMMA) {
+        this.expectKey = types[depth] === OBJECT;
+      } else if (c === COLON) {
+        this.expectKey = false;
+      } else {
+        if (depth === 0 || (depth === ITEMS && this.inItems && !this.inItem)) {
+          throw new ListTextError(
+            depth === 0 ? 'the body is not one JSON object' : 'an item of the list is not an object',
+          );
+        }
+        if (this.pending !== Pending.None) this.startValue(c);
       }
     }
-    if (this.inItem && itemFrom >= 0) this.itemParts.push(chunk.slice(itemFrom));
-    if (this.keyParts && keyFrom >= 0) this.keyParts.push(chunk.slice(keyFrom));
+    this.depth = depth;
+    if (this.skipLevel === 0 && !this.cuttingString) this.copy(chunk, from, n);
+    if (keyFrom >= 0) this.keyParts!.push(chunk.toString('latin1', keyFrom, n));
   }
 
-  /** After the last chunk: throws when the body was not one complete JSON object. */
-  end(): void {
-    if (!this.started || this.depth !== 0 || this.inString) throw new ListTextError('the body ends inside a value');
+  /**
+   * Inside a string: the index of its closing quote, stepping over escapes; `n` when the chunk ends first
+   * (remembering a backslash that ended it).
+   */
+  private stringEnd(chunk: Buffer, i: number): number {
+    const n = chunk.length;
+    while (i < n) {
+      const c = chunk[i];
+      if (c === QUOTE) {
+        this.inString = false;
+        return i;
+      }
+      i += c === BACKSLASH ? 2 : 1;
+    }
+    if (i > n) this.escape = true;
+    return n;
+  }
+
+  /**
+   * Inside a value being emptied: the index of the bracket that closes it; `n` when the chunk ends first.
+   * Only strings and nesting are followed (what is inside is never parsed).
+   */
+  private skip(chunk: Buffer, i: number): number {
+    const n = chunk.length;
+    let level = this.skipLevel;
+    for (; i < n; i++) {
+      if (this.inString) {
+        i = this.stringEnd(chunk, i);
+        if (i === n) break;
+        continue;
+      }
+      const c = chunk[i];
+      if (c === QUOTE) this.inString = true;
+      else if (c === OPEN_BRACE || c === OPEN_BRACKET) level++;
+      else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && --level === 0) {
+        this.skipLevel = 0;
+        return i;
+      }
+    }
+    this.skipLevel = level;
+    return n;
+  }
+
+  /** After the last chunk: the list itself, with `items: []`. Throws when the body was not one complete list. */
+  end(): string {
+    if (!this.started || this.depth !== 0 || this.inString || this.skipLevel > 0)
+      throw new ListTextError('the body ends inside a value');
+    return this.rest.text();
+  }
+
+  /** Whether the key starting at `depth` is one whose value matters. */
+  private capture(depth: number): boolean {
+    switch (depth) {
+      case LIST:
+        return true;
+      case ITEM:
+        return this.inItem;
+      case METADATA:
+        return this.inItem && this.keys[ITEM] === 'metadata';
+      case METADATA_CHILD:
+        return this.inItem && this.keys[ITEM] === 'metadata' && this.keys[METADATA] === 'annotations';
+      case OWNER_REFERENCE:
+        return this.inItem && this.keys[ITEM] === 'metadata' && this.keys[METADATA] === 'ownerReferences';
+      default:
+        return false;
+    }
+  }
+
+  private onKey(depth: number, key: string): void {
+    this.keys[depth] = key;
+    switch (depth) {
+      case ITEM:
+        if (key === 'status') this.pending = Pending.Cut;
+        else if (key === 'spec' && this.cutOwnedSpec) this.pending = Pending.Spec;
+        return;
+      case METADATA:
+        if (key === 'managedFields') this.pending = Pending.Cut;
+        return;
+      case METADATA_CHILD:
+        if (key === LAST_APPLIED) this.pending = Pending.Cut;
+        return;
+      case OWNER_REFERENCE:
+        if (key === 'controller') this.pending = Pending.Controller;
+        return;
+    }
+  }
+
+  /** The first byte of the value a pending key was waiting for; true when that value is to be emptied. */
+  private startValue(c: number): boolean {
+    const pending = this.pending;
+    this.pending = Pending.None;
+    if (pending === Pending.Controller) {
+      if (c === LETTER_T) this.owned = true;
+      return false;
+    }
+    if (pending === Pending.Spec && !this.owned) return false;
+    return c === OPEN_BRACE || c === OPEN_BRACKET || c === QUOTE;
+  }
+
+  private copy(chunk: Buffer, from: number, to: number): void {
+    if (to <= from) return;
+    if (this.inItem) this.item.append(chunk, from, to);
+    else if (!this.inItems) this.rest.append(chunk, from, to);
+  }
+}
+
+function growTypes(types: Uint8Array): Uint8Array {
+  const grown = new Uint8Array(types.length * 2);
+  grown.set(types);
+  return grown;
+}
+
+/** A growable byte buffer, reused item after item. */
+class ByteBuffer {
+  private buffer: Buffer;
+  private length = 0;
+
+  constructor(initialBytes: number) {
+    this.buffer = Buffer.allocUnsafe(initialBytes);
+  }
+
+  reset(): void {
+    this.length = 0;
+  }
+
+  append(chunk: Buffer, from: number, to: number): void {
+    const needed = this.length + (to - from);
+    if (needed > this.buffer.length) {
+      let size = this.buffer.length * 2;
+      while (size < needed) size *= 2;
+      const grown = Buffer.allocUnsafe(size);
+      this.buffer.copy(grown, 0, 0, this.length);
+      this.buffer = grown;
+    }
+    chunk.copy(this.buffer, this.length, from, to);
+    this.length = needed;
+  }
+
+  text(): string {
+    const text = this.buffer.toString('utf8', 0, this.length);
+    this.length = 0;
+    return text;
   }
 }

@@ -90,7 +90,7 @@ const KIND_GROUPS: Record<WorkloadKind, readonly string[]> = {
 };
 
 /** Kinds whose objects are normally created by a controller; those are audited through their owner. */
-const OWNABLE_KINDS: ReadonlySet<WorkloadKind> = new Set(['ReplicaSet', 'Job', 'Pod']);
+export const OWNABLE_KINDS: ReadonlySet<WorkloadKind> = new Set(['ReplicaSet', 'Job', 'Pod']);
 
 /** Where the Pod template (metadata + spec) sits in each kind; a bare Pod is its own template. */
 const TEMPLATE_PATH: Record<WorkloadKind, FieldPath> = {
