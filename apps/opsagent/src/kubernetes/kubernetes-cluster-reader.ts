@@ -49,8 +49,6 @@ interface KindResult {
   workloads: Workload[];
   skipped: Map<string, number>;
   warnings: ScanWarning[];
-  /** `namespace/name` → labels, for Pods only. */
-  podLabels?: Map<string, Record<string, string>>;
 }
 
 /**
@@ -68,14 +66,6 @@ export class KubernetesClusterReader extends ClusterReader {
   async read(options: ReadOptions): Promise<ClusterSnapshot> {
     const counters = { requests: 0, bytes: 0 };
     const failures: KindReadFailure[] = [];
-    const results = await mapLimit(WORKLOAD_RESOURCES, CONCURRENCY, async (type) => {
-      try {
-        return await this.readKind(type, options, counters);
-      } catch (error) {
-        failures.push(toFailure(type, error));
-        return undefined;
-      }
-    });
     const snapshot: ClusterSnapshot = {
       workloads: [],
       skipped: {},
@@ -85,19 +75,31 @@ export class KubernetesClusterReader extends ClusterReader {
       requests: 0,
       bytes: 0,
     };
-    const podLabels = new Map<string, Record<string, string>>();
-    for (const result of results) {
-      if (!result) continue;
-      snapshot.workloads.push(...result.workloads);
-      snapshot.warnings.push(...result.warnings);
-      for (const [key, n] of result.skipped) snapshot.skipped[key] = (snapshot.skipped[key] ?? 0) + n;
-      for (const [key, labels] of result.podLabels ?? []) podLabels.set(key, labels);
-    }
+    // Usage first: metrics-server copies each Pod's labels onto its PodMetrics (that is how a sample finds its
+    // workload); the few samples without them get them from the Pod list that follows.
     try {
-      snapshot.samples = await this.readMetrics(options, counters, podLabels);
+      snapshot.samples = await this.readMetrics(options, counters);
     } catch (error) {
       if (options.signal?.aborted) throw error;
       snapshot.metricsError = error instanceof Error ? error.message : String(error);
+    }
+    const unlabeled = new Map<string, UsageSample>();
+    for (const sample of snapshot.samples ?? [])
+      if (sample.labels === NO_LABELS) unlabeled.set(`${sample.namespace}/${sample.pod}`, sample);
+    const results = await mapLimit(WORKLOAD_RESOURCES, CONCURRENCY, async (type) => {
+      try {
+        return await this.readKind(type, options, counters, type.kind === 'Pod' ? unlabeled : undefined);
+      } catch (error) {
+        failures.push(toFailure(type, error));
+        return undefined;
+      }
+    });
+    options.signal?.throwIfAborted(); // an aborted scan's partial read is not a snapshot
+    for (const result of results) {
+      if (!result) continue;
+      for (const workload of result.workloads) snapshot.workloads.push(workload);
+      for (const warning of result.warnings) snapshot.warnings.push(warning);
+      for (const [key, n] of result.skipped) snapshot.skipped[key] = (snapshot.skipped[key] ?? 0) + n;
     }
     failures.sort((a, b) => a.resource.localeCompare(b.resource));
     snapshot.requests = counters.requests;
@@ -109,12 +111,17 @@ export class KubernetesClusterReader extends ClusterReader {
    * Lists one kind to the end. When a `continue` token expires (410 Gone) the kind is listed again from
    * the start into a fresh result, so nothing projected from the expired list is counted twice.
    */
-  private async readKind(type: ResourceType, options: ReadOptions, counters: Counters): Promise<KindResult> {
+  private async readKind(
+    type: ResourceType,
+    options: ReadOptions,
+    counters: Counters,
+    unlabeled?: Map<string, UsageSample>,
+  ): Promise<KindResult> {
     for (let relist = 0; ; relist++) {
-      const result = emptyResult(type);
+      const result = emptyResult();
       try {
         for (const namespace of options.namespaces ?? [undefined]) {
-          await this.listPaged(type, namespace, options, counters, result);
+          await this.listPaged(type, namespace, options, counters, result, unlabeled);
         }
         return result;
       } catch (error) {
@@ -126,10 +133,16 @@ export class KubernetesClusterReader extends ClusterReader {
     }
   }
 
-  private project(type: ResourceType, item: Record<string, unknown>, into: KindResult): void {
-    if (into.podLabels) {
+  private project(
+    type: ResourceType,
+    item: Record<string, unknown>,
+    into: KindResult,
+    unlabeled?: Map<string, UsageSample>,
+  ): void {
+    if (unlabeled?.size) {
       const metadata = (item.metadata ?? {}) as { namespace?: string; name?: string; labels?: Record<string, string> };
-      into.podLabels.set(`${metadata.namespace}/${metadata.name}`, metadata.labels ?? {});
+      const sample = unlabeled.get(`${metadata.namespace}/${metadata.name}`);
+      if (sample && isRecord(metadata.labels)) sample.labels = metadata.labels;
     }
     let projection: ReturnType<typeof toWorkload>;
     try {
@@ -161,6 +174,7 @@ export class KubernetesClusterReader extends ClusterReader {
     options: ReadOptions,
     counters: Counters,
     into: KindResult,
+    unlabeled?: Map<string, UsageSample>,
   ): Promise<void> {
     const resource = resourceName(type);
     const path = listPath(type.apiVersion, type.plural, namespace);
@@ -172,9 +186,9 @@ export class KubernetesClusterReader extends ClusterReader {
         { limit: String(this.settings.pageSize), continue: token },
         { resource, signal: options.signal, onRequest: options.onRequest },
         async (chunks) => {
-          const result = emptyResult(type);
+          const result = emptyResult();
           const list = await readList(resource, chunks, { kind: type.kind }, (item) =>
-            this.project(type, item, result),
+            this.project(type, item, result, unlabeled),
           );
           page = { result, list };
         },
@@ -188,12 +202,9 @@ export class KubernetesClusterReader extends ClusterReader {
     } while (token !== undefined);
   }
 
-  private async readMetrics(
-    options: ReadOptions,
-    counters: Counters,
-    podLabels: Map<string, Record<string, string>>,
-  ): Promise<UsageSample[]> {
+  private async readMetrics(options: ReadOptions, counters: Counters): Promise<UsageSample[]> {
     const samples: UsageSample[] = [];
+    const labelSets = new LabelSets();
     for (const namespace of options.namespaces ?? [undefined]) {
       // metrics-server ignores limit/continue: one request per list, as large as the cluster (about 0.6 KB a
       // Pod). It is read as it arrives and parsed one item at a time, never held whole.
@@ -205,7 +216,7 @@ export class KubernetesClusterReader extends ClusterReader {
         async (chunks) => {
           listed = [];
           await readList(METRICS.resource, chunks, {}, (item) => {
-            const sample = toSample(item, podLabels);
+            const sample = toSample(item, labelSets);
             if (sample) listed.push(sample);
           });
         },
@@ -228,23 +239,39 @@ export class KubernetesClusterReader extends ClusterReader {
 
 class ContinueExpired extends Error {}
 
-/** One PodMetrics item as a usage sample (labels from its Pod when metrics-server left them out). */
-function toSample(
-  item: Record<string, unknown>,
-  podLabels: Map<string, Record<string, string>>,
-): UsageSample | undefined {
+/** Labels of a sample that came without any, until the Pod list supplies them. */
+const NO_LABELS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+/**
+ * One object per distinct label set: the Pods of a workload carry the same labels, so 60,000 samples share a
+ * few thousand objects instead of holding one each. The API server sorts map keys, so equal sets serialise
+ * equally. Shared objects are never changed (a sample's labels are replaced, not edited).
+ */
+class LabelSets {
+  private readonly sets = new Map<string, Record<string, string>>();
+
+  intern(labels: Record<string, string>): Record<string, string> {
+    const key = JSON.stringify(labels);
+    const known = this.sets.get(key);
+    if (known) return known;
+    this.sets.set(key, labels);
+    return labels;
+  }
+}
+
+/** One PodMetrics item as a usage sample; undefined (one lost sample, not the scan's usage) when malformed. */
+function toSample(item: Record<string, unknown>, labelSets: LabelSets): UsageSample | undefined {
   try {
     const sample = toUsageSample(item, {
       defaultNamespace: 'default',
       kind: 'PodMetrics',
       apiVersion: METRICS.apiVersion,
     });
-    if (Object.keys(sample.labels).length === 0)
-      sample.labels = podLabels.get(`${sample.namespace}/${sample.pod}`) ?? {};
+    sample.labels = Object.keys(sample.labels).length === 0 ? NO_LABELS : labelSets.intern(sample.labels);
     return sample;
   } catch (error) {
     if (!(error instanceof ManifestError)) throw error;
-    return undefined; // one malformed PodMetrics item loses one sample, not the scan's usage
+    return undefined;
   }
 }
 
@@ -288,17 +315,14 @@ async function readList(
   return list as ListPage;
 }
 
-function emptyResult(type: ResourceType): KindResult {
-  const result: KindResult = { workloads: [], skipped: new Map(), warnings: [] };
-  if (type.kind === 'Pod') result.podLabels = new Map();
-  return result;
+function emptyResult(): KindResult {
+  return { workloads: [], skipped: new Map(), warnings: [] };
 }
 
 function addResult(into: KindResult, page: KindResult): void {
   for (const workload of page.workloads) into.workloads.push(workload);
   for (const [key, n] of page.skipped) into.skipped.set(key, (into.skipped.get(key) ?? 0) + n);
   for (const warning of page.warnings) into.warnings.push(warning);
-  if (into.podLabels) for (const [key, labels] of page.podLabels ?? []) into.podLabels.set(key, labels);
 }
 
 function statusError(resource: string, response: ApiResponse): ClusterReadError {

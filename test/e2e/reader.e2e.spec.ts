@@ -1,0 +1,119 @@
+import path from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { isExemptionAnnotation } from '@opsagent/core/audit/exemptions';
+import { toUsageSample } from '@opsagent/core/manifests/pod-metrics';
+import { toWorkload } from '@opsagent/core/manifests/workload-extractor';
+import type { Workload, WorkloadKind } from '@opsagent/core/workload';
+import { buildCluster, SIZES } from '../../bench/cluster';
+import { KubeApiClient } from '../../apps/opsagent/src/kubernetes/kube-api.client';
+import type { ClusterSnapshot } from '../../apps/opsagent/src/kubernetes/cluster-reader';
+import {
+  KubernetesClusterReader,
+  WORKLOAD_RESOURCES,
+} from '../../apps/opsagent/src/kubernetes/kubernetes-cluster-reader';
+import { startSimulator, type Simulator } from '../../tools/k8s-simulator/simulator';
+import { tempDir } from './harness';
+
+/**
+ * The reader against realistic objects (the bench's generator: full Pod JSON with managedFields, status,
+ * last-applied-configuration, owner references), over HTTP with the real client: what it projects must be
+ * exactly what the core projection makes of the whole objects, though it never parses most of them.
+ */
+type Obj = Record<string, unknown> & { kind: string; metadata: { name: string; namespace?: string; labels?: object } };
+
+let sim: Simulator;
+let objects: Obj[];
+let snapshot: ClusterSnapshot;
+/** PodMetrics served without labels (as some metrics pipelines do): the Pod list supplies them. */
+const unlabeled = new Set<string>();
+
+beforeAll(async () => {
+  objects = [...buildCluster(SIZES.tiny, 7).objects()] as Obj[];
+  let n = 0;
+  for (const o of objects) {
+    if (o.kind === 'PodMetrics' && n++ % 3 === 0) {
+      unlabeled.add(`${o.metadata.namespace}/${o.metadata.name}`);
+      delete o.metadata.labels;
+    }
+  }
+  sim = await startSimulator({ token: 't', objects });
+  const kubeconfig = path.join(tempDir('opsagent-reader-'), 'config');
+  sim.writeKubeconfig(kubeconfig);
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  const reader = new KubernetesClusterReader(new KubeApiClient(kc, { requestTimeoutMs: 10_000, retries: 1 }), {
+    pageSize: 25,
+  });
+  snapshot = await reader.read({});
+});
+
+afterAll(() => sim.close());
+
+const ref = (w: { kind: string; namespace: string; name: string }) => `${w.kind}/${w.namespace}/${w.name}`;
+
+/** The core projection of the whole object, with only the annotations the audit reads. */
+function expectedWorkloads(): Map<string, Workload> {
+  const keep = (a: Record<string, string>) =>
+    Object.fromEntries(Object.entries(a).filter(([key]) => isExemptionAnnotation(key)));
+  const out = new Map<string, Workload>();
+  for (const type of WORKLOAD_RESOURCES) {
+    for (const o of objects.filter((x) => x.kind === type.kind)) {
+      const p = toWorkload(o, {
+        defaultNamespace: 'default',
+        kind: type.kind as WorkloadKind,
+        apiVersion: type.apiVersion,
+      });
+      if (p.type !== 'workload') continue;
+      out.set(ref(p.workload), {
+        ...p.workload,
+        annotations: keep(p.workload.annotations),
+        templateAnnotations: keep(p.workload.templateAnnotations),
+      });
+    }
+  }
+  return out;
+}
+
+describe('KubernetesClusterReader on full objects', () => {
+  it('reads every kind, with no failure and no warning', () => {
+    expect(snapshot.failures).toEqual([]);
+    expect(snapshot.warnings).toEqual([]);
+    expect(snapshot.requests).toBeGreaterThan(WORKLOAD_RESOURCES.length + 1); // several pages per kind
+  });
+
+  it('projects each workload exactly as the core projection of the whole object', () => {
+    const expected = expectedWorkloads();
+    expect(snapshot.workloads.length).toBe(expected.size);
+    for (const workload of snapshot.workloads) expect(workload).toEqual(expected.get(ref(workload)));
+  });
+
+  it('counts owned ReplicaSets, Jobs and Pods as skipped (their specs are never parsed)', () => {
+    const owned = (kind: string) =>
+      objects.filter(
+        (o) =>
+          o.kind === kind &&
+          ((o.metadata as { ownerReferences?: { controller?: boolean }[] }).ownerReferences ?? []).some(
+            (r) => r.controller === true,
+          ),
+      ).length;
+    for (const kind of ['ReplicaSet', 'Job', 'Pod']) {
+      expect(owned(kind)).toBeGreaterThan(0);
+      expect(snapshot.skipped[`${kind} (owned)`]).toBe(owned(kind));
+    }
+  });
+
+  it('gives every PodMetrics a sample, labelled from its Pod where metrics came without labels', () => {
+    const metrics = objects.filter((o) => o.kind === 'PodMetrics');
+    expect(unlabeled.size).toBeGreaterThan(0);
+    expect(snapshot.samples).toHaveLength(metrics.length);
+    const pods = new Map(objects.filter((o) => o.kind === 'Pod').map((p) => [ref({ ...p.metadata, kind: '' }), p]));
+    for (const sample of snapshot.samples!) {
+      const key = `${sample.namespace}/${sample.pod}`;
+      const pod = pods.get(`/${key}`)!;
+      expect(sample.labels).toEqual(pod.metadata.labels);
+      const metric = metrics.find((m) => m.metadata.namespace === sample.namespace && m.metadata.name === sample.pod)!;
+      const whole = toUsageSample(metric, { defaultNamespace: 'default', kind: 'PodMetrics' });
+      expect(sample.containers).toEqual(whole.containers);
+    }
+  });
+});
