@@ -11,13 +11,19 @@ import type { LabelSelector, LabelSelectorRequirement, Workload } from '../workl
  */
 export function matchesSelector(selector: LabelSelector | undefined, labels: Record<string, string>): boolean {
   if (!selector) return false;
-  const pairs = Object.entries(selector.matchLabels ?? {});
-  const expressions = selector.matchExpressions ?? [];
-  if (pairs.length === 0 && expressions.length === 0) return false;
-  return (
-    pairs.every(([key, value]) => hasLabel(labels, key) && labels[key] === value) &&
-    expressions.every((e) => holds(e, labels))
-  );
+  // Called for every workload × Pod of a namespace on each scan: loops, no arrays of entries.
+  let requirements = 0;
+  const matchLabels = selector.matchLabels;
+  for (const key in matchLabels) {
+    if (!Object.hasOwn(matchLabels, key)) continue;
+    requirements++;
+    if (!hasLabel(labels, key) || labels[key] !== matchLabels[key]) return false;
+  }
+  for (const e of selector.matchExpressions ?? []) {
+    requirements++;
+    if (!holds(e, labels)) return false;
+  }
+  return requirements > 0;
 }
 
 function holds(requirement: LabelSelectorRequirement, labels: Record<string, string>): boolean {
