@@ -12,7 +12,7 @@ export interface UsageSource {
 export const NO_USAGE: UsageSource = { statsFor: () => new Map() };
 
 /** Nearest-rank percentile (p in 0..100) of values sorted ascending. */
-export function percentile(sortedAscending: readonly number[], p: number): number {
+export function percentile(sortedAscending: ArrayLike<number>, p: number): number {
   const rank = Math.max(1, Math.ceil((p / 100) * sortedAscending.length));
   return sortedAscending[rank - 1];
 }
