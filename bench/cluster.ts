@@ -64,7 +64,7 @@ export function pagesPerScan(counts: SyntheticCluster['counts'], pageSize: numbe
 // ---------------------------------------------------------------------------------------------------------
 
 type Obj = Record<string, unknown>;
-type TopKind = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'CronJob' | 'Job' | 'ReplicationController' | 'Pod';
+export type TopKind = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'CronJob' | 'Job' | 'ReplicationController' | 'Pod';
 
 /**
  * How a workload's containers declare resources. `over`: requests and limits, used at 8–20 % (flagged by
@@ -117,7 +117,7 @@ const BASE_TIME_MS = Date.parse('2026-11-20T08:00:00Z');
 const HASH_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 const MI = 1024 * 1024;
 
-interface ContainerPlan {
+export interface ContainerPlan {
   name: string;
   image: string;
   port?: number;
@@ -129,7 +129,7 @@ interface ContainerPlan {
   init?: boolean;
 }
 
-interface WorkloadPlan {
+export interface WorkloadPlan {
   kind: TopKind;
   namespace: string;
   name: string;
@@ -157,8 +157,11 @@ function pad(n: number, width: number): string {
   return String(n).padStart(width, '0');
 }
 
-/** The workload, Pod and PodMetrics cluster of one size. */
-export function buildCluster(size: ClusterSize, seed = 42): SyntheticCluster {
+/**
+ * The cluster's top-level workloads before they become objects: kind, namespace, name, Pods and containers
+ * (what `buildCluster` turns into objects, and what the usage-history bench feeds the history directly).
+ */
+export function planWorkloads(size: ClusterSize, seed = 42): WorkloadPlan[] {
   const rng = mulberry32(seed);
   const nsWidth = Math.max(3, String(size.namespaces).length);
   const plans: WorkloadPlan[] = [];
@@ -194,7 +197,12 @@ export function buildCluster(size: ClusterSize, seed = 42): SyntheticCluster {
     });
   }
   distributeReplicas(rng, plans, size.pods);
+  return plans;
+}
 
+/** The workload, Pod and PodMetrics cluster of one size. */
+export function buildCluster(size: ClusterSize, seed = 42): SyntheticCluster {
+  const plans = planWorkloads(size, seed);
   const counts: SyntheticCluster['counts'] = {
     Deployment: 0,
     StatefulSet: 0,

@@ -4,13 +4,15 @@
  * bounded in time. Prints one table; writes bench/results/latest.json.
  *
  * Processes: this one generates the cluster and serves it (the Kubernetes API simulator) and drives the
- * phases; each way of scanning runs in a child of its own (so its RSS is its own); the REST phase starts the
- * built agent as a process and loads it from another child (autocannon).
+ * phases; each way of scanning runs in a child of its own (so its RSS is its own); the usage-history phase
+ * runs in a child with --expose-gc; the REST phase starts the built agent as a process and loads it from
+ * another child (autocannon).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { parseDuration } from '../libs/core/src/duration';
 import { startSimulator, type RequestLogEntry, type Simulator } from '../tools/k8s-simulator/simulator';
 import {
   buildCluster,
@@ -34,7 +36,7 @@ import {
   type SteadySummary,
 } from './report';
 import { runRest } from './rest';
-import { ScanWorker } from './workers';
+import { runHistory, ScanWorker } from './workers';
 
 const ROOT = path.join(__dirname, '..', '..');
 const TOKEN = 'bench-token';
@@ -43,6 +45,9 @@ const READER_CONCURRENCY = 4;
 /** The default schedule's interval: the steady-state scans are this far apart on the agent's clock. */
 const SCHEDULE_INTERVAL_MS = 5 * 60_000;
 const STEADY_WINDOW = '1h';
+/** The usage-history phase: the default `overProvisioning.window`, and the scans after it has filled (they evict). */
+const HISTORY_WINDOW = '24h';
+const HISTORY_EXTRA_SCANS = 12;
 
 const LABELS: Record<ScanMode, string> = {
   floor: 'floor: node:http + JSON.parse',
@@ -60,6 +65,7 @@ interface Flags {
   naive: boolean;
   steady: boolean;
   rest: boolean;
+  history: boolean;
   steadySize?: SizeName;
   steadyScans: number;
   restIssues?: number;
@@ -98,6 +104,7 @@ function parseFlags(argv: string[]): Flags {
     .option('--no-naive', 'skip the client-node typed-list reading')
     .option('--no-steady', 'skip the steady-state scans')
     .option('--no-rest', 'skip the REST load test')
+    .option('--no-history', "skip the usage history's memory and time (a full default window at --size)")
     .option('--skip-rest', 'same as --no-rest')
     .option('--skip-steady', 'same as --no-steady')
     .addOption(
@@ -324,10 +331,13 @@ async function main(): Promise<number> {
 
   const shape = SIZES[flags.size];
   const cluster = buildCluster(shape, flags.seed);
-  log(`serving the "${flags.size}" cluster (${shape.workloads} workloads, ${shape.pods} Pods)`);
-  const served = await serve(cluster, ctx);
-  let sim = served.sim;
-  const loadMs = served.loadMs;
+  // Only the scan and steady-state phases read the cluster over HTTP.
+  let sim: Simulator | undefined;
+  let loadMs: number | undefined;
+  if (flags.scan || (flags.steady && steadySize === flags.size)) {
+    log(`serving the "${flags.size}" cluster (${shape.workloads} workloads, ${shape.pods} Pods)`);
+    ({ sim, loadMs } = await serve(cluster, ctx));
+  }
   const report: BenchReport = {
     schema: 1,
     startedAt,
@@ -357,11 +367,11 @@ async function main(): Promise<number> {
     if (flags.scan) {
       const modes: ScanMode[] = flags.naive ? ['floor', 'naive', 'opsagent'] : ['floor', 'opsagent'];
       log(`scan: ${modes.join(', ')}, ${flags.warmup} warm-up + ${runs} measured runs each, interleaved`);
-      for (const summary of await measureModes(modes, sim, ctx, runs)) report.scan[summary.mode] = summary;
+      for (const summary of await measureModes(modes, sim!, ctx, runs)) report.scan[summary.mode] = summary;
     }
     if (flags.steady) {
-      if (steadySize !== flags.size) {
-        await sim.close();
+      if (!sim || steadySize !== flags.size) {
+        await sim?.close();
         log(`steady: serving the "${steadySize}" cluster`);
         ({ sim } = await serve(buildCluster(SIZES[steadySize], flags.seed), ctx));
       }
@@ -369,7 +379,21 @@ async function main(): Promise<number> {
       report.steady = await measureSteady(sim, steadySize, ctx);
     }
   } finally {
-    await sim.close();
+    await sim?.close();
+  }
+  if (flags.history) {
+    const request = {
+      size: flags.size,
+      seed: flags.seed,
+      windowMs: parseDuration(HISTORY_WINDOW),
+      intervalMs: SCHEDULE_INTERVAL_MS,
+      extraScans: HISTORY_EXTRA_SCANS,
+    };
+    log(`history: ${shape.workloads} workloads, a ${HISTORY_WINDOW} window of scans`);
+    report.history = await runHistory(request, {
+      execArgv: ['--expose-gc', ...agentExecArgv(ctx)],
+      timeoutMs: workerTimeout(ctx),
+    });
   }
   if (flags.rest) {
     report.rest = await runRest({

@@ -1,5 +1,6 @@
 /** The bench's result document (bench/results/latest.json), its targets and its one printed table. */
 import type { ClusterSize, SizeName, SyntheticCluster } from './cluster';
+import type { HistorySummary } from './history';
 import type { ScanMode, MemorySnapshot, RunResult } from './protocol';
 import type { RestResult } from './rest';
 
@@ -84,10 +85,12 @@ export interface BenchReport {
     counts: SyntheticCluster['counts'];
     pageSize: number;
     expectedPagesPerScan: number;
-    loadMs: number;
+    /** Time to load the cluster into the simulator; absent when no phase read it. */
+    loadMs?: number;
   };
   scan: Partial<Record<ScanMode, ModeSummary>>;
   steady?: SteadySummary;
+  history?: HistorySummary;
   rest?: RestResult;
   targets: TargetCheck[];
   /** Broken expectations (not timing): a wrong request count, a missing figure. Non-empty = exit 1. */
@@ -104,6 +107,7 @@ export function median(values: readonly number[]): number {
 const MIB = 1024 * 1024;
 export const mib = (bytes: number | undefined): string =>
   bytes === undefined ? 'n/a' : `${(bytes / MIB).toFixed(0)} MiB`;
+const mib1 = (bytes: number): string => `${(bytes / MIB).toFixed(1)} MiB`;
 const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
 const secs = (ms: number): string =>
   ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`;
@@ -212,6 +216,14 @@ export function missingFigures(report: BenchReport): string[] {
     finite(`rest.${e.name}.p99Ms`, e.p99Ms);
   }
   if (report.steady) report.steady.heapUsedAfterGc.forEach((h, i) => finite(`steady.heapUsedAfterGc[${i}]`, h));
+  const h = report.history;
+  if (h) {
+    finite('history.samples', h.samples);
+    finite('history.retainedBytes', h.retainedBytes);
+    finite('history.bytesPerSample', h.bytesPerSample);
+    finite('history.medianRecordMs', h.medianRecordMs);
+    finite('history.medianStatsMs', h.medianStatsMs);
+  }
   return missing;
 }
 
@@ -352,6 +364,25 @@ export function formatTable(report: BenchReport): string {
       'steady-heap',
     );
     row('  scan time (median)', secs(median(steady.durationsMs)));
+  }
+
+  const history = report.history;
+  if (history) {
+    const hours = history.windowMs / 3_600_000;
+    rows.push([
+      `usage history (${history.size}, ${int(history.scans)} scans ${history.intervalMs / 60_000} min apart, ${hours} h window)`,
+      `${int(history.workloads)} workloads · ${int(history.containers)} containers (${int(history.series)} with usage) · ${int(history.pods)} Pods`,
+      '',
+      '',
+    ]);
+    row(
+      '  samples held · retained after GC · per sample',
+      `${int(history.samples)} · ${mib1(history.retainedBytes)} (heap ${mib1(history.after.heapUsed - history.before.heapUsed)}, array buffers ${mib1(history.after.arrayBuffers - history.before.arrayBuffers)}) · ${history.bytesPerSample.toFixed(1)} B`,
+    );
+    row(
+      `  per scan, median of the last ${history.recordMs.length}: record · statsFor of every workload`,
+      `${msFmt(history.medianRecordMs)} · ${msFmt(history.medianStatsMs)}`,
+    );
   }
 
   const widths = [0, 1, 2, 3].map((i) =>

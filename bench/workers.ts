@@ -1,11 +1,14 @@
 /** Starting the bench's child processes and talking to them, with a time bound on every exchange. */
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import type { HistoryRequest, HistorySummary } from './history';
+import type { FromHistoryWorker } from './history-worker';
 import type { LoadRequest, LoadResult } from './loadgen-worker';
 import type { FromWorker, MemorySnapshot, RunResult, ToWorker, WorkerInit } from './protocol';
 
 const SCAN_WORKER = path.join(__dirname, 'scan-worker.js');
 const LOADGEN_WORKER = path.join(__dirname, 'loadgen-worker.js');
+const HISTORY_WORKER = path.join(__dirname, 'history-worker.js');
 
 /** Rejects when `promise` has not settled after `ms` (and calls `onTimeout`, e.g. to kill the child). */
 function within<T>(promise: Promise<T>, ms: number, what: string, onTimeout: () => void): Promise<T> {
@@ -88,6 +91,27 @@ export async function runLoad(request: LoadRequest): Promise<LoadResult[]> {
     const message = await within(answer, bound, 'load generator', () => child.kill('SIGKILL'));
     if (message.type === 'error') throw new Error(`load generator: ${message.message}`);
     return message.results;
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+/** Measures the usage history in a child of its own (`execArgv` must include --expose-gc). */
+export async function runHistory(
+  request: HistoryRequest,
+  opts: { execArgv: string[]; timeoutMs: number },
+): Promise<HistorySummary> {
+  const child = fork(HISTORY_WORKER, [], {
+    execArgv: opts.execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, TZ: 'UTC' },
+  });
+  try {
+    const answer = nextMessage<FromHistoryWorker>(child);
+    child.send(request);
+    const message = await within(answer, opts.timeoutMs, 'usage history', () => child.kill('SIGKILL'));
+    if (message.type === 'error') throw new Error(`usage history: ${message.message}`);
+    return message.summary;
   } finally {
     child.kill('SIGTERM');
   }

@@ -89,6 +89,20 @@ describe('npm run bench -- --size tiny', () => {
     expect(steady.requestsPerScan.every((n) => n === report.cluster.expectedPagesPerScan)).toBe(true);
   });
 
+  it('measures the usage history over a full window: samples held, bytes retained, time per scan', () => {
+    const h = report.history!;
+    expect(h.workloads).toBe(report.cluster.shape.workloads);
+    expect(h.pods).toBe(report.cluster.counts.Pod);
+    // 24h at 5 minutes: 289 scans fill the window (both ends included), the rest evict.
+    expect(h.scans).toBe(289 + h.recordMs.length);
+    expect(h.samples).toBe(h.series * 289);
+    positive(h.retainedBytes);
+    positive(h.bytesPerSample);
+    positive(h.medianRecordMs);
+    positive(h.medianStatsMs);
+    expect(stdout).toMatch(/usage history/);
+  });
+
   it('judges every target', () => {
     expect(report.targets.map((t) => t.id).sort()).toEqual(
       ['requests-per-scan', 'rest-p99', 'rest-rps', 'scan-rss', 'scan-vs-floor', 'scan-vs-naive', 'steady-heap'].sort(),
