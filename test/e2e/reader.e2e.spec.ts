@@ -106,10 +106,10 @@ describe('KubernetesClusterReader on full objects', () => {
     const metrics = objects.filter((o) => o.kind === 'PodMetrics');
     expect(unlabeled.size).toBeGreaterThan(0);
     expect(snapshot.samples).toHaveLength(metrics.length);
-    const pods = new Map(objects.filter((o) => o.kind === 'Pod').map((p) => [ref({ ...p.metadata, kind: '' }), p]));
+    const key = (o: Obj) => `${o.metadata.namespace}/${o.metadata.name}`;
+    const pods = new Map(objects.filter((o) => o.kind === 'Pod').map((p) => [key(p), p]));
     for (const sample of snapshot.samples!) {
-      const key = `${sample.namespace}/${sample.pod}`;
-      const pod = pods.get(`/${key}`)!;
+      const pod = pods.get(`${sample.namespace}/${sample.pod}`)!;
       expect(sample.labels).toEqual(pod.metadata.labels);
       const metric = metrics.find((m) => m.metadata.namespace === sample.namespace && m.metadata.name === sample.pod)!;
       const whole = toUsageSample(metric, { defaultNamespace: 'default', kind: 'PodMetrics' });
