@@ -35,6 +35,7 @@ import {
   type RunRecord,
   type SteadySummary,
 } from './report';
+import { measureAgentScans } from './agent-process';
 import { runRest } from './rest';
 import { runHistory, ScanWorker } from './workers';
 
@@ -63,6 +64,8 @@ interface Flags {
   warmup: number;
   scan: boolean;
   naive: boolean;
+  agent: boolean;
+  agentScans: number;
   steady: boolean;
   rest: boolean;
   history: boolean;
@@ -102,6 +105,8 @@ function parseFlags(argv: string[]): Flags {
     .option('--warmup <n>', 'scans per way of reading before the measured ones', integer(0, 10), 1)
     .option('--no-scan', 'skip the scan comparison (floor, naive, OpsAgent)')
     .option('--no-naive', 'skip the client-node typed-list reading')
+    .option('--no-agent', 'skip the agent process (serve) scanning the cluster')
+    .option('--agent-scans <n>', 'scans of the agent process (serve) after the comparison', integer(1, 20), 3)
     .option('--no-steady', 'skip the steady-state scans')
     .option('--no-rest', 'skip the REST load test')
     .option('--no-history', "skip the usage history's memory and time (a full default window at --size)")
@@ -368,6 +373,16 @@ async function main(): Promise<number> {
       const modes: ScanMode[] = flags.naive ? ['floor', 'naive', 'opsagent'] : ['floor', 'opsagent'];
       log(`scan: ${modes.join(', ')}, ${flags.warmup} warm-up + ${runs} measured runs each, interleaved`);
       for (const summary of await measureModes(modes, sim!, ctx, runs)) report.scan[summary.mode] = summary;
+      if (flags.agent) {
+        log(`agent: the agent process (serve) scanning "${flags.size}" ${flags.agentScans} times`);
+        report.agent = await measureAgentScans({
+          kubeconfig: ctx.kubeconfig,
+          config: { overProvisioning: { minSamples: 1 }, kubernetes: { pageSize: flags.pageSize } },
+          nodeOptions: flags.agentNodeOptions,
+          scans: flags.agentScans,
+          log,
+        });
+      }
     }
     if (flags.steady) {
       if (!sim || steadySize !== flags.size) {

@@ -1,5 +1,6 @@
 /** The bench's result document (bench/results/latest.json), its targets and its one printed table. */
 import type { ClusterSize, SizeName, SyntheticCluster } from './cluster';
+import type { AgentScanSummary } from './agent-process';
 import type { HistorySummary } from './history';
 import type { ScanMode, MemorySnapshot, RunResult } from './protocol';
 import type { RestResult } from './rest';
@@ -89,6 +90,8 @@ export interface BenchReport {
     loadMs?: number;
   };
   scan: Partial<Record<ScanMode, ModeSummary>>;
+  /** The agent process itself (serve) scanning the same cluster. */
+  agent?: AgentScanSummary;
   steady?: SteadySummary;
   history?: HistorySummary;
   rest?: RestResult;
@@ -137,15 +140,18 @@ export function checkTargets(report: BenchReport): TargetCheck[] {
       ok: r <= 0.5,
     });
   }
-  if (opsagent) {
-    const peak = Math.max(opsagent.peak.rss, opsagent.maxRss);
+  // The agent process (serve) is the agent; the scan worker (reader + detection only) stands in without it.
+  const agentPeak = report.agent?.peakRss ?? (opsagent ? Math.max(opsagent.peak.rss, opsagent.maxRss) : undefined);
+  if (agentPeak !== undefined) {
     checks.push({
       id: 'scan-rss',
-      what: 'peak RSS of the agent during scans',
-      value: mib(peak),
+      what: report.agent ? 'peak RSS of the agent process during scans' : 'peak RSS of the scan worker during scans',
+      value: mib(agentPeak),
       target: '≤ 300 MiB',
-      ok: peak <= 300 * MIB,
+      ok: agentPeak <= 300 * MIB,
     });
+  }
+  if (opsagent) {
     const expected = report.cluster.expectedPagesPerScan;
     const measured = opsagent.runs.filter((r) => !r.warmUp);
     const pagesOnly = measured.every(
@@ -214,6 +220,11 @@ export function missingFigures(report: BenchReport): string[] {
     finite(`rest.${e.name}.requestsPerSec`, e.requestsPerSec);
     finite(`rest.${e.name}.p50Ms`, e.p50Ms);
     finite(`rest.${e.name}.p99Ms`, e.p99Ms);
+  }
+  if (report.agent) {
+    finite('agent.idleRss', report.agent.idleRss);
+    finite('agent.peakRss', report.agent.peakRss);
+    report.agent.scans.forEach((scan, i) => finite(`agent.scans[${i}].durationMs`, scan.durationMs));
   }
   if (report.steady) report.steady.heapUsedAfterGc.forEach((h, i) => finite(`steady.heapUsedAfterGc[${i}]`, h));
   const h = report.history;
@@ -306,7 +317,11 @@ export function formatTable(report: BenchReport): string {
   );
   if (report.scan.opsagent) {
     const s = report.scan.opsagent;
-    row('  OpsAgent peak RSS (max of sampled and kernel maxrss)', mib(Math.max(s.peak.rss, s.maxRss)), 'scan-rss');
+    row(
+      '  OpsAgent peak RSS (max of sampled and kernel maxrss)',
+      mib(Math.max(s.peak.rss, s.maxRss)),
+      report.agent ? '' : 'scan-rss',
+    );
     const byPath = s.runs.find((r) => !r.warmUp)?.server.byPath ?? {};
     row(
       '  OpsAgent requests per scan',
@@ -321,6 +336,32 @@ export function formatTable(report: BenchReport): string {
         .map(([p, k]) => `${short(p)} ${k}`)
         .join(' · '),
     );
+  }
+
+  const agent = report.agent;
+  if (agent) {
+    const issues = agent.scans[agent.scans.length - 1]?.issues;
+    rows.push([
+      `agent process (serve, ${agent.nodeOptions || 'Node defaults'})`,
+      `${agent.scans.length} scans of "${c.size}" through POST /api/v1/scans · ${int(issues ?? NaN)} issues`,
+      '',
+      '',
+    ]);
+    row(
+      '  scan time (median) · RSS idle · RSS after the last scan',
+      [
+        secs(median(agent.scans.map((x) => x.durationMs))),
+        mib(agent.idleRss),
+        mib(agent.scans[agent.scans.length - 1]?.rssAfter),
+      ].join(' · '),
+    );
+    row('  peak RSS of the agent process (VmHWM)', mib(agent.peakRss), 'scan-rss');
+    if (report.history && report.history.size === c.size && agent.peakRss !== undefined) {
+      row(
+        `  + a full ${report.history.windowMs / 3_600_000} h usage history (sum of two measurements)`,
+        mib(agent.peakRss + report.history.retainedBytes),
+      );
+    }
   }
 
   const rest = report.rest;

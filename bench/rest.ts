@@ -4,18 +4,14 @@
  * `/health` and `/api/v1/issues` (unfiltered and filtered, limit 100) one after the other, from a separate
  * process.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { stringify } from 'yaml';
 import { startSimulator } from '../tools/k8s-simulator/simulator';
 import { buildIssueCluster } from './cluster';
 import type { LoadResult } from './loadgen-worker';
 import { runLoad } from './workers';
-
-const MAIN = path.join(__dirname, '..', 'apps', 'opsagent', 'src', 'main.js');
+import { getJson, startAgentProcess } from './agent-process';
 
 export interface RestOptions {
   issues: number;
@@ -48,37 +44,6 @@ export const REST_TARGETS = (namespace: string) => [
   { name: 'issues-severity', path: '/api/v1/issues?kind=Deployment&minSeverity=high&limit=100' },
 ];
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** VmRSS and VmHWM (peak) of a process, bytes; undefined where /proc is not there. */
-function procMemory(pid: number): { rss?: number; peak?: number } {
-  try {
-    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (key: string) => {
-      const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status);
-      return m ? Number(m[1]) * 1024 : undefined;
-    };
-    return { rss: kb('VmRSS'), peak: kb('VmHWM') };
-  } catch {
-    return {};
-  }
-}
-
-async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(url);
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-}
-
 export async function runRest(opts: RestOptions): Promise<RestResult> {
   const cluster = buildIssueCluster(opts.issues, opts.namespaces);
   const sim = await startSimulator({ token: 'bench-token' });
@@ -87,48 +52,24 @@ export async function runRest(opts: RestOptions): Promise<RestResult> {
     sim.load(cluster.objects());
     const kubeconfig = path.join(dir, 'kubeconfig');
     sim.writeKubeconfig(kubeconfig);
-    const apiPort = await freePort();
-    const metricsPort = await freePort();
-    const configFile = path.join(dir, 'config.yaml');
-    fs.writeFileSync(
-      configFile,
-      stringify({
-        schedule: '0 0 1 1 *', // once a year: only the startup scan runs during the load
-        runOnStartup: true,
-        server: { port: apiPort },
-        metrics: { port: metricsPort },
-        scanTimeout: '10m',
-      }),
-    );
     opts.log(`rest: starting the agent (${cluster.expectedIssues} issues expected)`);
-    const agent = spawn(process.execPath, [MAIN, 'serve', '--config', configFile], {
-      cwd: dir,
-      env: {
-        PATH: process.env.PATH ?? '',
-        TZ: 'UTC',
-        KUBECONFIG: kubeconfig,
-        HOME: dir,
-        // As the Helm chart runs it (NODE_OPTIONS with maxOldSpaceSizeMi).
-        ...(opts.nodeOptions.trim() !== '' ? { NODE_OPTIONS: opts.nodeOptions } : {}),
-      },
-      // stdout: one JSON line per new issue (100k at startup), not needed here.
-      stdio: ['ignore', 'ignore', 'pipe'],
+    const agent = await startAgentProcess({
+      kubeconfig,
+      // once a year: only the startup scan runs during the load
+      config: { schedule: '0 0 1 1 *', runOnStartup: true, scanTimeout: '10m' },
+      nodeOptions: opts.nodeOptions,
     });
-    let stderr = '';
-    agent.stderr.setEncoding('utf8').on('data', (c: string) => (stderr = (stderr + c).slice(-4000)));
-    const exited = new Promise<number | null>((resolve) => agent.on('exit', (code) => resolve(code)));
-    const api = `http://127.0.0.1:${apiPort}`;
     try {
-      const scan = await waitForScan(api, exited, () => stderr);
+      const scan = await agent.nextScan();
       const counts = scan.counts as { issues?: number } | undefined;
       if (scan.status !== 'succeeded' || counts?.issues !== cluster.expectedIssues) {
         throw new Error(
           `rest: startup scan ${String(scan.status)} with ${counts?.issues} issues, expected ${cluster.expectedIssues}`,
         );
       }
-      const afterScan = procMemory(agent.pid!);
+      const afterScan = agent.memory();
       const namespace = 'team-007';
-      const targets = REST_TARGETS(namespace).map((t) => ({ name: t.name, url: api + t.path }));
+      const targets = REST_TARGETS(namespace).map((t) => ({ name: t.name, url: agent.api + t.path }));
       for (const t of targets.slice(1)) {
         const { status, body } = await getJson(t.url);
         const items = body.items as unknown[] | undefined;
@@ -146,7 +87,7 @@ export async function runRest(opts: RestOptions): Promise<RestResult> {
         durationSec: opts.durationSec,
         warmupSec: opts.warmupSec,
       });
-      const afterLoad = procMemory(agent.pid!);
+      const afterLoad = agent.memory();
       return {
         issues: cluster.expectedIssues!,
         connections: opts.connections,
@@ -161,34 +102,10 @@ export async function runRest(opts: RestOptions): Promise<RestResult> {
         },
       };
     } finally {
-      agent.kill('SIGTERM');
-      const bound = new Promise<void>((resolve) => setTimeout(resolve, 10_000).unref());
-      await Promise.race([exited, bound]);
-      if (agent.exitCode === null) agent.kill('SIGKILL');
+      await agent.stop();
     }
   } finally {
     await sim.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
-}
-
-async function waitForScan(
-  api: string,
-  exited: Promise<number | null>,
-  stderr: () => string,
-): Promise<Record<string, unknown>> {
-  let gone = false;
-  void exited.then(() => (gone = true));
-  const deadline = Date.now() + 5 * 60_000;
-  while (Date.now() < deadline) {
-    if (gone) throw new Error(`rest: the agent exited before its first scan:\n${stderr()}`);
-    try {
-      const { status, body } = await getJson(`${api}/api/v1/scans/latest`);
-      if (status === 200) return body;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`rest: no scan after 5 minutes:\n${stderr()}`);
 }

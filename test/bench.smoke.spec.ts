@@ -69,6 +69,20 @@ describe('npm run bench -- --size tiny', () => {
     expect(agent.usageSamples).toBe(report.cluster.counts.PodMetrics);
   });
 
+  it('runs the agent process itself on the same cluster and reads its peak RSS', () => {
+    const agent = report.agent!;
+    expect(agent.scans).toHaveLength(3);
+    for (const scan of agent.scans) {
+      expect(scan.status).toBe('succeeded');
+      expect(scan.issues).toBe(report.scan.opsagent!.issues);
+      positive(scan.durationMs);
+    }
+    positive(agent.idleRss);
+    expect(agent.peakRss).toBeGreaterThanOrEqual(agent.idleRss!);
+    expect(report.targets.find((t) => t.id === 'scan-rss')!.what).toMatch(/agent process/);
+    expect(stdout).toMatch(/peak RSS of the agent process \(VmHWM\)/);
+  });
+
   it('loads /health and /api/v1/issues and reports req/s and latency percentiles', () => {
     const rest = report.rest!;
     expect(rest.endpoints.map((e) => e.name)).toEqual(['health', 'issues', 'issues-namespace', 'issues-severity']);

@@ -1,0 +1,191 @@
+/**
+ * The built agent as the container runs it (`dist/.../main.js serve`, NODE_OPTIONS from the Helm chart),
+ * against a simulator's kubeconfig: started, asked for scans over its REST API, measured from /proc.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { stringify } from 'yaml';
+
+const MAIN = path.join(__dirname, '..', 'apps', 'opsagent', 'src', 'main.js');
+
+export interface AgentProcessOptions {
+  kubeconfig: string;
+  /** Config keys beside the ports (which are picked here). */
+  config: Record<string, unknown>;
+  /** NODE_OPTIONS of the agent process (the Helm chart's); empty = Node's defaults. */
+  nodeOptions: string;
+}
+
+export interface AgentProcess {
+  api: string;
+  pid: number;
+  /** Resolves with the latest scan once one with an id other than `after` has finished. */
+  nextScan(after?: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** Starts a scan (POST /api/v1/scans) and resolves with it once finished. */
+  scan(timeoutMs?: number): Promise<Record<string, unknown>>;
+  memory(): { rss?: number; peak?: number };
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** VmRSS and VmHWM (peak) of a process, bytes; undefined where /proc is not there. */
+export function procMemory(pid: number): { rss?: number; peak?: number } {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key: string) => {
+      const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status);
+      return m ? Number(m[1]) * 1024 : undefined;
+    };
+    return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+  } catch {
+    return {};
+  }
+}
+
+export async function getJson(
+  url: string,
+  init?: RequestInit,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+export async function startAgentProcess(opts: AgentProcessOptions): Promise<AgentProcess> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opsagent-bench-agent-'));
+  const apiPort = await freePort();
+  const metricsPort = await freePort();
+  const configFile = path.join(dir, 'config.yaml');
+  fs.writeFileSync(
+    configFile,
+    stringify({ ...opts.config, server: { port: apiPort }, metrics: { port: metricsPort } }),
+  );
+  const child: ChildProcess = spawn(process.execPath, [MAIN, 'serve', '--config', configFile], {
+    cwd: dir,
+    env: {
+      PATH: process.env.PATH ?? '',
+      TZ: 'UTC',
+      KUBECONFIG: opts.kubeconfig,
+      HOME: dir,
+      ...(opts.nodeOptions.trim() !== '' ? { NODE_OPTIONS: opts.nodeOptions } : {}),
+    },
+    // stdout: one JSON line per new issue, not needed here.
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr = (stderr + c).slice(-4000)));
+  let gone = false;
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      gone = true;
+      resolve(code);
+    }),
+  );
+  const api = `http://127.0.0.1:${apiPort}`;
+
+  async function nextScan(after?: string, timeoutMs = 5 * 60_000): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (gone) throw new Error(`the agent exited:\n${stderr}`);
+      try {
+        const { status, body } = await getJson(`${api}/api/v1/scans/latest`);
+        if (status === 200 && body.id !== after && body.status !== 'running') return body;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`no finished scan after ${timeoutMs / 1000} s:\n${stderr}`);
+  }
+
+  return {
+    api,
+    pid: child.pid!,
+    nextScan,
+    async scan(timeoutMs) {
+      const { status, body } = await getJson(`${api}/api/v1/scans`, { method: 'POST' });
+      if (status !== 202) throw new Error(`POST /api/v1/scans answered ${status}: ${JSON.stringify(body)}`);
+      const deadline = Date.now() + (timeoutMs ?? 5 * 60_000);
+      while (Date.now() < deadline) {
+        if (gone) throw new Error(`the agent exited:\n${stderr}`);
+        const latest = await getJson(`${api}/api/v1/scans/latest`);
+        if (latest.status === 200 && latest.body.id === body.id) return latest.body; // latest = finished
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`scan ${String(body.id)} did not finish:\n${stderr}`);
+    },
+    memory: () => procMemory(child.pid!),
+    async stop() {
+      child.kill('SIGTERM');
+      const bound = new Promise<void>((resolve) => setTimeout(resolve, 10_000).unref());
+      await Promise.race([exited, bound]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface AgentScanSummary {
+  nodeOptions: string;
+  scans: { durationMs: number; status: string; issues?: number; rssAfter?: number }[];
+  /** After startup, before any scan (bytes). */
+  idleRss?: number;
+  /** VmHWM: the process's peak RSS over its whole life, which is its scans (bytes). */
+  peakRss?: number;
+}
+
+/**
+ * The agent process itself (NestJS, both servers, logger, store) scanning the served cluster `scans` times,
+ * one after the other through its REST API: its idle RSS, and its peak RSS (VmHWM) over those scans.
+ */
+export async function measureAgentScans(
+  opts: AgentProcessOptions & { scans: number; log: (line: string) => void },
+): Promise<AgentScanSummary> {
+  const agent = await startAgentProcess({
+    ...opts,
+    config: { ...opts.config, runOnStartup: false, schedule: '0 0 1 1 *', scanTimeout: '10m' },
+  });
+  try {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const ok = await getJson(`${agent.api}/health`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
+      if (ok) break;
+      if (Date.now() > deadline) throw new Error('agent: /health did not answer within 60 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const idleRss = agent.memory().rss;
+    const scans: AgentScanSummary['scans'] = [];
+    for (let i = 0; i < opts.scans; i++) {
+      const scan = await agent.scan();
+      const counts = scan.counts as { issues?: number } | undefined;
+      scans.push({
+        durationMs: Number(scan.durationMs),
+        status: String(scan.status),
+        issues: counts?.issues,
+        rssAfter: agent.memory().rss,
+      });
+      opts.log(`  agent scan ${i + 1}/${opts.scans}: ${(Number(scan.durationMs) / 1000).toFixed(2)} s, ${scan.status}`);
+      if (scan.status !== 'succeeded')
+        throw new Error(`agent: scan ${String(scan.status)}: ${JSON.stringify(scan.errors)}`);
+    }
+    return { nodeOptions: opts.nodeOptions, scans, idleRss, peakRss: agent.memory().peak };
+  } finally {
+    await agent.stop();
+  }
+}
