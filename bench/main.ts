@@ -35,6 +35,7 @@ import {
   type RunRecord,
   type SteadySummary,
 } from './report';
+import { AGENT_NODE_OPTIONS } from './agent-flags';
 import { measureAgentScans } from './agent-process';
 import { runRest } from './rest';
 import { runHistory, ScanWorker } from './workers';
@@ -173,9 +174,6 @@ interface Context {
   deadline: number;
 }
 
-/** The agent's V8 flags, as the Helm chart passes them (NODE_OPTIONS, `maxOldSpaceSizeMi: 384`). */
-const AGENT_NODE_OPTIONS = '--max-old-space-size=384';
-
 function agentExecArgv(ctx: Context): string[] {
   return ctx.flags.agentNodeOptions.split(/\s+/).filter((f) => f !== '');
 }
@@ -238,7 +236,7 @@ async function measureModes(modes: ScanMode[], sim: Simulator, ctx: Context, run
         // Over-provisioning judged from the first scan, so every rule runs; otherwise the defaults.
         config: { overProvisioning: { minSamples: 1 }, kubernetes: { pageSize: ctx.flags.pageSize } },
       };
-      // The agent runs with the heap limit its Helm chart gives it (NODE_OPTIONS=--max-old-space-size).
+      // The agent runs with the Node flags its Helm chart gives it (NODE_OPTIONS).
       const execArgv = mode === 'opsagent' ? agentExecArgv(ctx) : [];
       workers.set(mode, await ScanWorker.start(init, { execArgv, timeoutMs: workerTimeout(ctx) }));
     }

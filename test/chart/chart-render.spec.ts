@@ -18,6 +18,7 @@ import type { ISecret } from 'kubernetes-models/v1/Secret';
 import type { IService } from 'kubernetes-models/v1/Service';
 import { parse } from 'yaml';
 import { parseConfig } from '@opsagent/core/config/config.loader';
+import { AGENT_NODE_OPTIONS } from '../../bench/agent-flags';
 import { parseMemory } from '@opsagent/core/quantity';
 import {
   CHART_DIR,
@@ -91,7 +92,7 @@ describe.each(SCENARIOS)('chart scenario %s', (_name, valuesFiles) => {
   it('sizes the V8 heap (NODE_OPTIONS) to at most 3/4 of the memory limit, leaving room for native memory', () => {
     const container = agentContainer(only<IDeployment>(render({ valuesFiles }), 'Deployment'));
     const nodeOptions = container.env?.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '';
-    const heapMi = Number(/^--max-old-space-size=(\d+)$/.exec(nodeOptions)?.[1]);
+    const heapMi = Number(/^--max-old-space-size=(\d+) --max-semi-space-size=\d+$/.exec(nodeOptions)?.[1]);
     const limitMi = parseMemory(String(container.resources?.limits?.memory)) / 2 ** 20;
     expect(heapMi).toBeGreaterThanOrEqual(limitMi / 2);
     expect(heapMi).toBeLessThanOrEqual((limitMi * 3) / 4);
@@ -311,7 +312,8 @@ describe('default render (helm install opsagent charts/opsagent -n ops-system)',
 
     it('caps the V8 heap below the memory limit (NODE_OPTIONS)', () => {
       const env = agentContainer(deployment).env ?? [];
-      expect(env.find((e) => e.name === 'NODE_OPTIONS')?.value).toBe('--max-old-space-size=384');
+      expect(env.find((e) => e.name === 'NODE_OPTIONS')?.value).toBe(AGENT_NODE_OPTIONS);
+      expect(AGENT_NODE_OPTIONS).toBe('--max-old-space-size=384 --max-semi-space-size=4');
     });
 
     it('mounts the ConfigMap at /app/config and emptyDirs at /tmp and /app/.cache, nothing else', () => {
@@ -421,7 +423,10 @@ describe('values passed through to the pod', () => {
       [8080, 'http'],
       [9100, 'metrics'],
     ]);
-    expect(agentContainer(deployment).env).toContainEqual({ name: 'NODE_OPTIONS', value: '--max-old-space-size=768' });
+    expect(agentContainer(deployment).env).toContainEqual({
+      name: 'NODE_OPTIONS',
+      value: '--max-old-space-size=768 --max-semi-space-size=4',
+    });
   });
 
   it('uses an existing ServiceAccount and renders no Namespace when told so', () => {
