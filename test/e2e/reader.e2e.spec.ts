@@ -3,6 +3,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { isExemptionAnnotation } from '@opsagent/core/audit/exemptions';
 import { toUsageSample } from '@opsagent/core/manifests/pod-metrics';
 import { toWorkload } from '@opsagent/core/manifests/workload-extractor';
+import { UsagePeaks } from '@opsagent/core/audit/usage-peaks';
 import type { Workload, WorkloadKind } from '@opsagent/core/workload';
 import { buildCluster, SIZES } from '../../bench/cluster';
 import { KubeApiClient } from '../../apps/opsagent/src/kubernetes/kube-api.client';
@@ -24,6 +25,7 @@ type Obj = Record<string, unknown> & { kind: string; metadata: { name: string; n
 let sim: Simulator;
 let objects: Obj[];
 let snapshot: ClusterSnapshot;
+let peaksSnapshot: ClusterSnapshot;
 /** PodMetrics served without labels (as some metrics pipelines do): the Pod list supplies them. */
 const unlabeled = new Set<string>();
 
@@ -45,6 +47,7 @@ beforeAll(async () => {
     pageSize: 25,
   });
   snapshot = await reader.read({});
+  peaksSnapshot = await reader.read({ usage: 'peaks' });
 });
 
 afterAll(() => sim.close());
@@ -115,5 +118,20 @@ describe('KubernetesClusterReader on full objects', () => {
       const whole = toUsageSample(metric, { defaultNamespace: 'default', kind: 'PodMetrics' });
       expect(sample.containers).toEqual(whole.containers);
     }
+  });
+
+  it("with usage: 'peaks', reduces the samples to exactly the peaks of the listed samples, holding none", () => {
+    const expected = new UsagePeaks(snapshot.workloads);
+    for (const sample of snapshot.samples!) expected.add(sample);
+    expect(peaksSnapshot.samples).toBeUndefined();
+    expect(peaksSnapshot.usagePeaks!.samples).toBe(snapshot.samples!.length);
+    expect(peaksSnapshot.workloads.map(ref)).toEqual(snapshot.workloads.map(ref));
+    let matched = 0;
+    snapshot.workloads.forEach((workload, i) => {
+      const peaks = peaksSnapshot.usagePeaks!.of(peaksSnapshot.workloads[i]);
+      expect(peaks).toEqual(expected.of(workload));
+      if (peaks) matched++;
+    });
+    expect(matched).toBeGreaterThan(snapshot.workloads.length / 2);
   });
 });

@@ -97,6 +97,7 @@ export class DetectionService {
     try {
       snapshot = await this.reader.read({
         namespaces: this.config.includeNamespaces,
+        usage: 'peaks',
         signal,
         onRequest: this.metrics.kubernetesRequest,
       });
@@ -136,9 +137,12 @@ export class DetectionService {
 
   private evaluate(scan: ScanRecord, snapshot: ClusterSnapshot, started: number): void {
     const warnings: ScanWarning[] = [...snapshot.warnings];
-    const metricsAvailable = snapshot.samples !== undefined;
-    if (metricsAvailable) {
-      this.history.record(snapshot.workloads, snapshot.samples!, started, snapshot.failures.length === 0);
+    const forgetMissing = snapshot.failures.length === 0;
+    const metricsAvailable = snapshot.usagePeaks !== undefined || snapshot.samples !== undefined;
+    if (snapshot.usagePeaks) {
+      this.history.recordPeaks(snapshot.workloads, snapshot.usagePeaks, started, forgetMissing);
+    } else if (snapshot.samples) {
+      this.history.record(snapshot.workloads, snapshot.samples, started, forgetMissing);
     } else {
       warnings.push({
         code: 'metrics-unavailable',
@@ -152,7 +156,7 @@ export class DetectionService {
       {
         workloads: snapshot.workloads,
         usage: this.history,
-        usageSamples: snapshot.samples?.length ?? 0,
+        usageSamples: snapshot.usagePeaks?.samples ?? snapshot.samples?.length ?? 0,
         skipped: snapshot.skipped,
         warnings,
       },

@@ -1,6 +1,6 @@
 import type { UsageSource } from '@opsagent/core/audit/usage-stats';
 import { percentile } from '@opsagent/core/audit/usage-stats';
-import { workloadMatchesSample } from '@opsagent/core/manifests/selector';
+import { UsagePeaks } from '@opsagent/core/audit/usage-peaks';
 import type { ContainerUsageStats } from '@opsagent/core/rules/rule';
 import type { UsageSample } from '@opsagent/core/usage';
 import { workloadRef, type Workload } from '@opsagent/core/workload';
@@ -148,6 +148,13 @@ export class UsageHistory implements UsageSource {
 
   /** Adds one scan's samples and forgets workloads that no longer exist among `workloads`. */
   record(workloads: readonly Workload[], samples: readonly UsageSample[], now: number, forgetMissing: boolean): void {
+    const peaks = new UsagePeaks(workloads);
+    for (const sample of samples) peaks.add(sample);
+    this.recordPeaks(workloads, peaks, now, forgetMissing);
+  }
+
+  /** Adds one scan's usage, already reduced to peaks as it was read, and forgets workloads that no longer exist. */
+  recordPeaks(workloads: readonly Workload[], peaks: UsagePeaks, now: number, forgetMissing: boolean): void {
     const scan = this.nextScan;
     this.nextScan = (scan + 1) >>> 0;
     this.scanTimes.push(now);
@@ -157,30 +164,12 @@ export class UsageHistory implements UsageSource {
     // the oldest is dropped.
     const expected = interval > 0 ? Math.floor(this.windowMs / interval) + 2 : 0;
 
-    const byNamespace = new Map<string, UsageSample[]>();
-    for (const s of samples) {
-      const list = byNamespace.get(s.namespace);
-      if (list) list.push(s);
-      else byNamespace.set(s.namespace, [s]);
-    }
     const present = new Set<string>();
     for (const workload of workloads) {
       const key = workloadRef(workload);
       present.add(key);
-      const peak = new Map<string, { cpu: number; memory: number }>();
-      for (const sample of byNamespace.get(workload.namespace) ?? []) {
-        if (!workloadMatchesSample(workload, sample)) continue;
-        for (const c of sample.containers) {
-          const p = peak.get(c.name);
-          if (p) {
-            p.cpu = Math.max(p.cpu, c.cpu);
-            p.memory = Math.max(p.memory, c.memory);
-          } else {
-            peak.set(c.name, { cpu: c.cpu, memory: c.memory });
-          }
-        }
-      }
-      if (peak.size === 0) continue;
+      const peak = peaks.of(workload);
+      if (!peak || peak.size === 0) continue;
       let containers = this.series.get(key);
       if (!containers) this.series.set(key, (containers = []));
       for (const [name, p] of peak) {

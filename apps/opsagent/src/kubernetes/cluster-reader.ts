@@ -1,3 +1,4 @@
+import type { UsagePeaks } from '@opsagent/core/audit/usage-peaks';
 import type { ScanWarning } from '@opsagent/core/issue';
 import type { UsageSample } from '@opsagent/core/usage';
 import type { Workload, WorkloadKind } from '@opsagent/core/workload';
@@ -7,8 +8,13 @@ export interface ClusterSnapshot {
   workloads: Workload[];
   /** Objects read but not audited, by kind (owned ReplicaSets, Jobs and Pods, …). */
   skipped: Record<string, number>;
-  /** PodMetrics samples; undefined when metrics.k8s.io could not be read (see `metricsError`). */
+  /**
+   * PodMetrics samples (`usage: 'samples'`); undefined when metrics.k8s.io could not be read (see
+   * `metricsError`) or when they were reduced to `usagePeaks` as they were read.
+   */
   samples?: UsageSample[];
+  /** The samples reduced to per-workload peaks as they were read (`usage: 'peaks'`); undefined as `samples`. */
+  usagePeaks?: UsagePeaks;
   metricsError?: string;
   /** Kinds that could not be read; their workloads are missing from `workloads`. */
   failures: KindReadFailure[];
@@ -35,6 +41,11 @@ export interface ReadOptions {
   signal?: AbortSignal;
   /** Called once per HTTP request with the resource and the status code (or `error`). */
   onRequest?: (resource: string, code: string) => void;
+  /**
+   * `samples` (default): every PodMetrics sample in `samples`, as a one-off audit reads them. `peaks`: each
+   * sample reduced into `usagePeaks` as it is read and dropped, as the service's usage history keeps them.
+   */
+  usage?: 'samples' | 'peaks';
 }
 
 /** The port through which detection reads the cluster; bound in KubernetesModule. */

@@ -2,6 +2,7 @@ import { isExemptionAnnotation } from '@opsagent/core/audit/exemptions';
 import type { ScanWarning } from '@opsagent/core/issue';
 import { ManifestError } from '@opsagent/core/manifests/errors';
 import { isRecord } from '@opsagent/core/manifests/object-reader';
+import { UsagePeaks } from '@opsagent/core/audit/usage-peaks';
 import { toUsageSample } from '@opsagent/core/manifests/pod-metrics';
 import { toWorkload } from '@opsagent/core/manifests/workload-extractor';
 import type { UsageSample } from '@opsagent/core/usage';
@@ -75,20 +76,14 @@ export class KubernetesClusterReader extends ClusterReader {
       requests: 0,
       bytes: 0,
     };
-    // Usage first: metrics-server copies each Pod's labels onto its PodMetrics (that is how a sample finds its
-    // workload); the few samples without them get them from the Pod list that follows.
-    try {
-      snapshot.samples = await this.readMetrics(options, counters);
-    } catch (error) {
-      if (options.signal?.aborted) throw error;
-      snapshot.metricsError = error instanceof Error ? error.message : String(error);
-    }
-    const unlabeled = new Map<string, UsageSample>();
-    for (const sample of snapshot.samples ?? [])
-      if (sample.labels === NO_LABELS) unlabeled.set(`${sample.namespace}/${sample.pod}`, sample);
+    // The Pods' labels, for PodMetrics that come without them (metrics-server copies them onto each PodMetrics:
+    // that is how a sample finds its workload). Label sets are shared, so this is about 100 bytes a Pod.
+    const labelSets = new LabelSets();
+    const podLabels = new Map<string, Record<string, string>>();
     const results = await mapLimit(WORKLOAD_RESOURCES, CONCURRENCY, async (type) => {
       try {
-        return await this.readKind(type, options, counters, type.kind === 'Pod' ? unlabeled : undefined);
+        const pods = type.kind === 'Pod' ? { labels: podLabels, labelSets } : undefined;
+        return await this.readKind(type, options, counters, pods);
       } catch (error) {
         failures.push(toFailure(type, error));
         return undefined;
@@ -100,6 +95,14 @@ export class KubernetesClusterReader extends ClusterReader {
       for (const workload of result.workloads) snapshot.workloads.push(workload);
       for (const warning of result.warnings) snapshot.warnings.push(warning);
       for (const [key, n] of result.skipped) snapshot.skipped[key] = (snapshot.skipped[key] ?? 0) + n;
+    }
+    try {
+      const usage = await this.readMetrics(options, counters, { podLabels, labelSets, workloads: snapshot.workloads });
+      if (usage.peaks) snapshot.usagePeaks = usage.peaks;
+      else snapshot.samples = usage.samples;
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      snapshot.metricsError = error instanceof Error ? error.message : String(error);
     }
     failures.sort((a, b) => a.resource.localeCompare(b.resource));
     snapshot.requests = counters.requests;
@@ -115,13 +118,13 @@ export class KubernetesClusterReader extends ClusterReader {
     type: ResourceType,
     options: ReadOptions,
     counters: Counters,
-    unlabeled?: Map<string, UsageSample>,
+    pods?: PodLabels,
   ): Promise<KindResult> {
     for (let relist = 0; ; relist++) {
       const result = emptyResult();
       try {
         for (const namespace of options.namespaces ?? [undefined]) {
-          await this.listPaged(type, namespace, options, counters, result, unlabeled);
+          await this.listPaged(type, namespace, options, counters, result, pods);
         }
         return result;
       } catch (error) {
@@ -133,16 +136,11 @@ export class KubernetesClusterReader extends ClusterReader {
     }
   }
 
-  private project(
-    type: ResourceType,
-    item: Record<string, unknown>,
-    into: KindResult,
-    unlabeled?: Map<string, UsageSample>,
-  ): void {
-    if (unlabeled?.size) {
-      const metadata = (item.metadata ?? {}) as { namespace?: string; name?: string; labels?: Record<string, string> };
-      const sample = unlabeled.get(`${metadata.namespace}/${metadata.name}`);
-      if (sample && isRecord(metadata.labels)) sample.labels = metadata.labels;
+  private project(type: ResourceType, item: Record<string, unknown>, into: KindResult, pods?: PodLabels): void {
+    if (pods) {
+      const metadata = (item.metadata ?? {}) as { namespace?: string; name?: string; labels?: unknown };
+      const labels = isRecord(metadata.labels) ? (metadata.labels as Record<string, string>) : {};
+      pods.labels.set(`${metadata.namespace}/${metadata.name}`, pods.labelSets.intern(labels));
     }
     let projection: ReturnType<typeof toWorkload>;
     try {
@@ -174,7 +172,7 @@ export class KubernetesClusterReader extends ClusterReader {
     options: ReadOptions,
     counters: Counters,
     into: KindResult,
-    unlabeled?: Map<string, UsageSample>,
+    pods?: PodLabels,
   ): Promise<void> {
     const resource = resourceName(type);
     const path = listPath(type.apiVersion, type.plural, namespace);
@@ -188,7 +186,7 @@ export class KubernetesClusterReader extends ClusterReader {
         async (chunks) => {
           const result = emptyResult();
           const list = await readList(resource, chunks, { kind: type.kind }, (item) =>
-            this.project(type, item, result, unlabeled),
+            this.project(type, item, result, pods),
           );
           page = { result, list };
         },
@@ -202,22 +200,32 @@ export class KubernetesClusterReader extends ClusterReader {
     } while (token !== undefined);
   }
 
-  private async readMetrics(options: ReadOptions, counters: Counters): Promise<UsageSample[]> {
+  private async readMetrics(
+    options: ReadOptions,
+    counters: Counters,
+    ctx: { podLabels: Map<string, Record<string, string>>; labelSets: LabelSets; workloads: readonly Workload[] },
+  ): Promise<{ samples: UsageSample[]; peaks?: UsagePeaks }> {
     const samples: UsageSample[] = [];
-    const labelSets = new LabelSets();
+    const peaks = options.usage === 'peaks' ? new UsagePeaks(ctx.workloads) : undefined;
     for (const namespace of options.namespaces ?? [undefined]) {
       // metrics-server ignores limit/continue: one request per list, as large as the cluster (about 0.6 KB a
-      // Pod). It is read as it arrives and parsed one item at a time, never held whole.
+      // Pod). It is read as it arrives and parsed one item at a time, never held whole; with `usage: 'peaks'`
+      // each sample is reduced into the workloads' peaks and dropped.
       let listed: UsageSample[] = [];
+      let attempt: UsagePeaks | undefined; // this list's peaks, kept once it was read to the end
       const response = await this.api.get(
         listPath(METRICS.apiVersion, 'pods', namespace),
         {},
         { resource: METRICS.resource, signal: options.signal, onRequest: options.onRequest },
         async (chunks) => {
+          // a retried request starts again from nothing
           listed = [];
+          attempt = peaks ? new UsagePeaks(ctx.workloads) : undefined;
           await readList(METRICS.resource, chunks, {}, (item) => {
-            const sample = toSample(item, labelSets);
-            if (sample) listed.push(sample);
+            const sample = toSample(item, ctx.labelSets, ctx.podLabels);
+            if (!sample) return;
+            if (attempt) attempt.add(sample);
+            else listed.push(sample);
           });
         },
       );
@@ -232,15 +240,19 @@ export class KubernetesClusterReader extends ClusterReader {
       }
       if (response.status !== 200) throw statusError(METRICS.resource, response);
       for (const sample of listed) samples.push(sample);
+      if (attempt) peaks!.absorb(attempt);
     }
-    return samples;
+    return { samples, peaks };
   }
 }
 
 class ContinueExpired extends Error {}
 
-/** Labels of a sample that came without any, until the Pod list supplies them. */
-const NO_LABELS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+/** What the Pod list leaves for the PodMetrics that follow: each Pod's labels, by `namespace/name`. */
+interface PodLabels {
+  labels: Map<string, Record<string, string>>;
+  labelSets: LabelSets;
+}
 
 /**
  * One object per distinct label set: the Pods of a workload carry the same labels, so 60,000 samples share a
@@ -260,14 +272,21 @@ class LabelSets {
 }
 
 /** One PodMetrics item as a usage sample; undefined (one lost sample, not the scan's usage) when malformed. */
-function toSample(item: Record<string, unknown>, labelSets: LabelSets): UsageSample | undefined {
+function toSample(
+  item: Record<string, unknown>,
+  labelSets: LabelSets,
+  podLabels: ReadonlyMap<string, Record<string, string>>,
+): UsageSample | undefined {
   try {
     const sample = toUsageSample(item, {
       defaultNamespace: 'default',
       kind: 'PodMetrics',
       apiVersion: METRICS.apiVersion,
     });
-    sample.labels = Object.keys(sample.labels).length === 0 ? NO_LABELS : labelSets.intern(sample.labels);
+    sample.labels =
+      Object.keys(sample.labels).length === 0
+        ? (podLabels.get(`${sample.namespace}/${sample.pod}`) ?? sample.labels)
+        : labelSets.intern(sample.labels);
     return sample;
   } catch (error) {
     if (!(error instanceof ManifestError)) throw error;
