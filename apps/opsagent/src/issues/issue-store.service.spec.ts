@@ -50,6 +50,26 @@ describe('IssueStore', () => {
     expect(sut.get(a.id)).toMatchObject({ firstSeen: 't1', lastSeen: 't1' });
   });
 
+  it('gives a page as the same JSON text as JSON.stringify, from issue texts made once and dropped with the issue', () => {
+    const found = [
+      issue('shop', 'web', 'cpu-limit-missing', 'low'),
+      issue('shop', 'a"pi\u2028', 'memory-limit-missing', 'high'),
+    ];
+    sut.replace(found, 't1', never);
+    const first = sut.query({}, 1);
+    expect(first.continue).toBeDefined();
+    expect(sut.pageJson(first)).toBe(JSON.stringify(first));
+    const all = sut.query({}, 10);
+    expect(all.continue).toBeUndefined();
+    expect(sut.pageJson(all)).toBe(JSON.stringify(all));
+    expect(sut.pageJson(sut.query({ namespace: 'none' }, 10))).toBe('{"items":[],"total":0}');
+    // The next scan stores new objects (lastSeen moves): their text is made anew, not taken from the cache.
+    sut.replace(found, 't2', never);
+    const again = sut.query({}, 10);
+    expect(sut.pageJson(again)).toBe(JSON.stringify(again));
+    expect(JSON.parse(sut.pageJson(again)).items[0].lastSeen).toBe('t2');
+  });
+
   it('counts an issue listed twice once', () => {
     const a = issue('shop', 'web', 'cpu-limit-missing', 'low');
     sut.replace([a, { ...a }], 't1', never);

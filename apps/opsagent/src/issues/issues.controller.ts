@@ -1,9 +1,9 @@
-import { Controller, Get, NotFoundException, Param, Query } from '@nestjs/common';
+import { Controller, Get, Header, NotFoundException, Param, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ErrorResponse, IssueListResponse, IssueResponse } from './dto/issue.response';
 import { IssueIdParam, ListIssuesQuery } from './dto/list-issues.query';
 import { IssueStore } from './issue-store.service';
-import type { IssuePage, StoredIssue } from './issue-store.types';
+import type { StoredIssue } from './issue-store.types';
 
 @ApiTags('issues')
 @ApiBadRequestResponse({ type: ErrorResponse })
@@ -13,9 +13,10 @@ export class IssuesController {
 
   @Get('issues')
   @ApiOkResponse({ type: IssueListResponse })
-  list(@Query() query: ListIssuesQuery): IssuePage {
+  @Header('Content-Type', 'application/json; charset=utf-8')
+  list(@Query() query: ListIssuesQuery): string {
     const { limit, continue: token, ...filter } = query;
-    return this.store.query(filter, limit, token);
+    return this.store.pageJson(this.store.query(filter, limit, token));
   }
 
   @Get('issues/:id')
