@@ -408,15 +408,19 @@ describe('every endpoint', () => {
     });
   });
 
-  it('answers wrong methods with a JSON 4xx', async () => {
+  it('answers wrong methods with a JSON 405 and an Allow header naming the methods the path takes', async () => {
     const methods = ['PUT', 'DELETE', 'PATCH', 'OPTIONS', 'POST', 'GET', 'TRACE', 'PROPFIND', 'CONNECT'];
     for (const endpoint of [...ENDPOINTS, { method: 'GET', path: `/api/v1/issues/${'0'.repeat(16)}`, ok: [404] }]) {
       for (const method of methods.filter((m) => m !== endpoint.method)) {
         if (method === 'CONNECT') continue; // node:http does not send CONNECT as a normal request
         // GET /api/v1/scans has no route; POST to the others has none either.
         const reply = await send({ method, path: endpoint.path });
-        const body = expectContract(reply, [404, 405], `${method} ${endpoint.path}`) as ErrorBodyJson;
-        expect(body.statusCode).toBe(reply.status);
+        const body = expectContract(reply, [405], `${method} ${endpoint.path}`) as ErrorBodyJson;
+        expect(body.statusCode).toBe(405);
+        const allow = String(reply.headers.allow).split(', ');
+        expect(allow).toContain(endpoint.method);
+        expect(allow).not.toContain(method);
+        expect(body.message).toContain(`${method} is not allowed`);
       }
     }
   });
@@ -525,7 +529,7 @@ describe('the metrics port', () => {
     expect(ok.status).toBe(200);
     expect(ok.text).toContain('opsagent_detection_runs_total');
     const cases: [Sent, number][] = [
-      [{ method: 'PUT', path: '/metrics' }, 404],
+      [{ method: 'PUT', path: '/metrics' }, 405],
       [{ method: 'GET', path: '/api/v1/issues' }, 404],
       [{ method: 'POST', path: '/metrics', body: Buffer.alloc(5 * 1024 * 1024, 'a') }, 413],
       [{ method: 'GET', path: `/metrics?x=${'a'.repeat(20_000)}` }, 431],

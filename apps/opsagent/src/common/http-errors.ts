@@ -5,11 +5,12 @@ import {
   Catch,
   HttpException,
   HttpStatus,
+  NotFoundException,
   ValidationPipe,
   type ExceptionFilter,
 } from '@nestjs/common';
 import type { ValidationError } from 'class-validator';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { InvalidContinueTokenError } from '../issues/issue-store.types';
 
 export interface ErrorBody {
@@ -77,7 +78,22 @@ export class HttpErrorFilter implements ExceptionFilter {
   constructor(private readonly onUnexpected: (error: unknown) => void) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
+    const http = host.switchToHttp();
+    const response = http.getResponse<Response>();
+    const request = http.getRequest<Request>();
+    // Nest's answer for a request no route took; a handler's own 404 (an unknown issue id) says something else.
+    const noRoute = exception instanceof NotFoundException && /^Cannot [A-Z]+ /.test(exception.message);
+    const allowed = noRoute ? allowedMethods(request) : [];
+    if (allowed.length > 0) {
+      // The path exists, with other methods: say so, as HTTP asks (405 with Allow), not "not found".
+      response.setHeader('Allow', allowed.join(', '));
+      const [status, payload] = body(
+        HttpStatus.METHOD_NOT_ALLOWED,
+        `${request.method} is not allowed on ${request.path}; allowed: ${allowed.join(', ')}`,
+      );
+      response.status(status).json(payload);
+      return;
+    }
     const [status, payload] = this.toBody(exception);
     response.status(status).json(payload);
   }
@@ -109,6 +125,30 @@ export class HttpErrorFilter implements ExceptionFilter {
     this.onUnexpected(exception);
     return body(HttpStatus.INTERNAL_SERVER_ERROR, 'internal error (see the agent log)');
   }
+}
+
+interface RouteLayer {
+  route?: { path?: unknown; _methods?: () => string[] };
+  match?: (path: string) => boolean;
+}
+
+/**
+ * The methods the routes of the request's path answer, when a request matched no route (Nest's "Cannot PUT
+ * /x"): empty when the path itself is unknown. Read from Express's router; if its internals ever change, this
+ * finds nothing and the answer stays a 404.
+ */
+function allowedMethods(request: Request): string[] {
+  const stack = (request.app as unknown as { router?: { stack?: RouteLayer[] } }).router?.stack ?? [];
+  const methods = new Set<string>();
+  for (const layer of stack) {
+    if (!layer.route || typeof layer.match !== 'function' || typeof layer.route._methods !== 'function') continue;
+    if (String(layer.route.path).includes('*')) continue; // catch-alls (Nest's not-found handler) take every method
+    if (!layer.match(request.path)) continue;
+    for (const method of layer.route._methods()) methods.add(method.toUpperCase());
+  }
+  if (methods.has('GET')) methods.add('HEAD');
+  if (methods.has(request.method.toUpperCase())) return []; // a route took it: not a method problem
+  return [...methods].sort();
 }
 
 const REASONS: Record<number, string> = {
