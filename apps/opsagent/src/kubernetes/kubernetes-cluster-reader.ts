@@ -7,6 +7,7 @@ import { toUsageSample } from '@opsagent/core/manifests/pod-metrics';
 import { toWorkload } from '@opsagent/core/manifests/workload-extractor';
 import type { UsageSample } from '@opsagent/core/usage';
 import type { Workload, WorkloadKind } from '@opsagent/core/workload';
+import { mapLimit } from '../common/map-limit';
 import { ClusterReader, type ClusterSnapshot, type KindReadFailure, type ReadOptions } from './cluster-reader';
 import { KubeApiClient, type ApiResponse } from './kube-api.client';
 import { ClusterReadError } from './kubernetes.errors';
@@ -393,17 +394,4 @@ function toFailure(type: ResourceType, error: unknown): KindReadFailure {
     };
   }
   return { kind: type.kind, resource, reason: error instanceof Error ? error.message : String(error) };
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]);
-    }
-  });
-  await Promise.all(workers);
-  return results;
 }
