@@ -151,6 +151,19 @@ export function checkTargets(report: BenchReport): TargetCheck[] {
       ok: agentPeak <= 300 * MIB,
     });
   }
+  // The agent process ran three scans, not a day: a full window of usage history comes on top of its peak. Until
+  // both are measured in one process, their sum is the figure the same 300 MiB target judges.
+  const history = report.history;
+  if (report.agent?.peakRss !== undefined && history && history.size === report.cluster.size) {
+    const sum = report.agent.peakRss + history.retainedBytes;
+    checks.push({
+      id: 'rss-with-history',
+      what: `agent peak RSS + a full ${history.windowMs / 3_600_000} h usage history (sum)`,
+      value: mib(sum),
+      target: '≤ 300 MiB',
+      ok: sum <= 300 * MIB,
+    });
+  }
   if (opsagent) {
     const expected = report.cluster.expectedPagesPerScan;
     const measured = opsagent.runs.filter((r) => !r.warmUp);
@@ -360,6 +373,7 @@ export function formatTable(report: BenchReport): string {
       row(
         `  + a full ${report.history.windowMs / 3_600_000} h usage history (sum of two measurements)`,
         mib(agent.peakRss + report.history.retainedBytes),
+        'rss-with-history',
       );
     }
   }
