@@ -31,6 +31,14 @@ class FakeReader extends ClusterReader {
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined } as unknown as PinoLogger;
 
+/** A logger port that keeps each line's level and object (pino itself is exercised by the e2e specs). */
+function recordingLogger(): { logger: PinoLogger; lines: { level: string; event?: unknown; status?: unknown }[] } {
+  const lines: { level: string; event?: unknown; status?: unknown }[] = [];
+  const at = (level: string) => (object: Record<string, unknown>) =>
+    lines.push({ level, event: object.event, status: object.status });
+  return { logger: { info: at('info'), warn: at('warn'), error: at('error') } as unknown as PinoLogger, lines };
+}
+
 function metrics(registry: Registry): MetricsService {
   const r = { registers: [registry] };
   return new MetricsService(
@@ -120,6 +128,24 @@ describe('DetectionService', () => {
     expect(scan.status).toBe('failed');
     expect(store.size).toBe(4);
     expect(await value(METRIC.runs, { status: 'failed' })).toBe(1);
+  });
+
+  it('logs the scan line at info when it succeeds, warn when partial and error when failed', async () => {
+    const { logger, lines } = recordingLogger();
+    sut = new DetectionService(reader, store, metrics(new Registry()), parseConfig({}), logger);
+    reader.next = { workloads: [workload('Deployment', 'web')] };
+    await sut.runOnce('api');
+    reader.next = {
+      failures: [{ kind: 'StatefulSet', resource: 'apps/statefulsets', code: 403, reason: 'HTTP 403 Forbidden' }],
+    };
+    await sut.runOnce('api');
+    reader.next = () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6443'));
+    await sut.runOnce('api');
+    expect(lines.filter((l) => l.event === 'scan')).toEqual([
+      { level: 'info', event: 'scan', status: 'succeeded' },
+      { level: 'warn', event: 'scan', status: 'partial' },
+      { level: 'error', event: 'scan', status: 'failed' },
+    ]);
   });
 
   it('warns and keeps over-provisioning issues when metrics are unavailable', async () => {
