@@ -31,6 +31,11 @@ import { MetricsService } from './metrics.service';
       help: 'Requests to the Kubernetes API by resource and HTTP status code (error = no response)',
       labelNames: ['resource', 'code'],
     }),
+    makeGaugeProvider({
+      name: METRIC.buildInfo,
+      help: 'Always 1; the labels are the OpsAgent version and the Node.js version it runs on',
+      labelNames: ['version', 'node_version'],
+    }),
     MetricsService,
   ],
   exports: [MetricsService],
