@@ -8,7 +8,7 @@ import path from 'node:path';
 import { startSimulator, type Simulator } from '../../tools/k8s-simulator/simulator';
 import { ensurePromtool, promtool, PROMTOOL_SETUP_TIMEOUT_MS } from '../chart/promtool';
 import { workloadObjects } from './fixtures';
-import { ROOT, startAgent, tempDir, waitFor, waitForScan, type AgentProcess, type ScanJson } from './harness';
+import { getJson, ROOT, startAgent, tempDir, waitFor, waitForScan, type AgentProcess, type ScanJson } from './harness';
 
 const packageVersion = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string })
   .version;
@@ -55,5 +55,58 @@ describe('/metrics of a running agent', () => {
     const text = await metricsText();
     expect(text).toMatch(/^nodejs_active_handles\{type="[A-Za-z]+"\} \d+$/m);
     expect(text).not.toMatch(/^nodejs_active_\w+_total/m);
+  });
+});
+
+describe('opsagent_issues_found_total', () => {
+  const found = async () => {
+    const text = await metricsText();
+    return [...text.matchAll(/^opsagent_issues_found_total\{rule="([^"]+)",severity="([^"]+)"\} (\d+)$/gm)].reduce(
+      (sum, m) => sum + Number(m[3]),
+      0,
+    );
+  };
+  const scanNow = async () => {
+    const { status, body } = await getJson<{ id: string }>(`${agent.api}/api/v1/scans`, { method: 'POST' });
+    expect(status).toBe(202);
+    return waitForScan(agent.api, { id: body.id });
+  };
+
+  it('counts each issue once, when it is first found: scans of an unchanged cluster leave it as it was', async () => {
+    expect(await found()).toBe(first.counts.issues);
+    const again = await scanNow();
+    expect(again.counts).toMatchObject({ new: 0, issues: first.counts.issues });
+    await scanNow();
+    expect(await found()).toBe(first.counts.issues);
+  });
+
+  it('adds 1 for a new issue', async () => {
+    const before = await found();
+    // Requests and a memory limit, no CPU limit: one new issue (cpu-limit-missing).
+    sim.upsert({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'newcomer', namespace: 'team-1' },
+      spec: {
+        selector: { matchLabels: { app: 'newcomer' } },
+        template: {
+          metadata: { labels: { app: 'newcomer' } },
+          spec: {
+            containers: [
+              {
+                name: 'app',
+                image: 'x',
+                resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '64Mi' } },
+              },
+            ],
+          },
+        },
+      },
+    });
+    const scan = await scanNow();
+    expect(scan.counts.new).toBe(1);
+    expect(await found()).toBe(before + 1);
+    const text = await metricsText();
+    expect(text).toMatch(/^opsagent_issues_found_total\{rule="cpu-limit-missing",severity="low"\} \d+$/m);
   });
 });

@@ -95,8 +95,26 @@ describe('DetectionService', () => {
     expect(second.counts).toMatchObject({ issues: 4, new: 0, resolved: 4 });
     expect(store.latestScan?.id).toBe(second.id);
     expect(await value(METRIC.runs, { status: 'succeeded' })).toBe(2);
-    expect(await value(METRIC.issuesFound, { rule: 'memory-limit-missing', severity: 'high' })).toBe(3);
+    // Counted when first found: web's and db's issue in the first scan, none again in the second.
+    expect(await value(METRIC.issuesFound, { rule: 'memory-limit-missing', severity: 'high' })).toBe(2);
     expect(await value(METRIC.bySeverity, { severity: 'high' })).toBe(2);
+  });
+
+  it('counts each issue once in opsagent_issues_found_total, when it is new in the store', async () => {
+    const total = async () =>
+      (await registry.getSingleMetric(METRIC.issuesFound)!.get()).values.reduce((s, v) => s + v.value, 0);
+    reader.next = { workloads: [workload('Deployment', 'web')] };
+    await sut.runOnce('api');
+    expect(await total()).toBe(4);
+    await sut.runOnce('api');
+    await sut.runOnce('api');
+    expect(await total()).toBe(4); // an unchanged cluster adds nothing
+    const api = workload('Deployment', 'api');
+    api.containers[0] = { ...api.containers[0], requests: { cpu: 100, memory: 2 ** 26 }, limits: { memory: 2 ** 26 } };
+    reader.next = { workloads: [workload('Deployment', 'web'), api] };
+    await sut.runOnce('api');
+    expect(await total()).toBe(5); // api's cpu-limit-missing
+    expect(await value(METRIC.issuesFound, { rule: 'cpu-limit-missing', severity: 'low' })).toBe(2);
   });
 
   it('keeps the issues of a kind that could not be read and reports the scan partial', async () => {

@@ -192,7 +192,8 @@ export class DetectionService {
       apiRequests: snapshot.requests,
       apiBytes: snapshot.bytes,
     };
-    this.metrics.issuesFoundInScan(report.issues);
+    // Only the issues new in the store: counting every current finding again would make rate() the scan frequency.
+    this.metrics.issuesFirstFound(added);
     for (const issue of added) this.logger.info({ event: 'issue-new', scan: scan.id, issue }, `new issue ${issue.id}`);
     for (const issue of resolved) {
       this.logger.info({ event: 'issue-resolved', scan: scan.id, issue }, `resolved issue ${issue.id}`);

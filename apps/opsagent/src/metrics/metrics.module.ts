@@ -12,7 +12,7 @@ import { MetricsService } from './metrics.service';
     makeCounterProvider({ name: METRIC.runs, help: 'Detection runs by final status', labelNames: ['status'] }),
     makeCounterProvider({
       name: METRIC.issuesFound,
-      help: 'Issues found, summed over every scan (each scan adds its findings)',
+      help: 'Issues found, each counted once: when it is new (first found, or found again after it was resolved)',
       labelNames: ['rule', 'severity'],
     }),
     makeHistogramProvider({

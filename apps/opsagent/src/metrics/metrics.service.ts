@@ -36,8 +36,12 @@ export class MetricsService {
     if (status !== 'failed') this.lastSuccess.set(finishedAtMs / 1000);
   }
 
-  /** Counts each scan's findings (a counter: rate() gives findings per scan interval). */
-  issuesFoundInScan(issues: readonly Issue[]): void {
+  /**
+   * Counts issues when they are first found: those new in the store at this scan (an issue that was resolved and
+   * comes back counts again). So rate() is new problems per second, whatever the scan frequency; the current count is
+   * opsagent_issues_by_severity.
+   */
+  issuesFirstFound(issues: readonly Issue[]): void {
     for (const issue of issues) this.issuesFound.inc({ rule: issue.rule, severity: issue.severity });
   }
 
