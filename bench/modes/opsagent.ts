@@ -50,6 +50,7 @@ function metricsService(): MetricsService {
     new Gauge({ name: METRIC.lastSuccess, help: 'last success', registers }),
     new Counter({ name: METRIC.skipped, help: 'skipped', registers }),
     new Counter({ name: METRIC.kubeRequests, help: 'requests', labelNames: ['resource', 'code'], registers }),
+    new Gauge({ name: METRIC.buildInfo, help: 'build', labelNames: ['version', 'node_version'], registers }),
   );
 }
 

@@ -326,6 +326,23 @@ describe('logs and shutdown', () => {
     expect(all).not.toContain(SECRET);
   });
 
+  it('logs each scan line at the level of its outcome: info succeeded, warn partial, error failed', () => {
+    const scans = agent
+      .stdout()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { level: string; event?: string; status?: string })
+      .filter((line) => line.event === 'scan');
+    const levels = new Map(scans.map((line) => [line.status, new Set<string>()]));
+    for (const line of scans) levels.get(line.status)!.add(line.level);
+    // The tests above ran scans of each outcome: a forbidden kind (partial) and a failing API server (failed).
+    expect(Object.fromEntries([...levels].map(([status, set]) => [status, [...set]]))).toEqual({
+      succeeded: ['info'],
+      partial: ['warn'],
+      failed: ['error'],
+    });
+  });
+
   it('never shows a token or a Secret-provided value in REST responses or metrics', async () => {
     const bodies = await Promise.all(
       [

@@ -31,6 +31,14 @@ class FakeReader extends ClusterReader {
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined } as unknown as PinoLogger;
 
+/** A logger port that keeps each line's level and object (pino itself is exercised by the e2e specs). */
+function recordingLogger(): { logger: PinoLogger; lines: { level: string; event?: unknown; status?: unknown }[] } {
+  const lines: { level: string; event?: unknown; status?: unknown }[] = [];
+  const at = (level: string) => (object: Record<string, unknown>) =>
+    lines.push({ level, event: object.event, status: object.status });
+  return { logger: { info: at('info'), warn: at('warn'), error: at('error') } as unknown as PinoLogger, lines };
+}
+
 function metrics(registry: Registry): MetricsService {
   const r = { registers: [registry] };
   return new MetricsService(
@@ -41,6 +49,7 @@ function metrics(registry: Registry): MetricsService {
     new Gauge({ name: METRIC.lastSuccess, help: 'h', ...r }),
     new Counter({ name: METRIC.skipped, help: 'h', ...r }),
     new Counter({ name: METRIC.kubeRequests, help: 'h', labelNames: ['resource', 'code'], ...r }),
+    new Gauge({ name: METRIC.buildInfo, help: 'h', labelNames: ['version', 'node_version'], ...r }),
   );
 }
 
@@ -86,8 +95,26 @@ describe('DetectionService', () => {
     expect(second.counts).toMatchObject({ issues: 4, new: 0, resolved: 4 });
     expect(store.latestScan?.id).toBe(second.id);
     expect(await value(METRIC.runs, { status: 'succeeded' })).toBe(2);
-    expect(await value(METRIC.issuesFound, { rule: 'memory-limit-missing', severity: 'high' })).toBe(3);
+    // Counted when first found: web's and db's issue in the first scan, none again in the second.
+    expect(await value(METRIC.issuesFound, { rule: 'memory-limit-missing', severity: 'high' })).toBe(2);
     expect(await value(METRIC.bySeverity, { severity: 'high' })).toBe(2);
+  });
+
+  it('counts each issue once in opsagent_issues_found_total, when it is new in the store', async () => {
+    const total = async () =>
+      (await registry.getSingleMetric(METRIC.issuesFound)!.get()).values.reduce((s, v) => s + v.value, 0);
+    reader.next = { workloads: [workload('Deployment', 'web')] };
+    await sut.runOnce('api');
+    expect(await total()).toBe(4);
+    await sut.runOnce('api');
+    await sut.runOnce('api');
+    expect(await total()).toBe(4); // an unchanged cluster adds nothing
+    const api = workload('Deployment', 'api');
+    api.containers[0] = { ...api.containers[0], requests: { cpu: 100, memory: 2 ** 26 }, limits: { memory: 2 ** 26 } };
+    reader.next = { workloads: [workload('Deployment', 'web'), api] };
+    await sut.runOnce('api');
+    expect(await total()).toBe(5); // api's cpu-limit-missing
+    expect(await value(METRIC.issuesFound, { rule: 'cpu-limit-missing', severity: 'low' })).toBe(2);
   });
 
   it('keeps the issues of a kind that could not be read and reports the scan partial', async () => {
@@ -120,6 +147,24 @@ describe('DetectionService', () => {
     expect(scan.status).toBe('failed');
     expect(store.size).toBe(4);
     expect(await value(METRIC.runs, { status: 'failed' })).toBe(1);
+  });
+
+  it('logs the scan line at info when it succeeds, warn when partial and error when failed', async () => {
+    const { logger, lines } = recordingLogger();
+    sut = new DetectionService(reader, store, metrics(new Registry()), parseConfig({}), logger);
+    reader.next = { workloads: [workload('Deployment', 'web')] };
+    await sut.runOnce('api');
+    reader.next = {
+      failures: [{ kind: 'StatefulSet', resource: 'apps/statefulsets', code: 403, reason: 'HTTP 403 Forbidden' }],
+    };
+    await sut.runOnce('api');
+    reader.next = () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6443'));
+    await sut.runOnce('api');
+    expect(lines.filter((l) => l.event === 'scan')).toEqual([
+      { level: 'info', event: 'scan', status: 'succeeded' },
+      { level: 'warn', event: 'scan', status: 'partial' },
+      { level: 'error', event: 'scan', status: 'failed' },
+    ]);
   });
 
   it('warns and keeps over-provisioning issues when metrics are unavailable', async () => {

@@ -119,7 +119,9 @@ export class DetectionService {
     this.store.scanFinished(scan);
     this.metrics.scanFinished(scan.status as Exclude<ScanStatus, 'running'>, scan.durationMs / 1000, finished);
     this.metrics.currentIssues(this.store.summary().bySeverity);
-    this.logger.info(
+    // The level follows the outcome, so `level="error"` (Loki, alerting on logs) finds failed scans.
+    const level = scan.status === 'failed' ? 'error' : scan.status === 'partial' ? 'warn' : 'info';
+    this.logger[level](
       {
         event: 'scan',
         scan: scan.id,
@@ -190,7 +192,8 @@ export class DetectionService {
       apiRequests: snapshot.requests,
       apiBytes: snapshot.bytes,
     };
-    this.metrics.issuesFoundInScan(report.issues);
+    // Only the issues new in the store: counting every current finding again would make rate() the scan frequency.
+    this.metrics.issuesFirstFound(added);
     for (const issue of added) this.logger.info({ event: 'issue-new', scan: scan.id, issue }, `new issue ${issue.id}`);
     for (const issue of resolved) {
       this.logger.info({ event: 'issue-resolved', scan: scan.id, issue }, `resolved issue ${issue.id}`);

@@ -12,7 +12,7 @@ import { MetricsService } from './metrics.service';
     makeCounterProvider({ name: METRIC.runs, help: 'Detection runs by final status', labelNames: ['status'] }),
     makeCounterProvider({
       name: METRIC.issuesFound,
-      help: 'Issues found, summed over every scan (each scan adds its findings)',
+      help: 'Issues found, each counted once: when it is new (first found, or found again after it was resolved)',
       labelNames: ['rule', 'severity'],
     }),
     makeHistogramProvider({
@@ -30,6 +30,11 @@ import { MetricsService } from './metrics.service';
       name: METRIC.kubeRequests,
       help: 'Requests to the Kubernetes API by resource and HTTP status code (error = no response)',
       labelNames: ['resource', 'code'],
+    }),
+    makeGaugeProvider({
+      name: METRIC.buildInfo,
+      help: 'Always 1; the labels are the OpsAgent version and the Node.js version it runs on',
+      labelNames: ['version', 'node_version'],
     }),
     MetricsService,
   ],

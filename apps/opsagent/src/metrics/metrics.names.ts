@@ -7,4 +7,5 @@ export const METRIC = {
   lastSuccess: 'opsagent_last_successful_scan_timestamp_seconds',
   skipped: 'opsagent_scans_skipped_total',
   kubeRequests: 'opsagent_kubernetes_requests_total',
+  buildInfo: 'opsagent_build_info',
 } as const;

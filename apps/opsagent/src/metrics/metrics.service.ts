@@ -16,10 +16,17 @@ export class MetricsService {
     @InjectMetric(METRIC.lastSuccess) private readonly lastSuccess: Gauge,
     @InjectMetric(METRIC.skipped) private readonly skipped: Counter,
     @InjectMetric(METRIC.kubeRequests) private readonly kubeRequests: Counter<'resource' | 'code'>,
+    @InjectMetric(METRIC.buildInfo) private readonly buildInfo: Gauge<'version' | 'node_version'>,
   ) {
     // Expose every label value from the start, so dashboards and alerts see 0 rather than no series.
     for (const severity of SEVERITIES) this.bySeverity.set({ severity }, 0);
     for (const status of ['succeeded', 'partial', 'failed']) this.runs.inc({ status }, 0);
+  }
+
+  /** Sets `opsagent_build_info{version, node_version} 1` (an info metric: join on it for the version). */
+  build(version: string, nodeVersion: string = process.version): void {
+    this.buildInfo.reset();
+    this.buildInfo.set({ version, node_version: nodeVersion }, 1);
   }
 
   scanFinished(status: 'succeeded' | 'partial' | 'failed', seconds: number, finishedAtMs: number): void {
@@ -29,8 +36,12 @@ export class MetricsService {
     if (status !== 'failed') this.lastSuccess.set(finishedAtMs / 1000);
   }
 
-  /** Counts each scan's findings (a counter: rate() gives findings per scan interval). */
-  issuesFoundInScan(issues: readonly Issue[]): void {
+  /**
+   * Counts issues when they are first found: those new in the store at this scan (an issue that was resolved and
+   * comes back counts again). So rate() is new problems per second, whatever the scan frequency; the current count is
+   * opsagent_issues_by_severity.
+   */
+  issuesFirstFound(issues: readonly Issue[]): void {
     for (const issue of issues) this.issuesFound.inc({ rule: issue.rule, severity: issue.severity });
   }
 

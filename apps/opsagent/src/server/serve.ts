@@ -10,6 +10,7 @@ import { RuntimeEnvironment } from '../config/environment';
 import { DetectionService } from '../detection/detection.service';
 import { ScanScheduler } from '../detection/scan-scheduler.service';
 import { MetricsHttpModule } from '../metrics/metrics-http.module';
+import { MetricsService } from '../metrics/metrics.service';
 
 export interface RunningAgent {
   apiUrl: string;
@@ -31,6 +32,7 @@ export async function startAgent(
     bodyParser: false,
   });
   const logger = app.get(Logger);
+  app.get(MetricsService).build(version);
   // No framework fingerprint in responses.
   (app.getHttpAdapter().getInstance() as { disable(setting: string): void }).disable('x-powered-by');
   app.useLogger(logger);

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Makes sure `promtool` (Prometheus' rule and metrics checker) is on PATH, for the specs that run it.
+#
+# promtool comes with Debian's `prometheus` package (2.42 on bookworm). When it is missing this installs that package
+# with apt-get (as root, non-interactively: CI is a fresh Debian machine with no stdin). Parallel callers (one per
+# Jest worker, or several clones on one machine) take a machine-wide lock, so only the first one installs and the
+# others find promtool when they get the lock. Idempotent: does nothing when promtool is already there. Exits non-zero
+# with the reason when it cannot install it, so the specs fail rather than skip.
+set -euo pipefail
+
+if command -v promtool >/dev/null 2>&1; then
+  exit 0
+fi
+
+lock="${TMPDIR:-/tmp}/opsagent-setup-promtool.lock"
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$lock"
+  flock 9
+  if command -v promtool >/dev/null 2>&1; then
+    exit 0
+  fi
+fi
+
+if [ "$(id -u)" != 0 ]; then
+  echo "setup-promtool: promtool is not on PATH and installing Debian's prometheus package needs root; install it (apt-get install -y prometheus) or put promtool on PATH" >&2
+  exit 1
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "setup-promtool: promtool is not on PATH and there is no apt-get to install Debian's prometheus package; put promtool on PATH" >&2
+  exit 1
+fi
+
+echo "setup-promtool: installing Debian's prometheus package (for promtool)" >&2
+export DEBIAN_FRONTEND=noninteractive
+# Another apt/dpkg run on the machine (not ours) holds the dpkg lock for a while: wait for it rather than fail.
+apt-get -o DPkg::Lock::Timeout=300 update -qq >&2
+apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends prometheus </dev/null >&2
+
+if ! command -v promtool >/dev/null 2>&1; then
+  echo "setup-promtool: the prometheus package installed no promtool on PATH" >&2
+  exit 1
+fi
+echo "setup-promtool: installed $(promtool --version 2>&1 | head -n 1)" >&2
