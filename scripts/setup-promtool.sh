@@ -34,6 +34,14 @@ echo "setup-promtool: installing Debian's prometheus package (for promtool)" >&2
 export DEBIAN_FRONTEND=noninteractive
 # Another apt/dpkg run on the machine (not ours) holds the dpkg lock for a while: wait for it rather than fail.
 apt-get -o DPkg::Lock::Timeout=300 update -qq >&2
+# The package would also start its Prometheus server (on :9090, the agent's metrics port) where an init system runs:
+# a policy-rc.d that answers 101 ("action forbidden") keeps every service it installs stopped.
+policy=/usr/sbin/policy-rc.d
+own_policy=
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && own_policy=1
+fi
+trap '[ -n "$own_policy" ] && rm -f "$policy"' EXIT
 apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends prometheus </dev/null >&2
 
 if ! command -v promtool >/dev/null 2>&1; then
