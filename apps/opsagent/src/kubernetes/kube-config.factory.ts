@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { RuntimeEnvironment } from '../config/environment';
+import { guardExecPlugins } from './exec-plugin-guard';
 import { KubeConfigError } from './kubernetes.errors';
 
 /** In a Pod: the service account (its token is re-read as it rotates). Elsewhere: the kubeconfig file. */
@@ -36,6 +37,7 @@ export function loadKubeConfig(environment: RuntimeEnvironment, context: string 
     kc.setCurrentContext(context);
   }
   if (!kc.getCurrentCluster()) throw new KubeConfigError(`kubeconfig ${file} has no current context/cluster`, { file });
+  guardExecPlugins(kc);
   return kc;
 }
 
