@@ -146,7 +146,7 @@ describe('the agent started from the rendered chart', () => {
 
   it('exits 0 on SIGTERM', async () => {
     expect(await agent.stop('SIGTERM')).toBe(0);
-    expect(agent.output()).toContain('opsagent: stopped on SIGTERM');
+    expect(agent.output()).toContain('"event":"stopped","signal":"SIGTERM","msg":"stopped on SIGTERM"');
   });
 });
 

@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
@@ -15,7 +16,15 @@ const MAIN = path.join(ROOT, 'dist', 'apps', 'opsagent', 'src', 'main.js');
 const API_PORT = Number(process.env.OPSAGENT_DEMO_API_PORT ?? 18080);
 const METRICS_PORT = Number(process.env.OPSAGENT_DEMO_METRICS_PORT ?? 9090);
 
+const PORT_ENV = { api: 'OPSAGENT_DEMO_API_PORT', metrics: 'OPSAGENT_DEMO_METRICS_PORT' } as const;
+
 async function main(): Promise<void> {
+  // A second demo would otherwise print URLs that reach the first one.
+  const taken = await takenPorts();
+  if (taken.length > 0) {
+    console.error(portsTakenMessage(taken));
+    process.exit(1);
+  }
   const demo = buildDemoCluster();
   const sim = await startSimulator({
     token: 'demo-token',
@@ -41,7 +50,16 @@ async function main(): Promise<void> {
 
   const agent = spawn(process.execPath, [MAIN, 'serve', '--config', configFile], {
     env: { ...process.env, KUBECONFIG: kubeconfig },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  // The agent's stderr is JSON lines: a port taken since the check above is said as the check says it.
+  let failed: { key?: string; msg?: string } | undefined;
+  agent.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    for (const line of chunk.split('\n').filter(Boolean)) {
+      const entry = parseJson(line) as { event?: string; key?: string; msg?: string } | undefined;
+      if (entry?.event === 'startup-failed') failed = entry;
+      else process.stderr.write(`${line}\n`);
+    }
   });
   let buffered = '';
   agent.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -54,6 +72,16 @@ async function main(): Promise<void> {
       summarise(line);
     }
   });
+
+  const exited = new Promise<number | null>((resolve) => agent.on('exit', (c) => resolve(c)));
+  const up = await Promise.race([waitForHealth(), exited.then(() => false)]);
+  if (!up) {
+    const code = await exited;
+    await sim.close();
+    const port = failed?.key === 'server.port' ? 'api' : failed?.key === 'metrics.port' ? 'metrics' : undefined;
+    console.error(port ? portsTakenMessage([port]) : `the agent did not start: ${failed?.msg ?? `exit code ${code}`}`);
+    process.exit(1);
+  }
 
   const api = `http://localhost:${API_PORT}`;
   console.log(`
@@ -77,11 +105,62 @@ Ctrl-C stops both.
   const stop = () => agent.kill('SIGTERM');
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  const code = await new Promise<number | null>((resolve) => agent.on('exit', (c) => resolve(c)));
+  const code = await exited;
   await sim.close();
   log.end();
   console.log(`\nstopped (agent exit code ${code})`);
   process.exit(code ?? 1);
+}
+
+type DemoPort = keyof typeof PORT_ENV;
+
+function portNumber(port: DemoPort): number {
+  return port === 'api' ? API_PORT : METRICS_PORT;
+}
+
+/** The demo's ports that something already listens on (another demo, most likely). */
+async function takenPorts(): Promise<DemoPort[]> {
+  const taken: DemoPort[] = [];
+  for (const port of ['api', 'metrics'] as const) {
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = net.createServer();
+      probe.once('error', () => resolve(false));
+      // No host: the agent listens on every interface, so the probe does too.
+      probe.listen(portNumber(port), () => probe.close(() => resolve(true)));
+    });
+    if (!free) taken.push(port);
+  }
+  return taken;
+}
+
+function portsTakenMessage(taken: DemoPort[]): string {
+  const names = taken.map((p) => `${portNumber(p)} (${p === 'api' ? 'API' : 'metrics'})`).join(' and ');
+  const alternatives = taken.map((p) => `${PORT_ENV[p]}=${portNumber(p) + 1}`).join(' ');
+  return (
+    `demo: port${taken.length > 1 ? 's' : ''} ${names} ${taken.length > 1 ? 'are' : 'is'} taken: is another ` +
+    `\`npm run demo\` running? Stop it, or choose other ports with ${PORT_ENV.api} / ${PORT_ENV.metrics}, e.g.\n` +
+    `  ${alternatives} npm run demo`
+  );
+}
+
+/** Resolves true once the agent's API answers /health. */
+async function waitForHealth(): Promise<boolean> {
+  for (;;) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${API_PORT}/health`)).ok) return true;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function parseJson(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return undefined;
+  }
 }
 
 /** One human line per scan; the full JSON is in the log file. */

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { OpsAgentConfig } from '@opsagent/core/config/config.schema';
 import { AuthModule } from './auth/auth.module';
+import { LOG_LINE_FORMAT } from './common/json-log';
 import { ConfigModule } from './config/config.module';
 import type { RuntimeEnvironment } from './config/environment';
 import { DetectionModule } from './detection/detection.module';
@@ -25,9 +26,7 @@ export class AppModule {
             // One line per scan and per new/resolved issue is the log; request lines would drown it.
             autoLogging: false,
             redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
-            base: { service: 'opsagent' },
-            timestamp: () => `,"time":"${new Date().toISOString()}"`,
-            formatters: { level: (label: string) => ({ level: label }) },
+            ...LOG_LINE_FORMAT,
           },
         }),
         AuthModule,

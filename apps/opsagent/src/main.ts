@@ -1,11 +1,44 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 import { run } from './cli/program';
+import { jsonLineLogger } from './common/json-log';
+
+/** An internal error: a bug, reported with its stack. */
+const EXIT_INTERNAL = 70;
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
+}
+
+// The service's stderr carries JSON lines only, like its log on stdout; the `scan` CLI's stays text for people.
+const serving = process.argv[2] === 'serve';
+const stderrLog = serving ? jsonLineLogger((line) => process.stderr.write(line)) : undefined;
+
+function internalError(err: unknown): void {
+  if (stderrLog) {
+    stderrLog.fatal({ event: 'internal-error', err }, `internal error: ${err instanceof Error ? err.message : err}`);
+    // The service leaves timers (the scheduler) and sockets behind: leave now.
+    process.exit(EXIT_INTERNAL);
+  }
+  process.stderr.write(
+    `opsagent: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
+  process.exitCode = EXIT_INTERNAL;
+}
+
+if (stderrLog) {
+  // Node prints these as text on stderr by default.
+  process.on('uncaughtException', internalError);
+  process.on('unhandledRejection', internalError);
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) =>
+    stderrLog.warn(
+      { event: 'node-warning', warning: warning.name, code: (warning as { code?: string }).code },
+      warning.message,
+    ),
+  );
 }
 
 run(process.argv.slice(2), {
@@ -23,16 +56,8 @@ run(process.argv.slice(2), {
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));
     }),
-}).then(
-  (code) => {
-    process.exitCode = code;
-    // The service leaves timers and sockets of its libraries behind; once it has closed, leave.
-    if (process.argv[2] === 'serve') process.exit(code);
-  },
-  (err: unknown) => {
-    process.stderr.write(
-      `opsagent: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    );
-    process.exitCode = 70;
-  },
-);
+}).then((code) => {
+  process.exitCode = code;
+  // The service leaves timers and sockets of its libraries behind; once it has closed (or failed to start), leave.
+  if (serving) process.exit(code);
+}, internalError);

@@ -6,9 +6,8 @@ import { defaultConfig, loadConfigFile } from '@opsagent/core/config/config.load
 import { ManifestError } from '@opsagent/core/manifests/errors';
 import { SEVERITIES, type Severity } from '@opsagent/core/severity';
 import { isDns1123Label } from '@opsagent/core/config/config.schema';
-import { RuntimeEnvironment } from '../config/environment';
 import { ClusterReadError, KubeConfigError } from '../kubernetes/kubernetes.errors';
-import { startAgent } from '../server/serve';
+import { serve } from '../server/serve-command';
 import { OUTPUT_FORMATS, scanCluster, scanManifests, type OutputFormat } from './scan.command';
 import { escapeControls } from './terminal-text';
 
@@ -99,12 +98,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .description('run the in-cluster service: scheduled scans, REST API, Prometheus metrics')
     .option('-c, --config <file>', 'YAML config file (see README: Configuration)')
     .action(async (flags: { config?: string }) => {
-      const config = flags.config ? loadConfigFile(flags.config) : defaultConfig();
-      const agent = await startAgent(config, RuntimeEnvironment.fromProcess(), version);
-      const signal = await io.waitForShutdown();
-      await agent.close();
-      io.stderr(`opsagent: stopped on ${signal}\n`);
-      exitCode = 0;
+      // Reports its own errors: every line it writes on stderr is JSON.
+      exitCode = await serve(flags.config, io, version);
     });
 
   try {

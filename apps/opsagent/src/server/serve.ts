@@ -11,6 +11,7 @@ import { DetectionService } from '../detection/detection.service';
 import { ScanScheduler } from '../detection/scan-scheduler.service';
 import { MetricsHttpModule } from '../metrics/metrics-http.module';
 import { MetricsService } from '../metrics/metrics.service';
+import { ListenError } from './server.errors';
 
 export interface RunningAgent {
   apiUrl: string;
@@ -26,7 +27,10 @@ export async function startAgent(
   version = '0.0.0',
 ): Promise<RunningAgent> {
   const app = await NestFactory.create(AppModule.forRoot(config, environment), {
+    // Nest's own lines wait for the JSON logger. A failed start (no kubeconfig) is thrown to the caller, which
+    // reports it as one JSON line: flushing them then would print Nest's coloured text and a stack trace.
     bufferLogs: true,
+    autoFlushLogs: false,
     abortOnError: false,
     // No endpoint takes a body: nothing to parse, nothing to overflow.
     bodyParser: false,
@@ -36,22 +40,25 @@ export async function startAgent(
   // No framework fingerprint in responses.
   (app.getHttpAdapter().getInstance() as { disable(setting: string): void }).disable('x-powered-by');
   app.useLogger(logger);
+  app.flushLogs();
   app.use(rejectLargeBodies());
   answerClientErrorsAsJson(app.getHttpServer());
   app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new HttpErrorFilter((error) => logger.error({ err: error }, 'unexpected error in a request')));
   setUpOpenApi(app, version);
-  await app.listen(config.server.port);
 
   let metricsApp: INestApplication | undefined;
   try {
+    await listen(app, 'server.port', config.server.port);
     metricsApp = await NestFactory.create(MetricsHttpModule, { logger: false, abortOnError: false, bodyParser: false });
     metricsApp.use(rejectLargeBodies());
     answerClientErrorsAsJson(metricsApp.getHttpServer());
     metricsApp.useGlobalFilters(new HttpErrorFilter((error) => logger.error({ err: error }, 'unexpected error')));
-    await metricsApp.listen(config.metrics.port);
+    await listen(metricsApp, 'metrics.port', config.metrics.port);
   } catch (error) {
-    await app.close();
+    // Listening starts the scheduler (and the startup scan) first: stop it, or it would keep the process alive.
+    app.get(ScanScheduler).stop();
+    await Promise.allSettled([app.close(), metricsApp?.close()]);
     throw error;
   }
   logger.log(`serving: API on :${config.server.port}, metrics on :${config.metrics.port}`, 'Bootstrap');
@@ -65,6 +72,15 @@ export async function startAgent(
       await Promise.all([app.close(), metricsApp.close()]);
     },
   };
+}
+
+/** Listens on `port`; a failure (the port is taken, or privileged) is a ListenError naming the config key. */
+async function listen(app: INestApplication, key: ListenError['key'], port: number): Promise<void> {
+  try {
+    await app.listen(port);
+  } catch (error) {
+    throw new ListenError(key, port, error);
+  }
 }
 
 function setUpOpenApi(app: INestApplication, version: string): void {
