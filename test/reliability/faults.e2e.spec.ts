@@ -29,7 +29,9 @@ afterAll(() => sim.close());
 
 afterEach(() => sim.clearFaults());
 
-function reader(options: { timeoutMs?: number; retries?: number; maxPages?: number } = {}): KubernetesClusterReader {
+function reader(
+  options: { timeoutMs?: number; retries?: number; maxPages?: number; maxObjectsPerKind?: number } = {},
+): KubernetesClusterReader {
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
   return new KubernetesClusterReader(
@@ -40,7 +42,7 @@ function reader(options: { timeoutMs?: number; retries?: number; maxPages?: numb
       maxBackoffMs: 200,
       maxRetryAfterMs: 1_500,
     }),
-    { pageSize: PAGE, ...(options.maxPages !== undefined ? { maxPages: options.maxPages } : {}) },
+    { pageSize: PAGE, maxPages: options.maxPages, maxObjectsPerKind: options.maxObjectsPerKind },
   );
 }
 
@@ -280,6 +282,34 @@ describe('a hostile API server', () => {
     ]);
     expect(names(snapshot)).toEqual(others('CronJob'));
     expect(requestsTo('/apis/batch/v1/cronjobs')).toHaveLength(2);
+  });
+
+  it('reports a PodMetrics list that never ends as metrics unavailable, at the objects-per-kind cap', async () => {
+    const metrics = {
+      apiVersion: 'metrics.k8s.io/v1beta1',
+      kind: 'PodMetrics',
+      metadata: { name: 'm', namespace: 'team-0' },
+      timestamp: '2026-11-20T08:00:00Z',
+      window: '30s',
+      containers: [{ name: 'app', usage: { cpu: '1m', memory: '1Mi' } }],
+    };
+    sim.upsert(metrics);
+    try {
+      sim.inject({ path: '/apis/metrics.k8s.io/v1beta1/pods', endlessItems: true });
+      sim.clearLog();
+      const snapshot = await reader({ maxObjectsPerKind: 50 }).read({});
+      expect(snapshot.failures).toEqual([]);
+      expect(snapshot.samples).toBeUndefined();
+      expect(snapshot.metricsError).toBe(
+        'metrics.k8s.io/pods: the list holds more than 50 PodMetrics, the most objects one kind may have',
+      );
+      expect(names(snapshot)).toEqual(baseline);
+      const sent = requestsTo('/apis/metrics.k8s.io/v1beta1/pods');
+      expect(sent).toHaveLength(1);
+      await droppedEarly(sent);
+    } finally {
+      sim.remove('metrics.k8s.io/v1beta1/PodMetrics', 'team-0', 'm');
+    }
   });
 
   it('keeps the other Pods when one has labels nested 100,000 deep: a warning names it, no retry', async () => {

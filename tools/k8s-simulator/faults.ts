@@ -29,8 +29,8 @@ export interface Fault {
    */
   hugeBodyBytes?: number;
   /**
-   * Lists only: the page's `items` never end: copies of the list's first object, renamed `<name>-<n>`, generated
-   * until the client goes away.
+   * Lists only (PodMetrics lists included): the page's `items` never end: copies of the list's first object,
+   * renamed `<name>-<n>`, generated until the client goes away.
    */
   endlessItems?: boolean;
   /** Lists only: the page's first object carries a label `huge` whose value is this many bytes, generated as sent. */

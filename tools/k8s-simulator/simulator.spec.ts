@@ -597,6 +597,14 @@ describe('k8s simulator, read through the real @kubernetes/client-node', () => {
       expect(sut.requests[0].outcome).toBe('client-closed');
     });
 
+    it('sends a PodMetrics list whose items never end (endlessItems): metrics-server has no limit either', async () => {
+      sut.inject({ path: '/apis/metrics.k8s.io/v1beta1/pods', endlessItems: true });
+      const res = await raw('/apis/metrics.k8s.io/v1beta1/pods');
+      const start = await readSome(res, 1024 * 1024);
+      expect(start.ended).toBe(false);
+      expect(start.text).toMatch(/^\{"kind":"PodMetricsList".*"name":"m1-0".*"name":"m1-1"/s);
+    });
+
     it('gives the first object of a page a huge label value (hugeLabelBytes), then the rest of the page', async () => {
       sut.inject({ path: '/apis/apps/v1/deployments', hugeLabelBytes: 200_000 });
       const list = (await (await raw('/apis/apps/v1/deployments?limit=3')).json()) as V1DeploymentList;

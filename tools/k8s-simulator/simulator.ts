@@ -677,8 +677,8 @@ class K8sSimulator implements Simulator {
 
     if (resource.group === METRICS_GROUP) {
       return resource.kind === 'PodMetrics'
-        ? this.podMetrics(resource, namespace, name, url.searchParams)
-        : this.staticMetrics(resource, namespace, name, url.searchParams);
+        ? this.podMetrics(resource, namespace, name, url.searchParams, applied)
+        : this.staticMetrics(resource, namespace, name, url.searchParams, applied);
     }
     return name !== undefined
       ? this.getObject(resource, namespace, name)
@@ -757,11 +757,7 @@ class K8sSimulator implements Simulator {
       const start = tokens === 'repeat' ? (page.next ?? '\u0000') : `\u0000${++this.endlessTokens}`;
       metadata.continue = encodeContinue({ rv, start });
     }
-    const { endlessItems, hugeLabelBytes, nestedLabelDepth } = applied.list;
-    if ((endlessItems || hugeLabelBytes !== undefined || nestedLabelDepth !== undefined) && page.items.length > 0) {
-      return alteredListReply(resource, metadata, page.items, applied.list);
-    }
-    return listReply(resource, metadata, page.items);
+    return itemFaultedListReply(resource, metadata, page.items, applied.list);
   }
 
   /** 410 Expired, with a token that resumes at the same key in the current state (as newer API servers send). */
@@ -805,9 +801,10 @@ class K8sSimulator implements Simulator {
     namespace: string | undefined,
     name: string | undefined,
     query: URLSearchParams,
+    applied: AppliedFaults,
   ): Reply {
     const provider = this.opts.metricsProvider;
-    if (!provider) return this.staticMetrics(resource, namespace, name, query);
+    if (!provider) return this.staticMetrics(resource, namespace, name, query, applied);
     const selection = this.selection(resource, query);
     const poll = this.polls++;
     const podsResource = findGroupVersion('', 'v1')?.resources.find((r) => r.resource === 'pods') as ApiResource;
@@ -828,7 +825,7 @@ class K8sSimulator implements Simulator {
       if (items.length === 0) throw notFound(resource, `${namespace}/${name}`);
       return singleReply(resource, items[0]);
     }
-    return listReply(resource, {}, items);
+    return itemFaultedListReply(resource, {}, items, applied.list);
   }
 
   private staticMetrics(
@@ -836,6 +833,7 @@ class K8sSimulator implements Simulator {
     namespace: string | undefined,
     name: string | undefined,
     query: URLSearchParams,
+    applied: AppliedFaults,
   ): Reply {
     if (resource.kind === 'PodMetrics') this.polls++;
     if (name !== undefined) {
@@ -849,7 +847,7 @@ class K8sSimulator implements Simulator {
       namespace,
       filter: selection.any ? (e) => this.selects(selection, e) : undefined,
     });
-    return listReply(resource, {}, items);
+    return itemFaultedListReply(resource, {}, items, applied.list);
   }
 }
 
@@ -871,6 +869,20 @@ function listReply(resource: ApiResource, metadata: Record<string, unknown>, ite
   return { status: 200, contentType: JSON_TYPE, body: { head, items, tail: ']}' } };
 }
 
+/** A list reply, changed by the item faults among `faults` when there are any (and an item to change). */
+function itemFaultedListReply(
+  resource: ApiResource,
+  metadata: Record<string, unknown>,
+  items: readonly BodyItem[],
+  faults: ListFaults,
+): Reply {
+  const { endlessItems, hugeLabelBytes, nestedLabelDepth } = faults;
+  if ((endlessItems || hugeLabelBytes !== undefined || nestedLabelDepth !== undefined) && items.length > 0) {
+    return alteredListReply(resource, metadata, items, faults);
+  }
+  return listReply(resource, metadata, items);
+}
+
 /**
  * A list page changed by list faults, generated as it is sent: its first object renamed and repeated without
  * end (`endlessItems`), or carrying a label whose value is `hugeLabelBytes` long or a map `nestedLabelDepth`
@@ -879,7 +891,7 @@ function listReply(resource: ApiResource, metadata: Record<string, unknown>, ite
 function alteredListReply(
   resource: ApiResource,
   metadata: Record<string, unknown>,
-  items: readonly StoredObject[],
+  items: readonly BodyItem[],
   faults: ListFaults,
 ): Reply {
   const envelope = listReply(resource, metadata, []);

@@ -63,7 +63,9 @@ export function maxItemsPerPage(limit: number): number {
 
 export interface ReaderSettings {
   pageSize: number;
-  /** Pages one kind may take; default MAX_OBJECTS_PER_KIND ÷ `pageSize` (rounded up). */
+  /** Default MAX_OBJECTS_PER_KIND. */
+  maxObjectsPerKind?: number;
+  /** Pages one kind may take; default `maxObjectsPerKind` ÷ `pageSize` (rounded up). */
   maxPages?: number;
   /** Default MAX_ITEM_BYTES. */
   maxItemBytes?: number;
@@ -85,6 +87,7 @@ interface KindResult {
  * need as its page arrives, so no full list of full objects is ever held. GET only.
  */
 export class KubernetesClusterReader extends ClusterReader {
+  private readonly maxObjects: number;
   private readonly maxPages: number;
   private readonly maxItemBytes: number;
 
@@ -93,7 +96,8 @@ export class KubernetesClusterReader extends ClusterReader {
     private readonly settings: ReaderSettings,
   ) {
     super();
-    this.maxPages = settings.maxPages ?? Math.ceil(MAX_OBJECTS_PER_KIND / settings.pageSize);
+    this.maxObjects = settings.maxObjectsPerKind ?? MAX_OBJECTS_PER_KIND;
+    this.maxPages = settings.maxPages ?? Math.ceil(this.maxObjects / settings.pageSize);
     this.maxItemBytes = settings.maxItemBytes ?? MAX_ITEM_BYTES;
   }
 
@@ -236,7 +240,7 @@ export class KubernetesClusterReader extends ClusterReader {
       if (pages.n >= this.maxPages) {
         throw new ClusterReadError(
           resource,
-          `more than ${this.maxPages} pages (limit=${limit}, at most ${MAX_OBJECTS_PER_KIND} objects per kind); ` +
+          `more than ${this.maxPages} pages (limit=${limit}, at most ${this.maxObjects} objects per kind); ` +
             'the server keeps sending continue tokens',
           200,
         );
@@ -313,10 +317,10 @@ export class KubernetesClusterReader extends ClusterReader {
           attempt = peaks ? new UsagePeaks(ctx.workloads) : undefined;
           let items = 0;
           await readList(METRICS.resource, chunks, { maxItemBytes: this.maxItemBytes }, (item) => {
-            if (++items > MAX_OBJECTS_PER_KIND) {
+            if (++items > this.maxObjects) {
               throw new ClusterReadError(
                 METRICS.resource,
-                `the list holds more than ${MAX_OBJECTS_PER_KIND} PodMetrics, the most objects one kind may have`,
+                `the list holds more than ${this.maxObjects} PodMetrics, the most objects one kind may have`,
                 200,
               );
             }
