@@ -23,8 +23,35 @@ export interface Fault {
   expireContinue?: boolean;
   /** Send `Retry-After` and `details.retryAfterSeconds`; the status defaults to 429. */
   retryAfterSeconds?: number;
+  /**
+   * A body of this many bytes, generated as it is sent (never held): a `Status` whose `message` is filler, or
+   * plain filler with a non-JSON `contentType`. The status defaults to 500.
+   */
+  hugeBodyBytes?: number;
+  /**
+   * Lists only (PodMetrics lists included): the page's `items` never end: copies of the list's first object,
+   * renamed `<name>-<n>`, generated until the client goes away.
+   */
+  endlessItems?: boolean;
+  /** Lists only: the page's first object carries a label `huge` whose value is this many bytes, generated as sent. */
+  hugeLabelBytes?: number;
+  /** Lists only: the page's first object carries a label `nested` that is a map nested this deep (not a string). */
+  nestedLabelDepth?: number;
+  /**
+   * Lists only: every page is the list's first page again, with a `continue` token that is the same every time
+   * (`repeat`, as a buggy server's loop) or a new one every time (`endless`, a list that never ends).
+   */
+  continueTokens?: 'repeat' | 'endless';
   /** Remove the fault after it has applied this many times; default never. */
   times?: number;
+}
+
+/** What the list faults do to one list response. */
+export interface ListFaults {
+  endlessItems: boolean;
+  hugeLabelBytes?: number;
+  nestedLabelDepth?: number;
+  continueTokens?: 'repeat' | 'endless';
 }
 
 /** What the faults matching one request do, merged in injection order. */
@@ -37,6 +64,7 @@ export interface AppliedFaults {
   malformedJson: boolean;
   ignoreLimit: boolean;
   expireContinue: boolean;
+  list: ListFaults;
 }
 
 interface ActiveFault {
@@ -46,12 +74,29 @@ interface ActiveFault {
 }
 
 function replacesResponse(f: Fault): boolean {
-  return f.status !== undefined || f.body !== undefined || f.retryAfterSeconds !== undefined;
+  return (
+    f.status !== undefined || f.body !== undefined || f.retryAfterSeconds !== undefined || f.hugeBodyBytes !== undefined
+  );
+}
+
+function changesList(f: Fault): boolean {
+  return (
+    f.endlessItems === true ||
+    f.hugeLabelBytes !== undefined ||
+    f.nestedLabelDepth !== undefined ||
+    f.continueTokens !== undefined
+  );
 }
 
 /** Whether the fault does anything besides the query-dependent ignoreLimit/expireContinue. */
 function hasUnconditionalEffect(f: Fault): boolean {
-  return replacesResponse(f) || f.latencyMs !== undefined || f.drop !== undefined || f.malformedJson === true;
+  return (
+    replacesResponse(f) ||
+    changesList(f) ||
+    f.latencyMs !== undefined ||
+    f.drop !== undefined ||
+    f.malformedJson === true
+  );
 }
 
 export class FaultInjector {
@@ -70,6 +115,15 @@ export class FaultInjector {
     }
     if (fault.latencyMs !== undefined && !(fault.latencyMs >= 0)) {
       throw new RangeError(`fault.latencyMs must be ≥ 0, got ${fault.latencyMs}`);
+    }
+    for (const key of ['hugeBodyBytes', 'hugeLabelBytes', 'nestedLabelDepth'] as const) {
+      const value = fault[key];
+      if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) {
+        throw new RangeError(`fault.${key} must be a positive integer, got ${value}`);
+      }
+    }
+    if (fault.continueTokens !== undefined && !['repeat', 'endless'].includes(fault.continueTokens)) {
+      throw new RangeError(`fault.continueTokens must be "repeat" or "endless", got ${String(fault.continueTokens)}`);
     }
     const id = `fault-${++this.seq}`;
     this.faults.push({ id, fault: { ...fault }, remaining: fault.times ?? Infinity });
@@ -97,6 +151,7 @@ export class FaultInjector {
       malformedJson: false,
       ignoreLimit: false,
       expireContinue: false,
+      list: { endlessItems: false },
     };
     for (const active of this.faults) {
       const f = active.fault;
@@ -114,6 +169,10 @@ export class FaultInjector {
       applied.malformedJson ||= f.malformedJson === true;
       applied.ignoreLimit ||= ignores;
       applied.expireContinue ||= expires;
+      applied.list.endlessItems ||= f.endlessItems === true;
+      applied.list.hugeLabelBytes ??= f.hugeLabelBytes;
+      applied.list.nestedLabelDepth ??= f.nestedLabelDepth;
+      applied.list.continueTokens ??= f.continueTokens;
     }
     this.faults = this.faults.filter((f) => f.remaining > 0);
     return applied;

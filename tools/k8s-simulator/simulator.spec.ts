@@ -80,6 +80,14 @@ function statusOf(err: unknown): Record<string, unknown> {
   return JSON.parse((err as ApiException<string>).body) as Record<string, unknown>;
 }
 
+async function waitUntil(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   try {
     await promise;
@@ -525,6 +533,112 @@ describe('k8s simulator, read through the real @kubernetes/client-node', () => {
       const list = await apps.listDeploymentForAllNamespaces({ limit: 2 });
       expect(list.items).toHaveLength(7);
       expect(list.metadata?._continue).toBeUndefined();
+    });
+
+    /** Reads a response's body up to `max` bytes, then cancels it; the bytes read and the text of them. */
+    async function readSome(res: Response, max: number): Promise<{ bytes: number; text: string; ended: boolean }> {
+      const reader = res.body!.getReader();
+      const parts: Uint8Array[] = [];
+      let bytes = 0;
+      let ended = false;
+      while (bytes < max) {
+        const { done, value } = await reader.read();
+        if (done) {
+          ended = true;
+          break;
+        }
+        parts.push(value);
+        bytes += value.byteLength;
+      }
+      if (!ended) await reader.cancel();
+      return { bytes, text: Buffer.concat(parts).toString('utf8'), ended };
+    }
+
+    const settled = () => waitUntil(() => sut.requests.every((r) => r.durationMs > 0));
+
+    it('sends a huge error body as it generates it, and stops when the client goes away', async () => {
+      const total = 4 * 1024 ** 3; // 4 GiB: never held, or the test process would not survive it
+      sut.inject({ path: '/apis/apps/v1/deployments', status: 500, hugeBodyBytes: total });
+      const res = await raw('/apis/apps/v1/deployments');
+      expect(res.status).toBe(500);
+      expect(res.headers.get('content-length')).toBe(String(total));
+      const start = await readSome(res, 1024 * 1024);
+      expect(start.text).toMatch(
+        /^\{"kind":"Status","apiVersion":"v1","metadata":\{\},"status":"Failure","message":"xxxx/,
+      );
+      await settled();
+      expect(sut.requests[0]).toMatchObject({ status: 500, outcome: 'client-closed' });
+      expect(sut.requests[0].bytes).toBeLessThan(64 * 1024 * 1024);
+    });
+
+    it('sends a huge body whole when read to the end: a valid Status, or plain text', async () => {
+      sut.inject({ path: '/apis/apps/v1/deployments', status: 503, hugeBodyBytes: 300_000, times: 1 });
+      const json = await raw('/apis/apps/v1/deployments');
+      const text = await json.text();
+      expect(Buffer.byteLength(text)).toBe(300_000);
+      expect(JSON.parse(text)).toMatchObject({ kind: 'Status', reason: 'ServiceUnavailable', code: 503 });
+      sut.inject({ path: '/apis/metrics.k8s.io/*', status: 503, hugeBodyBytes: 1000, contentType: 'text/plain' });
+      const plain = await raw('/apis/metrics.k8s.io/v1beta1/pods');
+      expect(plain.headers.get('content-type')).toBe('text/plain');
+      expect(await plain.text()).toBe('x'.repeat(1000));
+    });
+
+    it('sends a list whose items never end (endlessItems), until the client goes away', async () => {
+      sut.inject({ path: '/apis/apps/v1/deployments', endlessItems: true });
+      const res = await raw('/apis/apps/v1/deployments?limit=2');
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-length')).toBeNull();
+      const start = await readSome(res, 2 * 1024 * 1024);
+      expect(start.ended).toBe(false);
+      const names = [...start.text.matchAll(/"name":"(api-\d+)"/g)].map((m) => m[1]);
+      expect(names.length).toBeGreaterThan(2);
+      expect(names.slice(0, 3)).toEqual(['api-0', 'api-1', 'api-2']);
+      await settled();
+      expect(sut.requests[0].outcome).toBe('client-closed');
+    });
+
+    it('sends a PodMetrics list whose items never end (endlessItems): metrics-server has no limit either', async () => {
+      sut.inject({ path: '/apis/metrics.k8s.io/v1beta1/pods', endlessItems: true });
+      const res = await raw('/apis/metrics.k8s.io/v1beta1/pods');
+      const start = await readSome(res, 1024 * 1024);
+      expect(start.ended).toBe(false);
+      expect(start.text).toMatch(/^\{"kind":"PodMetricsList".*"name":"m1-0".*"name":"m1-1"/s);
+    });
+
+    it('gives the first object of a page a huge label value (hugeLabelBytes), then the rest of the page', async () => {
+      sut.inject({ path: '/apis/apps/v1/deployments', hugeLabelBytes: 200_000 });
+      const list = (await (await raw('/apis/apps/v1/deployments?limit=3')).json()) as V1DeploymentList;
+      expect(list.items.map(keyOf)).toEqual(['a/api', 'a/web', 'b/db']);
+      expect(list.items[0].metadata?.labels?.huge).toBe('x'.repeat(200_000));
+      expect(list.items[0].metadata?.labels?.app).toBe('api');
+      expect(list.metadata?._continue ?? (list.metadata as { continue?: string }).continue).toBeDefined();
+    });
+
+    it('gives the first object of a page labels nested as deep as asked (nestedLabelDepth)', async () => {
+      sut.inject({ path: '/api/v1/pods', nestedLabelDepth: 3 });
+      const list = (await (await raw('/api/v1/pods')).json()) as { items: { metadata: { labels: unknown } }[] };
+      expect(list.items[0].metadata.labels).toEqual({ app: 'web', nested: { a: { a: { a: 'deep' } } } });
+      expect(list.items).toHaveLength(3);
+    });
+
+    it.each([
+      ['repeat', 1],
+      ['endless', 3],
+    ] as const)('answers every page with the first page again (continueTokens: %s)', async (mode, distinct) => {
+      sut.inject({ path: '/apis/apps/v1/deployments', continueTokens: mode });
+      const tokens: string[] = [];
+      let token: string | undefined;
+      for (let i = 0; i < 3; i++) {
+        const list = await apps.listDeploymentForAllNamespaces({ limit: 2, _continue: token });
+        expect(list.items.map(keyOf)).toEqual(['a/api', 'a/web']);
+        token = list.metadata?._continue;
+        tokens.push(token!);
+      }
+      expect(new Set(tokens).size).toBe(distinct);
+      // Still valid tokens once the fault is gone.
+      sut.clearFaults();
+      const after = await apps.listDeploymentForAllNamespaces({ limit: 2, _continue: token });
+      expect(after.items.length).toBeGreaterThan(0);
     });
 
     it('removes faults with clearFaults and removeFault', async () => {

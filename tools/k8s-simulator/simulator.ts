@@ -10,7 +10,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { stringify as toYaml } from 'yaml';
-import { FaultInjector, type AppliedFaults, type Fault } from './faults';
+import { FaultInjector, type AppliedFaults, type Fault, type ListFaults } from './faults';
 import { isRunningPod, podMetricsItem, type MetricsProvider } from './metrics';
 import { ContinueTokenError, decodeContinue, encodeContinue, readPage, SnapshotRegistry } from './pagination';
 import {
@@ -36,7 +36,7 @@ import {
   type FieldRequirement,
   type LabelRequirement,
 } from './selectors';
-import { EXPIRED_CONTINUE_MESSAGE, statusBody } from './status';
+import { EXPIRED_CONTINUE_MESSAGE, reasonFor, statusBody } from './status';
 import { ObjectStore, type StoredObject } from './store';
 
 export type { Fault } from './faults';
@@ -158,7 +158,21 @@ interface BodyItem {
 interface Body {
   head: string;
   items?: readonly BodyItem[];
+  /**
+   * Text made as it is sent, after the items (fault injection: bodies too large to build, or endless). Without
+   * `bytes` the body is sent chunked, with no Content-Length.
+   */
+  generated?: { chunks: () => Iterable<string>; bytes?: number };
   tail: string;
+}
+
+/** Filler for generated bodies: one shared 64 KiB string, written again and again. */
+const FILLER_CHUNK = 'x'.repeat(64 * 1024);
+
+function* filler(bytes: number): Generator<string> {
+  for (let left = bytes; left > 0; left -= FILLER_CHUNK.length) {
+    yield left >= FILLER_CHUNK.length ? FILLER_CHUNK : FILLER_CHUNK.slice(0, left);
+  }
 }
 
 interface Reply {
@@ -192,8 +206,9 @@ function pageNotFound(): Reply {
   return { status: 404, contentType: TEXT_TYPE, body: { head: '404 page not found\n', tail: '' } };
 }
 
-function bodyBytes(body: Body): number {
-  let n = Buffer.byteLength(body.head) + Buffer.byteLength(body.tail);
+function bodyBytes(body: Body): number | undefined {
+  if (body.generated && body.generated.bytes === undefined) return undefined;
+  let n = Buffer.byteLength(body.head) + Buffer.byteLength(body.tail) + (body.generated?.bytes ?? 0);
   if (body.items && body.items.length > 0) {
     for (const item of body.items) n += item.itemBytes;
     n += body.items.length - 1;
@@ -279,6 +294,8 @@ class K8sSimulator implements Simulator {
   private readonly maxLog: number;
   private metricsAvailable = true;
   private polls = 0;
+  /** Makes each `continueTokens: 'endless'` token new. */
+  private endlessTokens = 0;
   private closed = false;
   private boundPort = 0;
   private boundUrl = '';
@@ -491,7 +508,7 @@ class K8sSimulator implements Simulator {
     const total = bodyBytes(reply.body);
     res.writeHead(reply.status, {
       'Content-Type': reply.contentType,
-      'Content-Length': total,
+      ...(total === undefined ? {} : { 'Content-Length': total }),
       'Cache-Control': 'no-cache, private',
       ...reply.headers,
     });
@@ -499,6 +516,11 @@ class K8sSimulator implements Simulator {
       res.end();
       return;
     }
+    if (reply.body.generated) {
+      await this.sendGenerated(res, reply.body, reply.body.generated.chunks(), entry);
+      return;
+    }
+    if (total === undefined) throw new Error('a body without a length must be generated');
     if (dropMidBody) {
       // Headers and half the body, then the connection goes: the client sees a truncated response.
       res.flushHeaders();
@@ -531,6 +553,28 @@ class K8sSimulator implements Simulator {
       entry.bytes += Buffer.byteLength(chunk);
       if (!res.write(chunk)) await waitForDrain(res);
     }
+    res.end();
+  }
+
+  /** A generated body, chunk by chunk with backpressure, until it ends or the client goes away. */
+  private async sendGenerated(
+    res: http.ServerResponse,
+    body: Body,
+    chunks: Iterable<string>,
+    entry: RequestLogEntry,
+  ): Promise<void> {
+    const write = async (chunk: string): Promise<boolean> => {
+      if (res.destroyed) {
+        entry.outcome = 'client-closed';
+        return false;
+      }
+      entry.bytes += Buffer.byteLength(chunk);
+      if (!res.write(chunk)) await waitForDrain(res);
+      return true;
+    };
+    if (!(await write(body.head))) return;
+    for (const chunk of chunks) if (!(await write(chunk))) return;
+    if (!(await write(body.tail))) return;
     res.end();
   }
 
@@ -633,8 +677,8 @@ class K8sSimulator implements Simulator {
 
     if (resource.group === METRICS_GROUP) {
       return resource.kind === 'PodMetrics'
-        ? this.podMetrics(resource, namespace, name, url.searchParams)
-        : this.staticMetrics(resource, namespace, name, url.searchParams);
+        ? this.podMetrics(resource, namespace, name, url.searchParams, applied)
+        : this.staticMetrics(resource, namespace, name, url.searchParams, applied);
     }
     return name !== undefined
       ? this.getObject(resource, namespace, name)
@@ -670,7 +714,9 @@ class K8sSimulator implements Simulator {
     const limit = parseLimit(query.get('limit'));
     const paging = limit !== undefined && !applied.ignoreLimit;
     const id = groupResource(resource);
-    const token = query.get('continue') ?? '';
+    // A `continueTokens` fault answers every request with the first page again.
+    const tokens = applied.list.continueTokens;
+    const token = tokens === undefined ? (query.get('continue') ?? '') : '';
 
     let entries: readonly StoredObject[];
     let rv: number;
@@ -705,7 +751,13 @@ class K8sSimulator implements Simulator {
       metadata.continue = encodeContinue({ rv, start: page.next });
       if (!selection.any) metadata.remainingItemCount = page.remaining;
     }
-    return listReply(resource, metadata, page.items);
+    if (tokens !== undefined) {
+      // Valid tokens (a NUL start key lists from the beginning), so they still work once the fault is gone.
+      this.snapshots.remember(id, rv, entries);
+      const start = tokens === 'repeat' ? (page.next ?? '\u0000') : `\u0000${++this.endlessTokens}`;
+      metadata.continue = encodeContinue({ rv, start });
+    }
+    return itemFaultedListReply(resource, metadata, page.items, applied.list);
   }
 
   /** 410 Expired, with a token that resumes at the same key in the current state (as newer API servers send). */
@@ -749,9 +801,10 @@ class K8sSimulator implements Simulator {
     namespace: string | undefined,
     name: string | undefined,
     query: URLSearchParams,
+    applied: AppliedFaults,
   ): Reply {
     const provider = this.opts.metricsProvider;
-    if (!provider) return this.staticMetrics(resource, namespace, name, query);
+    if (!provider) return this.staticMetrics(resource, namespace, name, query, applied);
     const selection = this.selection(resource, query);
     const poll = this.polls++;
     const podsResource = findGroupVersion('', 'v1')?.resources.find((r) => r.resource === 'pods') as ApiResource;
@@ -772,7 +825,7 @@ class K8sSimulator implements Simulator {
       if (items.length === 0) throw notFound(resource, `${namespace}/${name}`);
       return singleReply(resource, items[0]);
     }
-    return listReply(resource, {}, items);
+    return itemFaultedListReply(resource, {}, items, applied.list);
   }
 
   private staticMetrics(
@@ -780,6 +833,7 @@ class K8sSimulator implements Simulator {
     namespace: string | undefined,
     name: string | undefined,
     query: URLSearchParams,
+    applied: AppliedFaults,
   ): Reply {
     if (resource.kind === 'PodMetrics') this.polls++;
     if (name !== undefined) {
@@ -793,7 +847,7 @@ class K8sSimulator implements Simulator {
       namespace,
       filter: selection.any ? (e) => this.selects(selection, e) : undefined,
     });
-    return listReply(resource, {}, items);
+    return itemFaultedListReply(resource, {}, items, applied.list);
   }
 }
 
@@ -815,6 +869,67 @@ function listReply(resource: ApiResource, metadata: Record<string, unknown>, ite
   return { status: 200, contentType: JSON_TYPE, body: { head, items, tail: ']}' } };
 }
 
+/** A list reply, changed by the item faults among `faults` when there are any (and an item to change). */
+function itemFaultedListReply(
+  resource: ApiResource,
+  metadata: Record<string, unknown>,
+  items: readonly BodyItem[],
+  faults: ListFaults,
+): Reply {
+  const { endlessItems, hugeLabelBytes, nestedLabelDepth } = faults;
+  if ((endlessItems || hugeLabelBytes !== undefined || nestedLabelDepth !== undefined) && items.length > 0) {
+    return alteredListReply(resource, metadata, items, faults);
+  }
+  return listReply(resource, metadata, items);
+}
+
+/**
+ * A list page changed by list faults, generated as it is sent: its first object renamed and repeated without
+ * end (`endlessItems`), or carrying a label whose value is `hugeLabelBytes` long or a map `nestedLabelDepth`
+ * deep, followed by the page's other objects.
+ */
+function alteredListReply(
+  resource: ApiResource,
+  metadata: Record<string, unknown>,
+  items: readonly BodyItem[],
+  faults: ListFaults,
+): Reply {
+  const envelope = listReply(resource, metadata, []);
+  const first = () => JSON.parse(items[0].itemJson) as { metadata: Record<string, unknown> };
+  function* chunks(): Generator<string> {
+    if (faults.endlessItems) {
+      const object = first();
+      const name = String(object.metadata.name);
+      for (let n = 0; ; n += 64) {
+        const batch: string[] = [];
+        for (let k = n; k < n + 64; k++) {
+          object.metadata.name = `${name}-${k}`;
+          object.metadata.uid = `endless-${k}`;
+          batch.push(JSON.stringify(object));
+        }
+        yield (n > 0 ? ',' : '') + batch.join(',');
+      }
+    }
+    const object = first();
+    const placeholder = '\u0000fault\u0000';
+    const key = faults.hugeLabelBytes !== undefined ? 'huge' : 'nested';
+    object.metadata.labels = { ...(object.metadata.labels as Record<string, string> | undefined), [key]: placeholder };
+    const [before, after] = JSON.stringify(object).split(JSON.stringify(placeholder));
+    yield before;
+    if (faults.hugeLabelBytes !== undefined) {
+      yield '"';
+      yield* filler(faults.hugeLabelBytes);
+      yield '"';
+    } else {
+      const depth = faults.nestedLabelDepth ?? 1;
+      yield '{"a":'.repeat(depth) + '"deep"' + '}'.repeat(depth);
+    }
+    yield after;
+    for (const item of items.slice(1)) yield `,${item.itemJson}`;
+  }
+  return { ...envelope, body: { ...envelope.body, generated: { chunks } } };
+}
+
 function singleReply(resource: ApiResource, item: BodyItem): Reply {
   const gv = groupVersionString(resource.group, resource.version);
   const head = `{"kind":${JSON.stringify(resource.kind)},"apiVersion":${JSON.stringify(gv)},${item.itemJson.slice(1)}`;
@@ -832,9 +947,24 @@ function parseLimit(raw: string | null): number | undefined {
 }
 
 function faultReply(fault: Fault): Reply {
-  const status = fault.status ?? (fault.retryAfterSeconds !== undefined ? 429 : 200);
+  const huge = fault.hugeBodyBytes;
+  const status = fault.status ?? (huge !== undefined ? 500 : fault.retryAfterSeconds !== undefined ? 429 : 200);
   const headers: Record<string, string> = {};
   if (fault.retryAfterSeconds !== undefined) headers['Retry-After'] = String(fault.retryAfterSeconds);
+  if (huge !== undefined) {
+    const contentType = fault.contentType ?? JSON_TYPE;
+    // A Status as the API server orders its fields, with a message that makes the body `huge` bytes long.
+    const json = contentType === JSON_TYPE;
+    const head = json ? '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"' : '';
+    const tail = json ? `","reason":${JSON.stringify(reasonFor(status))},"code":${status}}` : '';
+    const fill = Math.max(0, huge - head.length - tail.length);
+    return {
+      status,
+      headers,
+      contentType,
+      body: { head, tail, generated: { chunks: () => filler(fill), bytes: fill } },
+    };
+  }
   if (fault.body !== undefined) {
     return { status, headers, contentType: fault.contentType ?? JSON_TYPE, body: { head: fault.body, tail: '' } };
   }

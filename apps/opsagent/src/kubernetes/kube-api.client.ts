@@ -4,6 +4,7 @@ import {
   KubeConfig,
   ServerConfiguration,
   type RequestContext,
+  type ResponseBody,
 } from '@kubernetes/client-node';
 import { ClusterReadError } from './kubernetes.errors';
 
@@ -22,18 +23,28 @@ export interface ApiClientOptions {
 /** undici's connection pool, as client-node hands it over. */
 type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
 
+/**
+ * Bytes read of a body no BodyConsumer takes (an error's `Status`, a proxy's error page): a Status message is
+ * a few hundred bytes, so 4 KiB keeps every real one whole. The rest is never read: the stream is cancelled
+ * (its connection closed), so a server cannot make the agent buffer a 100 MB or 4 GB error body.
+ */
+export const MAX_UNCONSUMED_BODY_BYTES = 4 * 1024;
+
 export interface ApiResponse {
   status: number;
-  /** The body; empty when a BodyConsumer read it. */
+  /** The body, or its first MAX_UNCONSUMED_BODY_BYTES (see `truncated`); empty when a BodyConsumer read it. */
   text: string;
   /** Body bytes received. */
   bytes: number;
+  /** The body was longer than MAX_UNCONSUMED_BODY_BYTES: `text` is its start, the rest was dropped unread. */
+  truncated?: boolean;
 }
 
 /**
  * Reads a 200 body as it arrives, as the bytes come off the socket, instead of having it buffered and decoded
- * whole. Runs again from the start when the request is retried (a connection dropped mid-body). A
- * ClusterReadError it throws (a malformed body) fails the request without a retry.
+ * whole. Runs again from the start when the request is retried (a connection dropped mid-body, a timeout). Any
+ * other error it throws (a malformed body, a cap exceeded, a bug such as a stack overflow) is deterministic: it
+ * fails the request at once, without a retry, as a ClusterReadError.
  */
 export type BodyConsumer = (chunks: AsyncIterable<Uint8Array>) => Promise<void>;
 
@@ -89,14 +100,14 @@ export class KubeApiClient {
     for (let attempt = 0; ; attempt++) {
       let outcome: { response?: ApiResponse; retryAfterMs?: number; failure?: string };
       try {
-        const { response, retryAfterMs } = await this.once(path, query, opts.signal, consume);
+        const { response, retryAfterMs } = await this.once(path, query, opts, consume);
         opts.onRequest?.(opts.resource, String(response.status));
         if (!RETRYABLE_STATUS.has(response.status) || attempt >= this.options.retries) return response;
         outcome = { response, retryAfterMs };
       } catch (error) {
         if (opts.signal?.aborted) throw new ClusterReadError(opts.resource, `aborted: ${abortReason(opts.signal)}`);
         if (error instanceof ClusterReadError) {
-          // The consumer's verdict on a 200 body (malformed): final, not retried.
+          // The consumer's verdict on a 200 body (malformed, too large): final, not retried.
           opts.onRequest?.(opts.resource, '200');
           throw error;
         }
@@ -122,9 +133,10 @@ export class KubeApiClient {
   private async once(
     path: string,
     query: Record<string, string | undefined>,
-    signal: AbortSignal | undefined,
+    opts: GetOptions,
     consume: BodyConsumer | undefined,
   ): Promise<{ response: ApiResponse; retryAfterMs?: number }> {
+    const { signal } = opts;
     const ctx = this.server.makeRequestContext(path, HttpMethod.GET);
     ctx.setHeaderParam('Accept', 'application/json');
     for (const [key, value] of Object.entries(query)) if (value !== undefined) ctx.setQueryParam(key, value);
@@ -137,12 +149,19 @@ export class KubeApiClient {
     if (consume && status === 200) {
       const counted = { bytes: 0 };
       const stream = response.body.stream();
-      await consume(stream ? countBytes(stream, counted) : wholeBody(await response.body.text(), counted));
+      try {
+        await consume(stream ? countBytes(stream, counted) : wholeBody(await response.body.text(), counted));
+      } catch (error) {
+        if (error instanceof BodyStreamError) throw error.cause; // the connection, not the body: retried
+        if (error instanceof ClusterReadError) throw error;
+        const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        throw new ClusterReadError(opts.resource, `the response could not be read (${message})`, status);
+      }
       return { response: { status, text: '', bytes: counted.bytes } };
     }
-    const text = await response.body.text();
+    const start = await readStart(response.body, MAX_UNCONSUMED_BODY_BYTES);
     return {
-      response: { status, text, bytes: Buffer.byteLength(text) },
+      response: { status, ...start },
       retryAfterMs: retryAfter(response.headers),
     };
   }
@@ -168,11 +187,56 @@ export class KubeApiClient {
   }
 }
 
-async function* countBytes(stream: AsyncIterable<Uint8Array>, counted: { bytes: number }): AsyncGenerator<Uint8Array> {
-  for await (const chunk of stream) {
-    counted.bytes += chunk.byteLength;
-    yield chunk;
+/** An error of the body's stream (connection dropped, timeout): transient, unlike the consumer's own errors. */
+class BodyStreamError extends Error {
+  constructor(override readonly cause: unknown) {
+    super('the response body could not be received');
   }
+}
+
+async function* countBytes(stream: AsyncIterable<Uint8Array>, counted: { bytes: number }): AsyncGenerator<Uint8Array> {
+  // Only the stream throws in here: a consumer that stops early (throws) returns this generator, which cancels
+  // the stream and closes its connection instead of reading the rest.
+  try {
+    for await (const chunk of stream) {
+      counted.bytes += chunk.byteLength;
+      yield chunk;
+    }
+  } catch (error) {
+    throw new BodyStreamError(error);
+  }
+}
+
+/**
+ * The first `max` bytes of a body as text; a longer body is cancelled after them, unread. A multi-byte character
+ * cut at the end reads as U+FFFD.
+ */
+async function readStart(body: ResponseBody, max: number): Promise<Omit<ApiResponse, 'status'>> {
+  const stream = body.stream();
+  if (!stream) {
+    const text = await body.text();
+    return {
+      text: text.slice(0, max),
+      bytes: Buffer.byteLength(text),
+      ...(text.length > max ? { truncated: true } : {}),
+    };
+  }
+  const reader = stream.getReader();
+  const parts: Uint8Array[] = [];
+  let bytes = 0;
+  try {
+    while (bytes <= max) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(value);
+      bytes += value.byteLength;
+    }
+  } finally {
+    if (bytes > max) await reader.cancel().catch(() => undefined);
+    else reader.releaseLock();
+  }
+  const text = new TextDecoder().decode(Buffer.concat(parts).subarray(0, max));
+  return { text, bytes, ...(bytes > max ? { truncated: true } : {}) };
 }
 
 async function* wholeBody(text: string, counted: { bytes: number }): AsyncGenerator<Uint8Array> {

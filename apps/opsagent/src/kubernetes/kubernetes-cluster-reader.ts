@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { isExemptionAnnotation } from '@opsagent/core/audit/exemptions';
 import type { ScanWarning } from '@opsagent/core/issue';
 import { ManifestError } from '@opsagent/core/manifests/errors';
@@ -9,9 +10,9 @@ import type { UsageSample } from '@opsagent/core/usage';
 import type { Workload, WorkloadKind } from '@opsagent/core/workload';
 import { mapLimit } from '../common/map-limit';
 import { ClusterReader, type ClusterSnapshot, type KindReadFailure, type ReadOptions } from './cluster-reader';
-import { KubeApiClient, type ApiResponse } from './kube-api.client';
+import { KubeApiClient, MAX_UNCONSUMED_BODY_BYTES, type ApiResponse } from './kube-api.client';
 import { ClusterReadError } from './kubernetes.errors';
-import { ListItemCutter, ListTextError, type CutOptions } from './list-text';
+import { ListItemCutter, ListSizeError, ListTextError, type CutOptions } from './list-text';
 
 interface ResourceType {
   kind: WorkloadKind;
@@ -38,8 +39,36 @@ const MAX_RELISTS = 2;
 /** Lists running at once: enough to overlap latency, few enough to be gentle with the API server. */
 const CONCURRENCY = 4;
 
+/*
+ * Caps that keep a hostile or broken API server from growing the agent without bound. Each one fails only the
+ * kind (the scan is `partial`), with an error naming the kind and the cap; none is reached by a real server, so
+ * they are constants rather than config keys.
+ */
+/**
+ * Bytes of one list item as sent. etcd refuses values over 1.5 MiB (its default `--max-request-bytes`) and the
+ * API server request bodies over 3 MiB, so no stored object comes back larger than about 1.5 MiB of JSON; twice
+ * that leaves room for the JSON rendering of a protobuf-stored object.
+ */
+export const MAX_ITEM_BYTES = 3 * 1024 * 1024;
+/**
+ * Objects one kind may have: twice the 150,000 Pods of Kubernetes' scalability thresholds. It sets the pages a
+ * kind may take (this ÷ `pageSize`) and the PodMetrics a list may hold (metrics-server ignores `limit`).
+ */
+export const MAX_OBJECTS_PER_KIND = 300_000;
+
+/** Items a page may hold: its `limit`, which the API server never exceeds, and 10 % for an odd server. */
+export function maxItemsPerPage(limit: number): number {
+  return limit + Math.ceil(limit / 10);
+}
+
 export interface ReaderSettings {
   pageSize: number;
+  /** Default MAX_OBJECTS_PER_KIND. */
+  maxObjectsPerKind?: number;
+  /** Pages one kind may take; default `maxObjectsPerKind` ÷ `pageSize` (rounded up). */
+  maxPages?: number;
+  /** Default MAX_ITEM_BYTES. */
+  maxItemBytes?: number;
 }
 
 interface ListPage {
@@ -58,11 +87,18 @@ interface KindResult {
  * need as its page arrives, so no full list of full objects is ever held. GET only.
  */
 export class KubernetesClusterReader extends ClusterReader {
+  private readonly maxObjects: number;
+  private readonly maxPages: number;
+  private readonly maxItemBytes: number;
+
   constructor(
     private readonly api: KubeApiClient,
     private readonly settings: ReaderSettings,
   ) {
     super();
+    this.maxObjects = settings.maxObjectsPerKind ?? MAX_OBJECTS_PER_KIND;
+    this.maxPages = settings.maxPages ?? Math.ceil(this.maxObjects / settings.pageSize);
+    this.maxItemBytes = settings.maxItemBytes ?? MAX_ITEM_BYTES;
   }
 
   async read(options: ReadOptions): Promise<ClusterSnapshot> {
@@ -123,9 +159,10 @@ export class KubernetesClusterReader extends ClusterReader {
   ): Promise<KindResult> {
     for (let relist = 0; ; relist++) {
       const result = emptyResult();
+      const pages = { n: 0 }; // across namespaces: the cap is per kind
       try {
         for (const namespace of options.namespaces ?? [undefined]) {
-          await this.listPaged(type, namespace, options, counters, result, pods);
+          await this.listPaged(type, namespace, options, counters, result, pages, pods);
         }
         return result;
       } catch (error) {
@@ -137,24 +174,40 @@ export class KubernetesClusterReader extends ClusterReader {
     }
   }
 
+  /**
+   * One item into `into`. An object that cannot be read (the API server validated it, so this is unexpected) is
+   * a warning naming it, and left out: one odd object must not fail its kind.
+   */
   private project(type: ResourceType, item: Record<string, unknown>, into: KindResult, pods?: PodLabels): void {
-    if (pods) {
-      const metadata = (item.metadata ?? {}) as { namespace?: string; name?: string; labels?: unknown };
-      const labels = isRecord(metadata.labels) ? (metadata.labels as Record<string, string>) : {};
-      pods.labels.set(`${metadata.namespace}/${metadata.name}`, pods.labelSets.intern(labels));
-    }
-    let projection: ReturnType<typeof toWorkload>;
-    try {
-      projection = toWorkload(item, { defaultNamespace: 'default', kind: type.kind, apiVersion: type.apiVersion });
-    } catch (error) {
-      // The API server validated the object, so this is unexpected; one odd object must not fail its kind.
-      if (!(error instanceof ManifestError)) throw error;
+    const metadata = isRecord(item.metadata) ? item.metadata : {};
+    const namespace = typeof metadata.namespace === 'string' ? metadata.namespace : undefined;
+    const name = typeof metadata.name === 'string' ? metadata.name : undefined;
+    const unreadable = (reason: string): void => {
       into.warnings.push({
         code: 'unreadable-object',
-        message: `${resourceName(type)}: ${error.message}`,
+        message: `${resourceName(type)}: ${type.kind} ${namespace ?? '(no namespace)'}/${name ?? '(no name)'}: ${reason}; not audited`,
         kind: type.kind,
+        ...(namespace !== undefined ? { namespace } : {}),
+        ...(name !== undefined ? { name } : {}),
       });
-      return;
+    };
+    let projection: ReturnType<typeof toWorkload>;
+    try {
+      const labels = pods ? stringMap(metadata.labels) : undefined;
+      if (labels === null) return unreadable('metadata.labels is not a map of strings');
+      if (pods && labels) pods.labels.set(`${namespace}/${name}`, pods.labelSets.intern(labels));
+      projection = toWorkload(item, { defaultNamespace: 'default', kind: type.kind, apiVersion: type.apiVersion });
+    } catch (error) {
+      // ManifestError: a field the rules read is malformed. Anything else (a RangeError from a value nested too
+      // deep, …) is as much about this one object, and deterministic: it is never retried.
+      // A ManifestError's own field path and reason follow the object's name.
+      const reason =
+        error instanceof ManifestError
+          ? [error.field, error.reason].filter((part) => part !== undefined).join(': ')
+          : error instanceof Error
+            ? `${error.name}: ${error.message}`
+            : String(error);
+      return unreadable(reason);
     }
     if (projection.type === 'workload') into.workloads.push(withAuditedAnnotations(projection.workload));
     else if (projection.type === 'skipped')
@@ -173,21 +226,48 @@ export class KubernetesClusterReader extends ClusterReader {
     options: ReadOptions,
     counters: Counters,
     into: KindResult,
+    pages: { n: number },
     pods?: PodLabels,
   ): Promise<void> {
     const resource = resourceName(type);
     const path = listPath(type.apiVersion, type.plural, namespace);
+    const limit = this.settings.pageSize;
+    const maxItems = maxItemsPerPage(limit);
+    // Digests of the tokens this list was given (a token may be long): one seen again would loop for ever.
+    const seen = new Map<string, number>();
     let token: string | undefined;
     do {
+      if (pages.n >= this.maxPages) {
+        throw new ClusterReadError(
+          resource,
+          `more than ${this.maxPages} pages (limit=${limit}, at most ${this.maxObjects} objects per kind); ` +
+            'the server keeps sending continue tokens',
+          200,
+        );
+      }
+      pages.n++;
       let page: { result: KindResult; list: ListPage } | undefined;
       const response = await this.api.get(
         path,
-        { limit: String(this.settings.pageSize), continue: token },
+        { limit: String(limit), continue: token },
         { resource, signal: options.signal, onRequest: options.onRequest },
         async (chunks) => {
           const result = emptyResult();
-          const list = await readList(resource, chunks, { kind: type.kind }, (item) =>
-            this.project(type, item, result, pods),
+          let items = 0;
+          const list = await readList(
+            resource,
+            chunks,
+            { kind: type.kind, maxItemBytes: this.maxItemBytes },
+            (item) => {
+              if (++items > maxItems) {
+                throw new ClusterReadError(
+                  resource,
+                  `a page holds more than ${maxItems} items for limit=${limit}; the server does not honour limit`,
+                  200,
+                );
+              }
+              this.project(type, item, result, pods);
+            },
           );
           page = { result, list };
         },
@@ -198,6 +278,19 @@ export class KubernetesClusterReader extends ClusterReader {
       if (response.status !== 200 || !page) throw statusError(resource, response);
       addResult(into, page.result);
       token = page.list.metadata?.continue || undefined;
+      if (token !== undefined) {
+        const digest = createHash('sha256').update(token).digest('base64');
+        const first = seen.get(digest);
+        if (first !== undefined) {
+          throw new ClusterReadError(
+            resource,
+            `the server sent the same continue token again (page ${pages.n} repeats the token of page ${first}); ` +
+              'the list would never end',
+            200,
+          );
+        }
+        seen.set(digest, pages.n);
+      }
     } while (token !== undefined);
   }
 
@@ -222,7 +315,15 @@ export class KubernetesClusterReader extends ClusterReader {
           // a retried request starts again from nothing
           listed = [];
           attempt = peaks ? new UsagePeaks(ctx.workloads) : undefined;
-          await readList(METRICS.resource, chunks, {}, (item) => {
+          let items = 0;
+          await readList(METRICS.resource, chunks, { maxItemBytes: this.maxItemBytes }, (item) => {
+            if (++items > this.maxObjects) {
+              throw new ClusterReadError(
+                METRICS.resource,
+                `the list holds more than ${this.maxObjects} PodMetrics, the most objects one kind may have`,
+                200,
+              );
+            }
             const sample = toSample(item, ctx.labelSets, ctx.podLabels);
             if (!sample) return;
             if (attempt) attempt.add(sample);
@@ -263,8 +364,11 @@ interface PodLabels {
 class LabelSets {
   private readonly sets = new Map<string, Record<string, string>>();
 
+  /** `labels` must be a map of strings (see `stringMap`): the key is flat text, never a recursive walk. */
   intern(labels: Record<string, string>): Record<string, string> {
-    const key = JSON.stringify(labels);
+    let key = '';
+    // NUL never occurs in a label key or value, so the key is unambiguous.
+    for (const name in labels) key += `${name}\u0000${labels[name]}\u0000`;
     const known = this.sets.get(key);
     if (known) return known;
     this.sets.set(key, labels);
@@ -293,6 +397,14 @@ function toSample(
     if (!(error instanceof ManifestError)) throw error;
     return undefined;
   }
+}
+
+/** Labels as a map of strings; `{}` when absent; null when they are anything else (a hostile server's). */
+function stringMap(value: unknown): Record<string, string> | null {
+  if (value === undefined || value === null) return {};
+  if (!isRecord(value)) return null;
+  for (const key in value) if (typeof value[key] !== 'string') return null;
+  return value as Record<string, string>;
 }
 
 function resourceName(type: ResourceType): string {
@@ -326,6 +438,7 @@ async function readList(
     }
     list = JSON.parse(cutter.end());
   } catch (error) {
+    if (error instanceof ListSizeError) throw new ClusterReadError(resource, `${error.message}; not read further`, 200);
     if (!(error instanceof ListTextError) && !(error instanceof SyntaxError)) throw error;
     throw new ClusterReadError(resource, `malformed JSON in the list response (${error.message}; ${bytes} bytes)`, 200);
   }
@@ -346,7 +459,12 @@ function addResult(into: KindResult, page: KindResult): void {
 }
 
 function statusError(resource: string, response: ApiResponse): ClusterReadError {
-  return new ClusterReadError(resource, describeStatus(resource, response.status, response.text), response.status);
+  const cut = response.truncated ? ` (only the first ${MAX_UNCONSUMED_BODY_BYTES} bytes of the body were read)` : '';
+  return new ClusterReadError(
+    resource,
+    describeStatus(resource, response.status, response.text) + cut,
+    response.status,
+  );
 }
 
 /** The `message` of a Kubernetes Status body, and what to do about a 401/403. */
@@ -356,7 +474,10 @@ function describeStatus(resource: string, status: number, text: string): string 
     const parsed = JSON.parse(text) as { kind?: string; message?: string; reason?: string };
     if (parsed.kind === 'Status' && parsed.message) message = `${parsed.reason ?? 'Failure'}: ${parsed.message}`;
   } catch {
-    // a plain-text body (e.g. from a proxy) is shown as it is
+    // A plain-text body (e.g. from a proxy) is shown as it is; of a Status cut short (only its start is read),
+    // the start of its message.
+    const start = /^\{"kind":"Status".*?"message":"((?:[^"\\]|\\.){0,300})/s.exec(text);
+    if (start) message = `Status: ${start[1]}…`;
   }
   const [group, plural] = resource.includes('/') ? resource.split('/') : ['', resource];
   const hint =

@@ -1,5 +1,5 @@
 import type { WorkloadKind } from '@opsagent/core/workload';
-import { ListItemCutter, ListTextError } from './list-text';
+import { ListItemCutter, ListSizeError, ListTextError } from './list-text';
 
 const managedFields = [
   {
@@ -153,5 +153,79 @@ describe('ListItemCutter', () => {
     ['unbalanced brackets', '{"items":[{"a":[1}]}'],
   ])('rejects %s', (_what, body) => {
     expect(() => cut([Buffer.from(body)], 'Pod')).toThrow(ListTextError);
+  });
+});
+
+describe('ListItemCutter with maxItemBytes', () => {
+  const CAP = 64 * 1024;
+  const small = { metadata: { name: 'small', labels: { app: 'a' } } };
+  /** `{"metadata":{"name":"big","labels":{"huge":"xxx…"}}}` with a value of `valueBytes`, as 1 KiB chunks. */
+  function* bigItemList(valueBytes: number, where: 'labels' | 'status'): Generator<Buffer> {
+    const head = `{"kind":"PodList","metadata":{},"items":[${JSON.stringify(small)},{"metadata":{"name":"big"`;
+    yield Buffer.from(where === 'labels' ? `${head},"labels":{"huge":"` : `${head}},"status":{"huge":"`);
+    const kib = Buffer.alloc(1024, 'x');
+    for (let left = valueBytes; left > 0; left -= 1024) yield left >= 1024 ? kib : kib.subarray(0, left);
+    yield Buffer.from(where === 'labels' ? '"}}},' : '"}},');
+    yield Buffer.from(`${JSON.stringify(small)}]}`);
+  }
+
+  function feed(chunks: Iterable<Buffer>): { items: unknown[]; chunksRead: number; error?: unknown } {
+    const sut = new ListItemCutter({ kind: 'Pod', maxItemBytes: CAP });
+    const items: unknown[] = [];
+    let chunksRead = 0;
+    try {
+      for (const chunk of chunks) {
+        chunksRead++;
+        sut.push(chunk, (json) => items.push(JSON.parse(json)));
+      }
+      sut.end();
+    } catch (error) {
+      return { items, chunksRead, error };
+    }
+    return { items, chunksRead };
+  }
+
+  it('throws while the item streams in, on the chunk that crosses the cap, not at its end', () => {
+    // A 2 GB label value would be 2 million chunks: the cutter stops after about CAP / 1 KiB of them.
+    const out = feed(bigItemList(2 * 1024 ** 3, 'labels'));
+    expect(out.error).toBeInstanceOf(ListSizeError);
+    expect((out.error as Error).message).toBe(
+      'an item of the list is larger than 65536 bytes, the most one object may take',
+    );
+    expect(out.items).toEqual([small]); // the item before it was handed over
+    expect(out.chunksRead).toBeLessThanOrEqual(CAP / 1024 + 2);
+  });
+
+  it('counts the bytes of emptied values too (a huge status)', () => {
+    const out = feed(bigItemList(CAP * 4, 'status'));
+    expect(out.error).toBeInstanceOf(ListSizeError);
+    expect(out.chunksRead).toBeLessThanOrEqual(CAP / 1024 + 2);
+  });
+
+  it('throws on an oversized item that arrives whole in one chunk', () => {
+    const out = feed([Buffer.concat([...bigItemList(CAP, 'labels')])]);
+    expect(out.error).toBeInstanceOf(ListSizeError);
+    expect(out.items).toEqual([small]);
+  });
+
+  it('accepts items just under the cap, split anywhere', () => {
+    const body = Buffer.concat([...bigItemList(CAP - 100, 'labels')]);
+    const out = feed([body.subarray(0, 5000), body.subarray(5000, 70_000), body.subarray(70_000)]);
+    expect(out.error).toBeUndefined();
+    expect(out.items).toHaveLength(3);
+  });
+
+  it("throws when the list's own fields outside items exceed the cap", () => {
+    const out = feed([Buffer.from(`{"metadata":{"continue":"${'t'.repeat(CAP)}"},"items":[]}`)]);
+    expect(out.error).toBeInstanceOf(ListSizeError);
+    expect((out.error as Error).message).toMatch(/the list's own fields \(outside items\) are larger than 65536 bytes/);
+  });
+
+  it('names a whole number of MiB in its message', () => {
+    const sut = new ListItemCutter({ maxItemBytes: 3 * 1024 * 1024 });
+    const value = 'x'.repeat(3 * 1024 * 1024);
+    expect(() => sut.push(Buffer.from(`{"items":[{"a":"${value}"}]}`), () => undefined)).toThrow(
+      'an item of the list is larger than 3 MiB (3145728 bytes), the most one object may take',
+    );
   });
 });

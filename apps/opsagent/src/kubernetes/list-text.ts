@@ -39,9 +39,18 @@ const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 /** A list body that is not one JSON list object: unbalanced, cut short, or items that are not objects. */
 export class ListTextError extends Error {}
 
+/** A list body past `maxItemBytes`: one item, or the list's own fields, larger than any real object. */
+export class ListSizeError extends Error {}
+
 export interface CutOptions {
   /** The kind listed: an owned ReplicaSet, Job or Pod is audited through its owner, so its spec is not read. */
   kind?: WorkloadKind;
+  /**
+   * Most bytes one item may take as sent (emptied values included), and the list's own fields outside `items`;
+   * past it the cutter throws a ListSizeError as soon as the chunk that crosses it is read, before the item is
+   * buffered whole. Default: no cap.
+   */
+  maxItemBytes?: number;
 }
 
 /**
@@ -80,9 +89,13 @@ export class ListItemCutter {
   private owned = false;
   private readonly item = new ByteBuffer(64 * 1024);
   private readonly rest = new ByteBuffer(1024);
+  private readonly maxItemBytes: number;
+  /** Bytes of the open item in earlier chunks. */
+  private itemBytes = 0;
 
   constructor(options: CutOptions = {}) {
     this.cutOwnedSpec = options.kind !== undefined && OWNABLE_KINDS.has(options.kind);
+    this.maxItemBytes = options.maxItemBytes ?? Infinity;
   }
 
   /** Feeds the next chunk; calls `onItem` with each item completed in it. */
@@ -96,6 +109,7 @@ export class ListItemCutter {
     let types = this.types;
     let from = 0; // bytes of this chunk from here on are not yet copied to the item or the list
     let keyFrom = this.keyParts ? 0 : -1;
+    let itemFrom = 0; // where the open item starts in this chunk (0: in an earlier one)
     let i = 0;
     if (this.escape) {
       this.escape = false; // the byte after a backslash that ended the previous chunk
@@ -150,6 +164,8 @@ export class ListItemCutter {
             if (c !== OPEN_BRACE) throw new ListTextError('an item of the list is not an object');
             this.inItem = true;
             this.owned = false;
+            this.itemBytes = 0;
+            itemFrom = i;
             from = i;
           } else if (depth === LIST && c === OPEN_BRACKET && this.keys[LIST] === 'items') {
             this.copy(chunk, from, i + 1);
@@ -168,6 +184,7 @@ export class ListItemCutter {
         depth--;
         this.expectKey = false;
         if (depth === ITEMS && this.inItem) {
+          this.checkItemBytes(this.itemBytes + i + 1 - itemFrom);
           this.copy(chunk, from, i + 1);
           this.inItem = false;
           from = i + 1;
@@ -190,8 +207,25 @@ export class ListItemCutter {
       }
     }
     this.depth = depth;
+    if (this.inItem) {
+      this.itemBytes += n - itemFrom;
+      this.checkItemBytes(this.itemBytes);
+    }
     if (this.skipLevel === 0 && !this.cuttingString) this.copy(chunk, from, n);
+    if (!this.inItems && this.rest.size > this.maxItemBytes) {
+      throw new ListSizeError(
+        `the list's own fields (outside items) are larger than ${describeBytes(this.maxItemBytes)}`,
+      );
+    }
     if (keyFrom >= 0) this.keyParts!.push(chunk.toString('latin1', keyFrom, n));
+  }
+
+  private checkItemBytes(bytes: number): void {
+    if (bytes > this.maxItemBytes) {
+      throw new ListSizeError(
+        `an item of the list is larger than ${describeBytes(this.maxItemBytes)}, the most one object may take`,
+      );
+    }
   }
 
   /**
@@ -300,6 +334,12 @@ export class ListItemCutter {
   }
 }
 
+/** `3 MiB (3145728 bytes)` */
+export function describeBytes(bytes: number): string {
+  const mib = bytes / (1024 * 1024);
+  return Number.isInteger(mib) ? `${mib} MiB (${bytes} bytes)` : `${bytes} bytes`;
+}
+
 function growTypes(types: Uint8Array): Uint8Array {
   const grown = new Uint8Array(types.length * 2);
   grown.set(types);
@@ -317,6 +357,10 @@ class ByteBuffer {
 
   reset(): void {
     this.length = 0;
+  }
+
+  get size(): number {
+    return this.length;
   }
 
   append(chunk: Buffer, from: number, to: number): void {
