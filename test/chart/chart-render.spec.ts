@@ -482,6 +482,67 @@ describe('Secret (secrets.create / secrets.existingSecret)', () => {
   });
 });
 
+describe('checksum/secrets: rolls the pod when the Secret changes, reveals nothing about it', () => {
+  const WEAK = { PASSWORD: 'hunter2', API_TOKEN: '1234' };
+  const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+  const withSecret = (data: Record<string, string>, checksumSalt?: string) => ({
+    secrets: { create: true, data, ...(checksumSalt === undefined ? {} : { checksumSalt }) },
+  });
+  const checksumOf = (objects: K8sObject[]) =>
+    only<IDeployment>(objects, 'Deployment').spec!.template.metadata!.annotations!['checksum/secrets'];
+
+  it('matches no sha256 of the rendered Secret, its data, its values or their base64', () => {
+    const result = helm(templateArgs({}), withSecret(WEAK));
+    expect(result.code).toBe(0);
+    const objects = parseManifests(result.stdout);
+    const secret = only<ISecret>(objects, 'Secret', 'opsagent-secrets');
+    // The Secret's text as helm rendered it (what `include "secret.yaml" | sha256sum` hashed), with and without the
+    // salt annotation a fixed implementation adds.
+    const source = /# Source: opsagent\/templates\/secret\.yaml\n([\s\S]*?)\n(?=---|$)/.exec(result.stdout)![1];
+    const withoutSalt = source.replace(/\n +annotations:\n +opsagent\.io\/checksum-salt: .*/, '');
+    const values = Object.values(WEAK);
+    const guesses = [
+      source,
+      withoutSalt,
+      ...[source, withoutSalt].flatMap((text) => [`\n${text}`, `${text}\n`, `\n${text}\n`]),
+      JSON.stringify(WEAK),
+      JSON.stringify(secret.data),
+      ...Object.entries(WEAK).map(([k, v]) => `${k}=${v}`),
+      ...values,
+      ...values.map((v) => Buffer.from(v).toString('base64')),
+      values.join(''),
+    ];
+    const checksum = checksumOf(objects);
+    expect(checksum).toMatch(/^[0-9a-f]{64}$/);
+    for (const guess of guesses) expect([guess, sha256(guess)]).not.toEqual([guess, checksum]);
+  });
+
+  it('is keyed with a random salt that only the Secret carries, so two renders of the same Secret differ', () => {
+    const first = render({ values: withSecret(WEAK) });
+    const second = render({ values: withSecret(WEAK) });
+    expect(checksumOf(first)).not.toBe(checksumOf(second));
+    const salt = only<ISecret>(first, 'Secret').metadata!.annotations!['opsagent.io/checksum-salt'];
+    expect(salt).toMatch(/^[A-Za-z0-9]{43}$/);
+    const deployment = JSON.stringify(only<IDeployment>(first, 'Deployment'));
+    expect(deployment).not.toContain(salt);
+    // What `helm upgrade` does through lookup: the salt stored in the Secret reproduces the annotation.
+    expect(checksumOf(render({ values: withSecret(WEAK, salt) }))).toBe(checksumOf(first));
+  });
+
+  it('with the same salt (kept in the Secret across upgrades): the same Secret keeps it, a changed Secret changes it', () => {
+    const salt = 'x'.repeat(43);
+    const base = checksumOf(render({ values: withSecret(WEAK, salt) }));
+    expect(only<ISecret>(render({ values: withSecret(WEAK, salt) }), 'Secret').metadata?.annotations).toEqual({
+      'opsagent.io/checksum-salt': salt,
+    });
+    expect(checksumOf(render({ values: withSecret(WEAK, salt) }))).toBe(base);
+    expect(checksumOf(render({ values: { ...withSecret(WEAK, salt), podAnnotations: { a: 'b' } } }))).toBe(base);
+    expect(checksumOf(render({ values: withSecret({ ...WEAK, PASSWORD: 'hunter3' }, salt) }))).not.toBe(base);
+    expect(checksumOf(render({ values: withSecret({ ...WEAK, EXTRA: 'x' }, salt) }))).not.toBe(base);
+    expect(checksumOf(render({ values: withSecret(WEAK, 'y'.repeat(43)) }))).not.toBe(base);
+  });
+});
+
 describe('ServiceMonitor (serviceMonitor.enabled)', () => {
   it('scrapes the Service port named metrics at /metrics, with the interval, timeout and labels from values', () => {
     const objects = render({ valuesFiles: [FULL] });

@@ -86,6 +86,46 @@ chart creates (secrets.create). Empty when there is none.
 {{- end }}
 
 {{/*
+The data of the chart's Secret (secrets.data, base64), as secret.yaml renders it and checksum/secrets hashes it.
+*/}}
+{{- define "opsagent.secretData" -}}
+{{- range $key, $value := .Values.secrets.data }}
+{{ $key }}: {{ $value | toString | b64enc | quote }}
+{{- end }}
+{{- end }}
+
+{{/*
+The key of the pod's checksum/secrets annotation, which must reveal nothing about the Secret to whoever can read the
+Deployment (an unsalted hash of a weak password is found by trying guesses offline). In order:
+- secrets.checksumSalt, when set (for `helm template` / GitOps, which have no cluster to look the Secret up in);
+- the salt the release's Secret already carries (annotation opsagent.io/checksum-salt, read with `lookup` during
+  `helm install/upgrade`), so an upgrade that changes nothing renders the same annotation and does not roll the pod;
+- else a new random one (first install; and every `helm template`, whose lookup finds nothing).
+Made once per render and kept in .Values.secrets, which every template shares, so that the Secret stores the salt the
+Deployment's annotation was computed with.
+*/}}
+{{- define "opsagent.secretsSalt" -}}
+{{- if not (hasKey .Values.secrets "_checksumSalt") }}
+{{- $salt := .Values.secrets.checksumSalt | default "" }}
+{{- if not $salt }}
+{{- $existing := lookup "v1" "Secret" .Release.Namespace (include "opsagent.secretName" .) }}
+{{- $salt = dig "metadata" "annotations" "opsagent.io/checksum-salt" "" $existing }}
+{{- end }}
+{{- $_ := set .Values.secrets "_checksumSalt" ($salt | default (randAlphaNum 43)) }}
+{{- end }}
+{{- .Values.secrets._checksumSalt }}
+{{- end }}
+
+{{/*
+checksum/secrets: sha256 of the salt and the Secret's data. Sprig has no HMAC; a hash of a secret prefix and the
+message serves the same end here: without the salt (about 256 random bits) no guess can be checked, and the value
+still changes with any key or value of the Secret.
+*/}}
+{{- define "opsagent.secretsChecksum" -}}
+{{- printf "%s\n%s" (include "opsagent.secretsSalt" .) (include "opsagent.secretData" .) | sha256sum }}
+{{- end }}
+
+{{/*
 The ports the agent listens on, read from its own config so the container ports, probes, Service and
 NetworkPolicy can never disagree with what the process binds.
 */}}
