@@ -35,6 +35,7 @@ import {
   type K8sObject,
 } from './helm';
 import { schemaProblems } from './k8s-schema';
+import { admits } from './network-policy';
 import { agentContainer, containerPort } from './pod';
 import { EXPOSED_SERIES, selectedMetrics } from './promql';
 
@@ -482,6 +483,67 @@ describe('Secret (secrets.create / secrets.existingSecret)', () => {
   });
 });
 
+describe('checksum/secrets: rolls the pod when the Secret changes, reveals nothing about it', () => {
+  const WEAK = { PASSWORD: 'hunter2', API_TOKEN: '1234' };
+  const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+  const withSecret = (data: Record<string, string>, checksumSalt?: string) => ({
+    secrets: { create: true, data, ...(checksumSalt === undefined ? {} : { checksumSalt }) },
+  });
+  const checksumOf = (objects: K8sObject[]) =>
+    only<IDeployment>(objects, 'Deployment').spec!.template.metadata!.annotations!['checksum/secrets'];
+
+  it('matches no sha256 of the rendered Secret, its data, its values or their base64', () => {
+    const result = helm(templateArgs({}), withSecret(WEAK));
+    expect(result.code).toBe(0);
+    const objects = parseManifests(result.stdout);
+    const secret = only<ISecret>(objects, 'Secret', 'opsagent-secrets');
+    // The Secret's text as helm rendered it (what `include "secret.yaml" | sha256sum` hashed), with and without the
+    // salt annotation a fixed implementation adds.
+    const source = /# Source: opsagent\/templates\/secret\.yaml\n([\s\S]*?)\n(?=---|$)/.exec(result.stdout)![1];
+    const withoutSalt = source.replace(/\n +annotations:\n +opsagent\.io\/checksum-salt: .*/, '');
+    const values = Object.values(WEAK);
+    const guesses = [
+      source,
+      withoutSalt,
+      ...[source, withoutSalt].flatMap((text) => [`\n${text}`, `${text}\n`, `\n${text}\n`]),
+      JSON.stringify(WEAK),
+      JSON.stringify(secret.data),
+      ...Object.entries(WEAK).map(([k, v]) => `${k}=${v}`),
+      ...values,
+      ...values.map((v) => Buffer.from(v).toString('base64')),
+      values.join(''),
+    ];
+    const checksum = checksumOf(objects);
+    expect(checksum).toMatch(/^[0-9a-f]{64}$/);
+    for (const guess of guesses) expect([guess, sha256(guess)]).not.toEqual([guess, checksum]);
+  });
+
+  it('is keyed with a random salt that only the Secret carries, so two renders of the same Secret differ', () => {
+    const first = render({ values: withSecret(WEAK) });
+    const second = render({ values: withSecret(WEAK) });
+    expect(checksumOf(first)).not.toBe(checksumOf(second));
+    const salt = only<ISecret>(first, 'Secret').metadata!.annotations!['opsagent.io/checksum-salt'];
+    expect(salt).toMatch(/^[A-Za-z0-9]{43}$/);
+    const deployment = JSON.stringify(only<IDeployment>(first, 'Deployment'));
+    expect(deployment).not.toContain(salt);
+    // What `helm upgrade` does through lookup: the salt stored in the Secret reproduces the annotation.
+    expect(checksumOf(render({ values: withSecret(WEAK, salt) }))).toBe(checksumOf(first));
+  });
+
+  it('with the same salt (kept in the Secret across upgrades): the same Secret keeps it, a changed Secret changes it', () => {
+    const salt = 'x'.repeat(43);
+    const base = checksumOf(render({ values: withSecret(WEAK, salt) }));
+    expect(only<ISecret>(render({ values: withSecret(WEAK, salt) }), 'Secret').metadata?.annotations).toEqual({
+      'opsagent.io/checksum-salt': salt,
+    });
+    expect(checksumOf(render({ values: withSecret(WEAK, salt) }))).toBe(base);
+    expect(checksumOf(render({ values: { ...withSecret(WEAK, salt), podAnnotations: { a: 'b' } } }))).toBe(base);
+    expect(checksumOf(render({ values: withSecret({ ...WEAK, PASSWORD: 'hunter3' }, salt) }))).not.toBe(base);
+    expect(checksumOf(render({ values: withSecret({ ...WEAK, EXTRA: 'x' }, salt) }))).not.toBe(base);
+    expect(checksumOf(render({ values: withSecret(WEAK, 'y'.repeat(43)) }))).not.toBe(base);
+  });
+});
+
 describe('ServiceMonitor (serviceMonitor.enabled)', () => {
   it('scrapes the Service port named metrics at /metrics, with the interval, timeout and labels from values', () => {
     const objects = render({ valuesFiles: [FULL] });
@@ -550,6 +612,12 @@ describe('PrometheusRule (prometheusRule.enabled)', () => {
 });
 
 describe('NetworkPolicy (networkPolicy.enabled)', () => {
+  const TEST_POD_PEER = {
+    podSelector: {
+      matchLabels: { 'app.kubernetes.io/name': 'opsagent-test', 'app.kubernetes.io/instance': 'opsagent' },
+    },
+  };
+
   it('lets in the API port from the configured peers and the metrics port from Prometheus; lets out DNS and the API server', () => {
     const objects = render({ valuesFiles: [FULL] });
     const policy = only<INetworkPolicy>(objects, 'NetworkPolicy', 'opsagent');
@@ -560,6 +628,7 @@ describe('NetworkPolicy (networkPolicy.enabled)', () => {
     const [api, metrics] = policy.spec!.ingress!;
     expect(api.ports).toEqual([{ port: 'http', protocol: 'TCP' }]);
     expect(api.from).toEqual([
+      TEST_POD_PEER,
       { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'platform-tools' } } },
       { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'dashboard' } } },
     ]);
@@ -586,10 +655,94 @@ describe('NetworkPolicy (networkPolicy.enabled)', () => {
     expect(policy.spec?.egress).toHaveLength(2);
   });
 
-  it('by default lets the API port be reached from the release namespace only (where the helm test pod runs)', () => {
+  it('by default lets the API port be reached from the release namespace only (and the helm test pod)', () => {
     const policy = only<INetworkPolicy>(render({ values: { networkPolicy: { enabled: true } } }), 'NetworkPolicy');
-    expect(policy.spec?.ingress?.[0].from).toEqual([{ podSelector: {} }]);
+    expect(policy.spec?.ingress?.[0].from).toEqual([TEST_POD_PEER, { podSelector: {} }]);
     expect(policy.spec?.egress?.[1].to).toEqual([{ ipBlock: { cidr: '0.0.0.0/0' } }]);
+  });
+});
+
+describe('NetworkPolicy: who reaches the API port', () => {
+  const policyOf = (objects: K8sObject[]) => only<INetworkPolicy>(objects, 'NetworkPolicy', 'opsagent');
+  const testPodOf = (objects: K8sObject[]) => {
+    const pod = only<IPod>(objects, 'Pod', 'opsagent-test-connection');
+    return { namespace: pod.metadata!.namespace!, labels: pod.metadata!.labels! };
+  };
+  const ON = { networkPolicy: { enabled: true } };
+
+  it.each(SCENARIOS)(
+    'admits the helm test pod to the API port in scenario %s with the NetworkPolicy on',
+    (_name, files) => {
+      const objects = render({ valuesFiles: files, values: ON });
+      expect(admits(policyOf(objects), testPodOf(objects), 'http')).toBe(true);
+    },
+  );
+
+  it('admits the helm test pod even when networkPolicy.api.from names other peers only, or none', () => {
+    for (const from of [[{ namespaceSelector: { matchLabels: { team: 'x' } } }], []]) {
+      const objects = render({ values: { networkPolicy: { enabled: true, api: { from } } } });
+      const policy = policyOf(objects);
+      expect(admits(policy, testPodOf(objects), 'http')).toBe(true);
+      // …and only it, in the release namespace: not the agent's neighbours.
+      expect(admits(policy, { namespace: NAMESPACE, labels: { app: 'other' } }, 'http')).toBe(false);
+    }
+  });
+
+  it('admits by default the pods of the release namespace, and no other namespace', () => {
+    const policy = policyOf(render({ values: ON }));
+    expect(admits(policy, { namespace: NAMESPACE, labels: { app: 'any' } }, 'http')).toBe(true);
+    expect(admits(policy, { namespace: 'apps', labels: { 'app.kubernetes.io/name': 'dashboard' } }, 'http')).toBe(
+      false,
+    );
+  });
+
+  it("admits the README's example client (namespace apps) with the values the chart README gives for it", () => {
+    const readme = fs.readFileSync(path.join(CHART_DIR, 'README.md'), 'utf8');
+    const block = /```yaml\n(networkPolicy:\n[\s\S]*?)```/.exec(readme);
+    expect(block).not.toBeNull();
+    const objects = render({ values: parse(block![1]) });
+    const policy = policyOf(objects);
+    const dashboard = { namespace: 'apps', labels: { 'app.kubernetes.io/name': 'dashboard' } };
+    expect(admits(policy, dashboard, 'http')).toBe(true);
+    expect(admits(policy, { namespace: 'apps', labels: { app: 'other' } }, 'http')).toBe(false);
+    expect(admits(policy, { ...dashboard, namespace: 'elsewhere' }, 'http')).toBe(false);
+    expect(admits(policy, testPodOf(objects), 'http')).toBe(true);
+    // The metrics port stays Prometheus'.
+    expect(admits(policy, dashboard, 'metrics')).toBe(false);
+  });
+});
+
+describe('V8 heap against the memory limit', () => {
+  it.each<[number, unknown]>([
+    [600, '512Mi'],
+    [512, '512Mi'],
+    [1000, '1G'],
+    [2048, 2_147_483_648],
+  ])('refuses maxOldSpaceSizeMi %d with a memory limit of %s, naming both', (heap, memory) => {
+    const result = helm(templateArgs({}), { maxOldSpaceSizeMi: heap, resources: { limits: { cpu: '1', memory } } });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain(`maxOldSpaceSizeMi (${heap})`);
+    expect(result.stderr).toMatch(new RegExp(`resources\\.limits\\.memory \\(${String(memory)} = \\d+ MiB\\)`));
+  });
+
+  it.each<[number, unknown]>([
+    [384, '512Mi'],
+    [768, '1Gi'],
+    [900, '1G'],
+    [1536, 2_147_483_648],
+    [3000, '4e9'],
+    [1500, '2.5Gi'],
+  ])('renders maxOldSpaceSizeMi %d with a memory limit of %s', (heap, memory) => {
+    const result = helm(templateArgs({}), { maxOldSpaceSizeMi: heap, resources: { limits: { cpu: '1', memory } } });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+  });
+
+  it('renders any maxOldSpaceSizeMi when there is no memory limit', () => {
+    const values = { maxOldSpaceSizeMi: 4096, resources: { limits: { cpu: '1', memory: null } } };
+    const result = helm(templateArgs({}), values);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
   });
 });
 

@@ -4,14 +4,16 @@
  * schema (CONFIG_KEYS, defaultConfig(), the enums), and check that helm itself refuses bad values.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { parse } from 'yaml';
 import { CONFIG_KEYS } from '@opsagent/core/config/config.keys';
-import { defaultConfig, parseConfig } from '@opsagent/core/config/config.loader';
+import { defaultConfig, loadConfigFile, parseConfig } from '@opsagent/core/config/config.loader';
 import { LOG_LEVELS } from '@opsagent/core/config/config.schema';
 import { RULE_IDS } from '@opsagent/core/rules/registry';
 import { SEVERITIES } from '@opsagent/core/severity';
-import { CHART_DIR, ensureHelm, helm, SETUP_TIMEOUT_MS, templateArgs } from './helm';
+import { CHART_DIR, ensureHelm, helm, only, parseManifests, SETUP_TIMEOUT_MS, templateArgs } from './helm';
 
 interface JsonSchema {
   type?: string | string[];
@@ -200,15 +202,92 @@ describe('helm and the agent agree on a config value', () => {
     ['an unknown log level', { logLevel: 'verbose' }, false],
     ['an empty context', { kubernetes: { context: '' } }, false],
     ['a boolean as a string', { runOnStartup: 'yes' }, false],
+    ['a schedule in words', { schedule: 'every five minutes' }, false],
+    ['a schedule with too many fields', { schedule: '*/5 * * * * * *' }, false],
+    ['a schedule with too few fields', { schedule: '*/5 * * *' }, false],
+    ['a schedule with a step of nothing', { schedule: '*/ * * * *' }, false],
+    ['a six-field schedule (seconds first)', { schedule: '*/30 * * * * *' }, true],
+    ['a shorthand schedule', { schedule: '@hourly' }, true],
+    ['a schedule with names, ranges, lists and steps', { schedule: '0,30 8-18/2 1-15 jan,jul mon-fri' }, true],
+    ['a schedule with spaces around it', { schedule: ' 0 * * * * ' }, true],
+    ['an unknown shorthand', { schedule: '@fortnightly' }, false],
   ])('%s', (_what, config, valid) => {
     expect(accepted(config)).toEqual({ byHelm: valid, byAgent: valid });
   });
 
   // What JSON Schema cannot express is left to the agent, which refuses it at start with the key path.
   it.each<[string, Record<string, unknown>]>([
-    ['a cron expression with a bad field', { schedule: '*/5 * * * * * *' }],
+    ['a cron field out of range', { schedule: '61 * * * *' }],
+    ['an unknown day name', { schedule: '0 9 * * mox' }],
     ['a duration out of range', { overProvisioning: { window: '10s' } }],
   ])('%s: only the agent refuses it', (_what, config) => {
     expect(accepted(config)).toEqual({ byHelm: true, byAgent: false });
+  });
+});
+
+describe('helm --set, which passes a decimal number as a string', () => {
+  /** `helm template --set …`, then the rendered config.yaml loaded from a file by the agent's own loader. */
+  const loadRendered = (sets: string[]) => {
+    const result = helm([...templateArgs({}), ...sets.flatMap((set) => ['--set', set])]);
+    if (result.code !== 0) return { code: result.code, stderr: result.stderr };
+    const configMap = only<IConfigMap>(parseManifests(result.stdout), 'ConfigMap', 'opsagent-config');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opsagent-set-'));
+    try {
+      const file = path.join(dir, 'config.yaml');
+      fs.writeFileSync(file, configMap.data!['config.yaml']);
+      return { code: 0, config: loadConfigFile(file), text: configMap.data!['config.yaml'] };
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it('accepts --set config.overProvisioning.cpu.ratio=1.5, and the agent loads the rendered config', () => {
+    const rendered = loadRendered([
+      'config.overProvisioning.cpu.ratio=1.5',
+      'config.overProvisioning.memory.ratio=2.25',
+    ]);
+    expect(rendered.stderr).toBeUndefined();
+    expect(rendered.config?.overProvisioning.cpu.ratio).toBe(1.5);
+    expect(rendered.config?.overProvisioning.memory.ratio).toBe(2.25);
+    // A number in config.yaml, not the string helm was given.
+    expect(parse(rendered.text!)).toMatchObject({ overProvisioning: { cpu: { ratio: 1.5 }, memory: { ratio: 2.25 } } });
+  });
+
+  it('still accepts whole numbers, which helm passes as integers', () => {
+    expect(loadRendered(['config.overProvisioning.cpu.ratio=3']).config?.overProvisioning.cpu.ratio).toBe(3);
+  });
+
+  it.each(['0.5', '0.99', 'abc', '1.5x', ''])('refuses --set config.overProvisioning.cpu.ratio=%s', (ratio) => {
+    const rendered = loadRendered([`config.overProvisioning.cpu.ratio=${ratio}`]);
+    expect(rendered.code).not.toBe(0);
+    expect(rendered.stderr).toContain("at '/config/overProvisioning/cpu/ratio'");
+  });
+});
+
+describe('resources: Kubernetes quantities only', () => {
+  const result = (resources: unknown) => helm(templateArgs({}), { resources });
+
+  it.each<[string, unknown]>([
+    [
+      'millicores and binary suffixes',
+      { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1', memory: '1Gi' } },
+    ],
+    ['numbers', { requests: { cpu: 0.5, memory: 268_435_456 }, limits: { cpu: 2 } }],
+    ['decimal suffixes and exponents', { requests: { cpu: '0.25', memory: '300M' }, limits: { memory: '1e9' } }],
+  ])('accepts %s', (_what, resources) => {
+    expect(result(resources).stderr).toBe('');
+  });
+
+  it.each<[string, unknown, string]>([
+    ['a unit in words', { limits: { memory: '512 MB' } }, '/resources/limits/memory'],
+    ['an unknown suffix', { requests: { cpu: '12Q' } }, '/resources/requests/cpu'],
+    ['a negative quantity', { requests: { memory: '-1Gi' } }, '/resources/requests/memory'],
+    ['a negative number', { limits: { cpu: -1 } }, '/resources/limits/cpu'],
+    ['lower-case binary suffix', { limits: { memory: '512mi' } }, '/resources/limits/memory'],
+    ['an empty string', { requests: { cpu: '' } }, '/resources/requests/cpu'],
+  ])('refuses %s', (_what, resources, at) => {
+    const { code, stderr } = result(resources);
+    expect(code).not.toBe(0);
+    expect(stderr).toContain(`at '${at}'`);
   });
 });

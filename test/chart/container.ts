@@ -18,6 +18,11 @@ import { ROOT } from './helm';
 /** The image's application directory (WORKDIR, HOME) and the entries the Dockerfile puts in it. */
 export const IMAGE_APP_DIR = '/app';
 const IMAGE_APP_ENTRIES = ['dist', 'node_modules', 'package.json'];
+/**
+ * Entries copied rather than linked: the entry point bin/opsagent finds the app directory from its own path (with
+ * `readlink -f`), which must be the stand-in's, as it is /app in the image.
+ */
+const IMAGE_APP_COPIES = ['bin/opsagent'];
 
 export interface ContainerSpec {
   /** ENTRYPOINT + CMD (or the container's command + args), with container paths. */
@@ -57,6 +62,12 @@ export function startContainer(spec: ContainerSpec): RunningContainer {
   fs.mkdirSync(mounts.get(IMAGE_APP_DIR)!);
   for (const entry of IMAGE_APP_ENTRIES) {
     fs.symlinkSync(path.join(ROOT, entry), path.join(mounts.get(IMAGE_APP_DIR)!, entry));
+  }
+  for (const entry of IMAGE_APP_COPIES) {
+    const target = path.join(mounts.get(IMAGE_APP_DIR)!, entry);
+    fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
+    fs.copyFileSync(path.join(ROOT, entry), target);
+    fs.chmodSync(target, 0o755);
   }
   const hostPath = (containerPath: string): string => {
     // The longest mount that contains the path wins, as with nested mounts in a container.

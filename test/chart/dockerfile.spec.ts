@@ -12,13 +12,19 @@ import { stringify } from 'yaml';
 import { defaultConfig } from '@opsagent/core/config/config.loader';
 import { startSimulator, type Simulator } from '../../tools/k8s-simulator/simulator';
 import { freePorts, IMAGE_APP_DIR, startContainer, waitForStatus, writeKubeconfig } from './container';
-import { readDockerfile, type Stage } from './dockerfile';
+import { readDockerfile, userIds, type Stage } from './dockerfile';
 import { ROOT } from './helm';
 
 const { text, image } = readDockerfile();
 const packageJson = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+  version: string;
+  description: string;
+  license: string;
   dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
 };
+/** The built service the image runs, through its entry point bin/opsagent. */
+const IMAGE_MAIN = `${IMAGE_APP_DIR}/dist/apps/opsagent/src/main.js`;
 
 const runs = (stage: Stage) => stage.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args);
 const copies = (stage: Stage) => stage.instructions.filter((i) => i.keyword === 'COPY');
@@ -45,9 +51,10 @@ describe('Dockerfile structure', () => {
   const [build, ...rest] = image.stages;
   const final = rest[rest.length - 1];
 
-  it('builds in stages from one pinned Node 20 LTS slim image', () => {
+  it('builds in stages from one pinned Node 24 LTS slim image: the Node the project runs on (its node devDependency)', () => {
     expect(image.stages.length).toBeGreaterThanOrEqual(2);
-    for (const stage of image.stages) expect(stage.image).toMatch(/^node:20\.\d+\.\d+-bookworm-slim$/);
+    for (const stage of image.stages) expect(stage.image).toMatch(/^node:24\.\d+\.\d+-bookworm-slim$/);
+    expect(image.stages[0].image).toBe(`node:${packageJson.devDependencies.node}-bookworm-slim`);
     expect(new Set(image.stages.map((s) => s.image)).size).toBe(1);
     expect(image.stages.flatMap((s) => s.instructions).map((i) => i.keyword)).not.toContain('ADD');
   });
@@ -68,8 +75,31 @@ describe('Dockerfile structure', () => {
     expect(runs(final).join(' ')).not.toMatch(/npm (ci|install)/);
   });
 
-  it('runs as UID 1000 in /app, with HOME there (its .cache is the chart emptyDir)', () => {
-    expect(image.user).toBe('1000');
+  it("runs as the user opsagent, UID/GID 1000, created in place of the base image's node user", () => {
+    // Numeric, so that the kubelet can check runAsNonRoot without a runAsUser; /etc/passwd names it opsagent.
+    expect(userIds(image.user)).toEqual({ uid: 1000, gid: 1000 });
+    const setup = runs(final).join(' && ');
+    expect(setup).toMatch(/\buserdel --remove node\b/);
+    expect(setup).toMatch(/\bgroupadd --gid 1000 opsagent\b/);
+    expect(setup).toMatch(/\buseradd --uid 1000 --gid opsagent\b[^&]* --home-dir \/app\b[^&]* opsagent\b/);
+    expect(setup).toMatch(/\bchown opsagent:opsagent \/app\/\.cache\b/);
+  });
+
+  it('carries the OCI labels; version and revision come from build args', () => {
+    expect(image.labels).toEqual({
+      'org.opencontainers.image.title': 'opsagent',
+      'org.opencontainers.image.description': packageJson.description,
+      'org.opencontainers.image.version': '${VERSION}',
+      'org.opencontainers.image.revision': '${REVISION}',
+      'org.opencontainers.image.source': '${SOURCE}',
+      'org.opencontainers.image.licenses': packageJson.license,
+    });
+    expect(image.args.VERSION).toBe(packageJson.version);
+    expect(image.args).toHaveProperty('REVISION');
+    expect(image.args).toHaveProperty('SOURCE');
+  });
+
+  it('runs in /app, with HOME there (its .cache is the chart emptyDir)', () => {
     expect(image.workdir).toBe(IMAGE_APP_DIR);
     expect(image.env.HOME).toBe(IMAGE_APP_DIR);
   });
@@ -79,9 +109,13 @@ describe('Dockerfile structure', () => {
     expect(image.expose).toEqual([String(config.server.port), String(config.metrics.port)]);
   });
 
-  it('starts in exec form: node on the built entry point, serve --config /app/config/config.yaml', () => {
-    expect(image.entrypoint).toEqual(['node', '/app/dist/apps/opsagent/src/main.js']);
+  it('starts in exec form: bin/opsagent (node with the heap flags) on the built service, serve --config …', () => {
+    expect(image.entrypoint).toEqual([`${IMAGE_APP_DIR}/bin/opsagent`]);
     expect(image.cmd).toEqual(['serve', '--config', '/app/config/config.yaml']);
+    const launcher = fs.readFileSync(path.join(ROOT, 'bin/opsagent'), 'utf8');
+    expect(launcher).toContain(`main="$root/${path.relative(IMAGE_APP_DIR, IMAGE_MAIN)}"`);
+    const copied = copies(final).map((c) => c.args);
+    expect(copied).toContain(`bin/opsagent ${IMAGE_APP_DIR}/bin/opsagent`);
   });
 });
 
@@ -111,7 +145,7 @@ describe('the final image', () => {
     .map((c) => path.join(ROOT, path.relative(IMAGE_APP_DIR, c.args.split(/\s+/)[0])));
 
   it('holds every file the entry point loads, and needs no package outside "dependencies"', () => {
-    const entry = path.join(ROOT, path.relative(IMAGE_APP_DIR, image.entrypoint[1]));
+    const entry = path.join(ROOT, path.relative(IMAGE_APP_DIR, IMAGE_MAIN));
     const { files, packages } = requireClosure(entry);
     expect(files.length).toBeGreaterThan(20);
     const outside = files.filter((file) => !shipped.some((dir) => file.startsWith(`${dir}/`)));
@@ -141,7 +175,7 @@ describe("the image's start command", () => {
       argv: [...image.entrypoint, ...image.cmd],
       env: image.env,
       workingDir: image.workdir,
-      user: { uid: Number(image.user), gid: Number(image.user) },
+      user: userIds(image.user),
       files: { '/app/config/config.yaml': stringify({ server: { port: apiPort }, metrics: { port: metricsPort } }) },
       writableDirs: ['/tmp'],
       hostEnv: { KUBECONFIG: kubeconfig.file },

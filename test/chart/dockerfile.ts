@@ -1,7 +1,15 @@
 /** What the specs need to know about the Dockerfile, read with dockerfile-ast (the parser of dockerfile-utils). */
 import fs from 'node:fs';
 import path from 'node:path';
-import { DockerfileParser, Env, JSONInstruction, ModifiableInstruction, type Instruction } from 'dockerfile-ast';
+import {
+  Arg,
+  DockerfileParser,
+  Env,
+  JSONInstruction,
+  Label,
+  ModifiableInstruction,
+  type Instruction,
+} from 'dockerfile-ast';
 import { ROOT } from './helm';
 
 export const DOCKERFILE = path.join(ROOT, 'Dockerfile');
@@ -17,7 +25,7 @@ export interface StageInstruction {
 export interface Stage {
   /** `AS` name; undefined for an unnamed stage. */
   name?: string;
-  /** The FROM image, e.g. `node:20.20.2-bookworm-slim`. */
+  /** The FROM image, e.g. `node:24.21.0-bookworm-slim`. */
   image: string;
   instructions: StageInstruction[];
 }
@@ -31,6 +39,17 @@ export interface ImageConfig {
   workdir: string;
   user: string;
   expose: string[];
+  /** LABELs of the final stage, values as written (`${VERSION}` unexpanded). */
+  labels: Record<string, string>;
+  /** ARGs of the final stage with their defaults (undefined: none). */
+  args: Record<string, string | undefined>;
+}
+
+/** `USER 1000:1000` → { uid: 1000, gid: 1000 }; a name, or a UID without GID, is refused (see the Dockerfile). */
+export function userIds(user: string): { uid: number; gid: number } {
+  const match = /^(\d+):(\d+)$/.exec(user);
+  if (!match) throw new Error(`USER ${user}: expected numeric UID:GID`);
+  return { uid: Number(match[1]), gid: Number(match[2]) };
 }
 
 export function readDockerfile(file = DOCKERFILE): { text: string; image: ImageConfig } {
@@ -62,9 +81,24 @@ export function readDockerfile(file = DOCKERFILE): { text: string; image: ImageC
     if (!(instruction instanceof Env)) continue;
     for (const property of instruction.getProperties()) env[property.getName()] = property.getUnescapedValue() ?? '';
   }
+  const labels: Record<string, string> = {};
+  const args: Record<string, string | undefined> = {};
+  for (const instruction of final) {
+    if (instruction instanceof Label) {
+      for (const property of instruction.getProperties()) {
+        // dockerfile-ast keeps a LABEL value's quotes, which Docker drops.
+        labels[property.getName()] = (property.getUnescapedValue() ?? '').replace(/^"(.*)"$/s, '$1');
+      }
+    } else if (instruction instanceof Arg) {
+      const property = instruction.getProperty();
+      if (property) args[property.getName()] = property.getUnescapedValue() ?? undefined;
+    }
+  }
   return {
     text,
     image: {
+      labels,
+      args,
       stages,
       entrypoint: execForm(last('ENTRYPOINT')),
       cmd: execForm(last('CMD')),

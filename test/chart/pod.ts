@@ -8,7 +8,7 @@ import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { ISecret } from 'kubernetes-models/v1/Secret';
 import type { IService } from 'kubernetes-models/v1/Service';
 import type { ContainerSpec } from './container';
-import type { ImageConfig } from './dockerfile';
+import { userIds, type ImageConfig } from './dockerfile';
 import { only, type K8sObject } from './helm';
 
 /** The agent's container (the pod has no other). */
@@ -54,9 +54,9 @@ export function containerSpecOf(objects: K8sObject[], image: ImageConfig): Conta
     } else throw new Error(`volume ${mount.name}: only configMap and emptyDir volumes are supported here`);
   }
 
-  const imageUser = Number(image.user);
-  const uid = container.securityContext?.runAsUser ?? pod.securityContext?.runAsUser ?? imageUser;
-  const gid = container.securityContext?.runAsGroup ?? pod.securityContext?.runAsGroup ?? uid;
+  const imageUser = userIds(image.user);
+  const uid = container.securityContext?.runAsUser ?? pod.securityContext?.runAsUser ?? imageUser.uid;
+  const gid = container.securityContext?.runAsGroup ?? pod.securityContext?.runAsGroup ?? imageUser.gid;
   return { argv, env, workingDir: container.workingDir ?? image.workdir, files, writableDirs, user: { uid, gid } };
 }
 

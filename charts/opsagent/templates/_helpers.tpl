@@ -86,6 +86,46 @@ chart creates (secrets.create). Empty when there is none.
 {{- end }}
 
 {{/*
+The data of the chart's Secret (secrets.data, base64), as secret.yaml renders it and checksum/secrets hashes it.
+*/}}
+{{- define "opsagent.secretData" -}}
+{{- range $key, $value := .Values.secrets.data }}
+{{ $key }}: {{ $value | toString | b64enc | quote }}
+{{- end }}
+{{- end }}
+
+{{/*
+The key of the pod's checksum/secrets annotation, which must reveal nothing about the Secret to whoever can read the
+Deployment (an unsalted hash of a weak password is found by trying guesses offline). In order:
+- secrets.checksumSalt, when set (for `helm template` / GitOps, which have no cluster to look the Secret up in);
+- the salt the release's Secret already carries (annotation opsagent.io/checksum-salt, read with `lookup` during
+  `helm install/upgrade`), so an upgrade that changes nothing renders the same annotation and does not roll the pod;
+- else a new random one (first install; and every `helm template`, whose lookup finds nothing).
+Made once per render and kept in .Values.secrets, which every template shares, so that the Secret stores the salt the
+Deployment's annotation was computed with.
+*/}}
+{{- define "opsagent.secretsSalt" -}}
+{{- if not (hasKey .Values.secrets "_checksumSalt") }}
+{{- $salt := .Values.secrets.checksumSalt | default "" }}
+{{- if not $salt }}
+{{- $existing := lookup "v1" "Secret" .Release.Namespace (include "opsagent.secretName" .) }}
+{{- $salt = dig "metadata" "annotations" "opsagent.io/checksum-salt" "" $existing }}
+{{- end }}
+{{- $_ := set .Values.secrets "_checksumSalt" ($salt | default (randAlphaNum 43)) }}
+{{- end }}
+{{- .Values.secrets._checksumSalt }}
+{{- end }}
+
+{{/*
+checksum/secrets: sha256 of the salt and the Secret's data. Sprig has no HMAC; a hash of a secret prefix and the
+message serves the same end here: without the salt (about 256 random bits) no guess can be checked, and the value
+still changes with any key or value of the Secret.
+*/}}
+{{- define "opsagent.secretsChecksum" -}}
+{{- printf "%s\n%s" (include "opsagent.secretsSalt" .) (include "opsagent.secretData" .) | sha256sum }}
+{{- end }}
+
+{{/*
 The ports the agent listens on, read from its own config so the container ports, probes, Service and
 NetworkPolicy can never disagree with what the process binds.
 */}}
@@ -153,4 +193,73 @@ value.
 {{- else }}
 {{- fail (printf "prometheusRule.scanIntervalSeconds: cannot derive the scan interval from config.schedule %q; set it (seconds between scans)" $schedule) }}
 {{- end }}
+{{- end }}
+
+{{/*
+config.yaml: .Values.config as YAML, with the ratios as numbers. `helm --set config.overProvisioning.cpu.ratio=1.5`
+passes the string "1.5" (helm types only integers and booleans), which the schema accepts as a decimal number and the
+agent, reading YAML, would refuse as a string.
+*/}}
+{{- define "opsagent.config" -}}
+{{- $config := deepCopy .Values.config }}
+{{- range $resource := list "cpu" "memory" }}
+{{- $section := dig "overProvisioning" $resource (dict) $config }}
+{{- if kindIs "string" (get $section "ratio") }}
+{{- $_ := set $section "ratio" (float64 (get $section "ratio")) }}
+{{- end }}
+{{- end }}
+{{- toYaml $config }}
+{{- end }}
+
+{{/*
+A memory quantity (resources.limits.memory: 512Mi, 1G, 1e9, 2147483648) in MiB, as a float. Fails naming the value
+when it cannot read it (the schema lets only Kubernetes quantities through).
+*/}}
+{{- define "opsagent.memoryMi" -}}
+{{- $value := . }}
+{{- $bytes := 0.0 }}
+{{- if kindIs "string" $value }}
+{{- $pattern := "^[+]?([0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?$" }}
+{{- if not (regexMatch $pattern $value) }}
+{{- fail (printf "resources.limits.memory: cannot read %q as a memory quantity (such as 512Mi or 1G)" $value) }}
+{{- end }}
+{{- $number := regexReplaceAll $pattern $value "${1}" | float64 }}
+{{- $suffix := regexReplaceAll $pattern $value "${2}" }}
+{{- $factors := dict "" 1.0 "n" 0.000000001 "u" 0.000001 "m" 0.001 "k" 1000.0 "M" 1000000.0 "G" 1000000000.0 "T" 1000000000000.0 "P" 1000000000000000.0 "E" 1000000000000000000.0 "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "Ti" 1099511627776.0 "Pi" 1125899906842624.0 "Ei" 1152921504606846976.0 }}
+{{- if hasKey $factors $suffix }}
+{{- $bytes = mulf $number (get $factors $suffix) }}
+{{- else }}
+{{- $exponent := substr 1 (len $suffix) $suffix | trimPrefix "+" | atoi }}
+{{- $bytes = $number }}
+{{- range until (ternary $exponent (mul -1 $exponent) (gt $exponent 0) | int) }}
+{{- $bytes = ternary (mulf $bytes 10) (divf $bytes 10) (gt $exponent 0) }}
+{{- end }}
+{{- end }}
+{{- else }}
+{{- $bytes = float64 $value }}
+{{- end }}
+{{- divf $bytes 1048576 }}
+{{- end }}
+
+{{/*
+Fails when the V8 heap (maxOldSpaceSizeMi) does not fit below the container's memory limit: the kernel would OOM-kill
+the agent before V8 collects garbage.
+*/}}
+{{- define "opsagent.checkHeap" -}}
+{{- $limit := dig "limits" "memory" "" .Values.resources }}
+{{- if $limit }}
+{{- $limitMi := include "opsagent.memoryMi" $limit | float64 }}
+{{- if ge (float64 .Values.maxOldSpaceSizeMi) $limitMi }}
+{{- $shown := ternary $limit (printf "%.0f" (float64 $limit)) (kindIs "string" $limit) }}
+{{- fail (printf "maxOldSpaceSizeMi (%d) must be below resources.limits.memory (%s = %.0f MiB): the V8 heap and the agent's code, buffers and native memory must fit in the limit; keep the heap at about 3/4 of it (%.0f), or raise the limit" (int .Values.maxOldSpaceSizeMi) $shown $limitMi (mulf $limitMi 0.75)) }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Labels that tell the `helm test` pod, which the NetworkPolicy always lets reach the API port.
+*/}}
+{{- define "opsagent.testSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "opsagent.name" . }}-test
+app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
