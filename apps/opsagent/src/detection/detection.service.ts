@@ -65,9 +65,12 @@ export class DetectionService {
     };
     const abort = new AbortController();
     this.store.scanStarted(scan);
-    const done = this.execute(scan, abort).finally(() => {
-      this.current = undefined;
-    });
+    // A fresh logging context: a scan started by POST must not log the caller's request on its lines.
+    const done = this.logger
+      .runInContext(() => this.execute(scan, abort))
+      .finally(() => {
+        this.current = undefined;
+      });
     this.current = { scan, done, abort };
     return { accepted: true, scan };
   }
