@@ -37,7 +37,10 @@ export async function startAgent(opts: {
   const dir = tempDir('opsagent-e2e-');
   const apiPort = await freePort();
   const metricsPort = await freePort();
-  const server = { port: apiPort, ...(opts.authMode ? { auth: { mode: opts.authMode } } : {}) };
+  // `server` keys of the config are kept (the port is the harness's); authMode sets server.auth.mode.
+  const given = (opts.config.server ?? {}) as { auth?: Record<string, unknown> };
+  const auth = opts.authMode ? { auth: { ...given.auth, mode: opts.authMode } } : {};
+  const server = { ...given, port: apiPort, ...auth };
   const config = { ...opts.config, server, metrics: { port: metricsPort } };
   const configFile = path.join(dir, 'config.yaml');
   fs.writeFileSync(configFile, stringify(config));

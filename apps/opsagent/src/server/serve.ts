@@ -4,6 +4,8 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { OpsAgentConfig } from '@opsagent/core/config/config.schema';
 import { AppModule } from '../app.module';
+import { ApiAuthenticator } from '../auth/api-authenticator.service';
+import { authenticateExpressRoutes } from '../auth/auth.middleware';
 import { HttpErrorFilter, validationPipe } from '../common/http-errors';
 import { answerClientErrorsAsJson, rejectLargeBodies } from '../common/request-limits';
 import { RuntimeEnvironment } from '../config/environment';
@@ -37,7 +39,10 @@ export async function startAgent(
   app.use(rejectLargeBodies());
   answerClientErrorsAsJson(app.getHttpServer());
   app.useGlobalPipes(validationPipe());
-  app.useGlobalFilters(new HttpErrorFilter((error) => logger.error({ err: error }, 'unexpected error in a request')));
+  const errors = new HttpErrorFilter((error) => logger.error({ err: error }, 'unexpected error in a request'));
+  app.useGlobalFilters(errors);
+  // Swagger's routes bypass Nest's guards: authenticate them here, as the guard does the API's.
+  app.use(authenticateExpressRoutes(/^\/api\/docs/, app.get(ApiAuthenticator), errors));
   setUpOpenApi(app, version);
   await app.listen(config.server.port);
 

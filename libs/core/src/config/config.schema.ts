@@ -253,6 +253,18 @@ export class ServerAuthConfig {
   /** How long a review result is reused for the same token, path and verb. */
   @Duration(0, 3_600_000, '0s to 1h')
   cacheTtl = '30s';
+
+  /** A TokenReview or SubjectAccessReview not answered within this is abandoned: the caller gets a 503. */
+  @Duration(100, 60_000, '100ms to 1m')
+  reviewTimeout = '5s';
+
+  /**
+   * Reviews started per second for callers not in the cache (a burst of as many is allowed); past it a caller
+   * gets a 503 with Retry-After. Every request with a new token starts one, so this bounds what a flood of
+   * random tokens costs the API server.
+   */
+  @IntegerInRange(1, 10_000)
+  reviewsPerSecond = 20;
 }
 
 export class ServerConfig {
