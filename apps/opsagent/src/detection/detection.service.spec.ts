@@ -29,7 +29,12 @@ class FakeReader extends ClusterReader {
   }
 }
 
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined } as unknown as PinoLogger;
+const silent = {
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  runInContext: <T>(fn: () => T) => fn(),
+} as unknown as PinoLogger;
 
 function metrics(registry: Registry): MetricsService {
   const r = { registers: [registry] };
