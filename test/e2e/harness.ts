@@ -41,7 +41,8 @@ export async function startAgent(opts: {
   const given = (opts.config.server ?? {}) as { auth?: Record<string, unknown> };
   const auth = opts.authMode ? { auth: { ...given.auth, mode: opts.authMode } } : {};
   const server = { ...given, port: apiPort, ...auth };
-  const config = { ...opts.config, server, metrics: { port: metricsPort } };
+  // Tests trigger scans back to back: no minimum gap unless a test asks for one.
+  const config = { scanMinInterval: '0s', ...opts.config, server, metrics: { port: metricsPort } };
   const configFile = path.join(dir, 'config.yaml');
   fs.writeFileSync(configFile, stringify(config));
   const child = spawn(process.execPath, [MAIN, 'serve', '--config', configFile, ...(opts.args ?? [])], {

@@ -71,6 +71,7 @@ describe('defaults', () => {
     ['kubernetes.requestTimeout', '30s'],
     ['kubernetes.retries', 3],
     ['scanTimeout', '4m'],
+    ['scanMinInterval', '30s'],
     ['logLevel', 'info'],
   ];
 
@@ -159,6 +160,7 @@ describe('accepted values', () => {
     ['kubernetes.requestTimeout', '1m30s', '1m30s'],
     ['kubernetes.retries', 0, 0],
     ['scanTimeout', '90s', '90s'],
+    ['scanMinInterval', '0s', '0s'],
     ['logLevel', 'debug', 'debug'],
   ];
 
@@ -245,6 +247,7 @@ describe('rejected values', () => {
     ['request timeout a number', at('kubernetes.requestTimeout', 30), 'kubernetes.requestTimeout', /^must be a duration from 100ms to 10m/],
     ['retries negative', at('kubernetes.retries', -1), 'kubernetes.retries', 'must be an integer from 0 to 10'],
     ['scan timeout bad unit', at('scanTimeout', '4 minutes'), 'scanTimeout', /^must be a duration from 1s to 24h/],
+    ['scan gap too long', at('scanMinInterval', '2d'), 'scanMinInterval', /^must be a duration from 0s to 24h/],
     ['auth mode unknown', at('server.auth.mode', 'oidc'), 'server.auth.mode', 'must be one of none, kubernetes'],
     ['auth cache too long', at('server.auth.cacheTtl', '2h'), 'server.auth.cacheTtl', /^must be a duration from 0s to 1h/],
     ['review timeout 0', at('server.auth.reviewTimeout', '0s'), 'server.auth.reviewTimeout', /^must be a duration from 100ms to 1m/],
@@ -337,6 +340,7 @@ describe('CONFIG_KEYS', () => {
       'kubernetes.requestTimeout',
       'kubernetes.retries',
       'scanTimeout',
+      'scanMinInterval',
       'logLevel',
     ]);
   });

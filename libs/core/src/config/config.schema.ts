@@ -335,6 +335,13 @@ export class OpsAgentConfig {
   @Duration(1000, 86_400_000, '1s to 24h')
   scanTimeout = '4m';
 
+  /**
+   * A scan started by POST /api/v1/scans is refused (429) until this long after the end of the last scan,
+   * whatever started that one; `0s` = no gap. Scheduled and startup scans are not held back.
+   */
+  @Duration(0, 86_400_000, '0s to 24h')
+  scanMinInterval = '30s';
+
   @OneOf(LOG_LEVELS)
   logLevel: (typeof LOG_LEVELS)[number] = 'info';
 }
