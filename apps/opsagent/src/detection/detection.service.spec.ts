@@ -73,7 +73,13 @@ describe('DetectionService', () => {
     reader = new FakeReader();
     store = new IssueStore();
     registry = new Registry();
-    sut = new DetectionService(reader, store, metrics(registry), parseConfig({ includeNamespaces: ['shop'] }), silent);
+    sut = new DetectionService(
+      reader,
+      store,
+      metrics(registry),
+      parseConfig({ includeNamespaces: ['shop'], scanMinInterval: '0s' }),
+      silent,
+    );
   });
 
   const value = async (name: string, labels: Record<string, string> = {}) =>
@@ -139,7 +145,7 @@ describe('DetectionService', () => {
       reader,
       store,
       metrics(new Registry()),
-      parseConfig({ overProvisioning: { minSamples: 2 } }),
+      parseConfig({ overProvisioning: { minSamples: 2 }, scanMinInterval: '0s' }),
       silent,
     );
     const big = workload('Deployment', 'web');
