@@ -271,6 +271,13 @@ export class ServerConfig {
   @Port()
   port = 18080;
 
+  /**
+   * Load shedding: once the event loop has been busy this long without a break, API requests (`/api/…`)
+   * arriving in that stretch get a 503 with Retry-After, so `/health` (never refused) is answered in time.
+   */
+  @Duration(1, 10_000, '1ms to 10s')
+  shedAfterBusy = '100ms';
+
   @Section(() => ServerAuthConfig)
   auth = new ServerAuthConfig();
 }
