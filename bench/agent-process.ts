@@ -71,7 +71,8 @@ export async function startAgentProcess(opts: AgentProcessOptions): Promise<Agen
   const configFile = path.join(dir, 'config.yaml');
   fs.writeFileSync(
     configFile,
-    stringify({ ...opts.config, server: { port: apiPort }, metrics: { port: metricsPort } }),
+    // The bench triggers its scans back to back by POST: no minimum gap.
+    stringify({ scanMinInterval: '0s', ...opts.config, server: { port: apiPort }, metrics: { port: metricsPort } }),
   );
   const child: ChildProcess = spawn(process.execPath, [MAIN, 'serve', '--config', configFile], {
     cwd: dir,

@@ -38,6 +38,9 @@ import {
 import { AGENT_NODE_OPTIONS } from './agent-flags';
 import { measureAgentScans } from './agent-process';
 import { runRest } from './rest';
+
+/** The REST flood of issue 11: 500 connections on the heaviest page while the liveness probe runs. */
+const HEALTH_LOAD_CONNECTIONS = 500;
 import { runHistory, ScanWorker } from './workers';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -74,6 +77,7 @@ interface Flags {
   steadyScans: number;
   restIssues?: number;
   restDuration?: number;
+  healthLoadDuration?: number;
   connections: number;
   agentNodeOptions: string;
   out: string;
@@ -128,6 +132,11 @@ function parseFlags(argv: string[]): Flags {
     )
     .option('--rest-duration <s>', 'seconds of load per endpoint (default: 10; tiny: 1)', integer(1, 120))
     .option('--connections <n>', 'concurrent connections of the load generator', integer(1, 256), 10)
+    .option(
+      '--health-load-duration <s>',
+      'seconds of 500 connections on /api/v1/issues?limit=1000 while /health is probed (default: 10; tiny: 5; 0 = skip)',
+      integer(0, 600),
+    )
     .option(
       '--agent-node-options <flags>',
       'Node flags of every OpsAgent process (default: the NODE_OPTIONS its Helm chart sets)',
@@ -327,6 +336,7 @@ async function main(): Promise<number> {
   const steadySize: SizeName = flags.steadySize ?? (tiny ? 'tiny' : 'small');
   const restIssues = flags.restIssues ?? (tiny ? 2_000 : 100_000);
   const restDuration = flags.restDuration ?? (tiny ? 1 : 10);
+  const healthLoadDuration = flags.healthLoadDuration ?? (tiny ? 5 : 10);
   const log = flags.quiet ? () => undefined : (line: string) => process.stderr.write(`bench: ${line}\n`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opsagent-bench-'));
   const ctx: Context = { flags, log, kubeconfig: path.join(dir, 'kubeconfig'), deadline: Date.now() + 30 * 60_000 };
@@ -352,7 +362,7 @@ async function main(): Promise<number> {
       memoryBytes: os.totalmem(),
       platform: `${os.platform()} ${os.release()}`,
     },
-    options: { ...flags, runs, steadySize, restIssues, restDuration },
+    options: { ...flags, runs, steadySize, restIssues, restDuration, healthLoadDuration },
     cluster: {
       size: flags.size,
       seed: flags.seed,
@@ -416,6 +426,7 @@ async function main(): Promise<number> {
       durationSec: restDuration,
       warmupSec: tiny ? 0 : 2,
       nodeOptions: flags.agentNodeOptions,
+      healthLoad: { connections: HEALTH_LOAD_CONNECTIONS, durationSec: healthLoadDuration },
       log,
     });
   }

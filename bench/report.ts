@@ -201,6 +201,16 @@ export function checkTargets(report: BenchReport): TargetCheck[] {
       });
     }
   }
+  const underLoad = report.rest?.healthUnderLoad;
+  if (underLoad) {
+    checks.push({
+      id: 'health-under-load',
+      what: `/health max under ${underLoad.connections} connections on ${underLoad.loadPath}`,
+      value: `${msFmt(underLoad.maxMs)} (${underLoad.timeouts} timeouts)`,
+      target: '< 5 s (probe timeout)',
+      ok: underLoad.timeouts === 0 && underLoad.failures === 0 && underLoad.maxMs < 5_000,
+    });
+  }
   const steady = report.steady;
   if (steady) {
     checks.push({
@@ -233,6 +243,11 @@ export function missingFigures(report: BenchReport): string[] {
     finite(`rest.${e.name}.requestsPerSec`, e.requestsPerSec);
     finite(`rest.${e.name}.p50Ms`, e.p50Ms);
     finite(`rest.${e.name}.p99Ms`, e.p99Ms);
+  }
+  const underLoad = report.rest?.healthUnderLoad;
+  if (underLoad) {
+    finite('rest.healthUnderLoad.p99Ms', underLoad.p99Ms);
+    finite('rest.healthUnderLoad.maxMs', underLoad.maxMs);
   }
   if (report.agent) {
     finite('agent.idleRss', report.agent.idleRss);
@@ -400,6 +415,27 @@ export function formatTable(report: BenchReport): string {
       report.targets.find((t) => t.id === 'rest-rps')?.value ?? 'n/a',
       'rest-rps',
     );
+    const underLoad = rest.healthUnderLoad;
+    if (underLoad) {
+      const { load } = underLoad;
+      rows.push([
+        `  /health while ${underLoad.connections} conn. load ${underLoad.loadPath} (${underLoad.durationSec} s)`,
+        `${underLoad.probes} probes · p50 ${msFmt(underLoad.p50Ms)} · p99 ${msFmt(underLoad.p99Ms)} · max ${msFmt(underLoad.maxMs)}${underLoad.failures > 0 ? ` · ${underLoad.failures} non-200` : ''}`,
+        '',
+        '',
+      ]);
+      rows.push([
+        `    the load: 2xx · shed (503) · errors`,
+        `${int(load.requests - load.non2xx)} (${int(load.requestsPerSec)} req/s, p99 ${msFmt(load.p99Ms)}) · ${int(load.non2xx)} · ${load.errors + load.timeouts}`,
+        '',
+        '',
+      ]);
+      row(
+        '  /health max under that load',
+        report.targets.find((t) => t.id === 'health-under-load')?.value ?? 'n/a',
+        'health-under-load',
+      );
+    }
     row(
       '  agent process (serve): scan · RSS after scan · peak RSS',
       `${secs(rest.scanMs)} · ${mib(rest.agentRss.afterScan)} · ${mib(rest.agentRss.peakAfterLoad ?? rest.agentRss.peakAfterScan)}`,

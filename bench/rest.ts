@@ -21,7 +21,28 @@ export interface RestOptions {
   warmupSec: number;
   /** NODE_OPTIONS of the agent process (the Helm chart's); empty = Node's defaults. */
   nodeOptions: string;
+  /** The /health-under-load sub-phase: connections on HEALTH_LOAD_PATH for this many seconds; 0 = skip it. */
+  healthLoad: { connections: number; durationSec: number };
   log: (line: string) => void;
+}
+
+/** The probe's view of `/health` while many connections load the heaviest API page (liveness under load). */
+export interface HealthUnderLoad {
+  connections: number;
+  durationSec: number;
+  /** The page loaded, e.g. `/api/v1/issues?limit=1000`. */
+  loadPath: string;
+  /** The load: its 2xx and its shed (503) answers. */
+  load: LoadResult;
+  /** Sequential GET /health, one every PROBE_GAP_MS, each with the chart's 5 s probe timeout. */
+  probes: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Probes without an answer within PROBE_TIMEOUT_MS. */
+  timeouts: number;
+  /** Probes answered with a status other than 200. */
+  failures: number;
 }
 
 export interface RestResult {
@@ -31,6 +52,7 @@ export interface RestResult {
   /** The agent's startup scan of the issue cluster, as it reported it. */
   scanMs: number;
   endpoints: LoadResult[];
+  healthUnderLoad?: HealthUnderLoad;
   /** The agent process (NestJS, both servers, 100k issues in its store), from /proc: bytes. */
   agentRss: { afterScan?: number; peakAfterScan?: number; afterLoad?: number; peakAfterLoad?: number };
 }
@@ -87,6 +109,13 @@ export async function runRest(opts: RestOptions): Promise<RestResult> {
         durationSec: opts.durationSec,
         warmupSec: opts.warmupSec,
       });
+      let healthUnderLoad: HealthUnderLoad | undefined;
+      if (opts.healthLoad.durationSec > 0) {
+        opts.log(
+          `rest: /health probed while ${opts.healthLoad.connections} connections load ${HEALTH_LOAD_PATH} for ${opts.healthLoad.durationSec} s`,
+        );
+        healthUnderLoad = await probeUnderLoad(agent.api, opts.healthLoad.connections, opts.healthLoad.durationSec);
+      }
       const afterLoad = agent.memory();
       return {
         issues: cluster.expectedIssues!,
@@ -94,6 +123,7 @@ export async function runRest(opts: RestOptions): Promise<RestResult> {
         durationSec: opts.durationSec,
         scanMs: Number(scan.durationMs),
         endpoints,
+        healthUnderLoad,
         agentRss: {
           afterScan: afterScan.rss,
           peakAfterScan: afterScan.peak,
@@ -108,4 +138,57 @@ export async function runRest(opts: RestOptions): Promise<RestResult> {
     await sim.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The heaviest page the API serves. */
+export const HEALTH_LOAD_PATH = '/api/v1/issues?limit=1000';
+/** The chart's livenessProbe timeoutSeconds. */
+const PROBE_TIMEOUT_MS = 5_000;
+const PROBE_GAP_MS = 100;
+
+/**
+ * Loads HEALTH_LOAD_PATH from the load-generator process while this process (idle otherwise: the simulator
+ * has nothing to serve after the startup scan) probes /health one request at a time, as a kubelet would.
+ */
+async function probeUnderLoad(api: string, connections: number, durationSec: number): Promise<HealthUnderLoad> {
+  let loading = true;
+  const load = runLoad({
+    targets: [{ name: 'issues-1000', url: api + HEALTH_LOAD_PATH }],
+    connections,
+    durationSec,
+    warmupSec: 0,
+  }).finally(() => (loading = false));
+  const latencies: number[] = [];
+  let timeouts = 0;
+  let failures = 0;
+  // Let the load reach full concurrency before the first probe.
+  await new Promise((r) => setTimeout(r, 500));
+  while (loading) {
+    const started = performance.now();
+    try {
+      const res = await fetch(`${api}/health`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+      await res.arrayBuffer();
+      if (res.status !== 200) failures++;
+      latencies.push(performance.now() - started);
+    } catch {
+      timeouts++;
+      latencies.push(performance.now() - started);
+    }
+    await new Promise((r) => setTimeout(r, PROBE_GAP_MS));
+  }
+  const [result] = await load;
+  const sorted = Float64Array.from(latencies).sort();
+  const rank = (p: number) => (sorted.length ? sorted[Math.max(1, Math.ceil((p / 100) * sorted.length)) - 1] : NaN);
+  return {
+    connections,
+    durationSec,
+    loadPath: HEALTH_LOAD_PATH,
+    load: result,
+    probes: sorted.length,
+    p50Ms: rank(50),
+    p99Ms: rank(99),
+    maxMs: sorted.length ? sorted[sorted.length - 1] : NaN,
+    timeouts,
+    failures,
+  };
 }

@@ -95,6 +95,15 @@ describe('npm run bench -- --size tiny', () => {
     positive(rest.agentRss.afterScan);
   });
 
+  it('probes /health while 500 connections load /api/v1/issues?limit=1000, and prints its p99 and max', () => {
+    const under = report.rest!.healthUnderLoad!;
+    expect(under).toMatchObject({ connections: 500, loadPath: '/api/v1/issues?limit=1000', failures: 0 });
+    expect(under.probes).toBeGreaterThan(0);
+    positive(under.p99Ms);
+    positive(under.maxMs);
+    expect(stdout).toMatch(/\/health while 500 conn\. load \/api\/v1\/issues\?limit=1000[^\n]*p99 [0-9.]+ ms · max/);
+  });
+
   it('records the heap after every steady-state scan', () => {
     const steady = report.steady!;
     expect(steady.heapUsedAfterGc).toHaveLength(steady.scans);
@@ -120,6 +129,7 @@ describe('npm run bench -- --size tiny', () => {
   it('judges every target', () => {
     expect(report.targets.map((t) => t.id).sort()).toEqual(
       [
+        'health-under-load',
         'requests-per-scan',
         'rest-p99',
         'rest-rps',

@@ -72,7 +72,8 @@ function detectionLogger(): PinoLogger {
 }
 
 export function createRunner(init: WorkerInit): Runner {
-  const config = parseConfig(init.config ?? {});
+  // Scans run back to back here: no minimum gap between manual scans.
+  const config = parseConfig({ scanMinInterval: '0s', ...init.config });
   const kc = new KubeConfig();
   kc.loadFromFile(init.kubeconfig);
   // As KubernetesModule builds it.

@@ -6,6 +6,10 @@ import { getJson, startAgent, tempDir, waitFor, type AgentProcess } from './harn
 /** `server.auth.mode: kubernetes` against the simulator's TokenReview and SubjectAccessReview. */
 const READER = 'reader-token-3c1f';
 const NOBODY = 'nobody-token-77aa';
+const REVIEW_TIMEOUT_MS = 1_000;
+const REVIEWS_PER_SECOND = 20;
+/** What the README promises a caller: an answer before a client's usual 5 s timeout. */
+const CLIENT_TIMEOUT_MS = 5_000;
 let sim: Simulator;
 let agent: AgentProcess;
 
@@ -18,14 +22,25 @@ beforeAll(async () => {
         [READER]: { username: 'system:serviceaccount:apps:dashboard', groups: ['system:serviceaccounts'] },
         [NOBODY]: { username: 'nobody' },
       },
-      allowed: (user, p, verb) => user.username.endsWith(':dashboard') && p.startsWith('/api/v1/') && verb === 'get',
+      allowed: (user, p, verb) =>
+        user.username.endsWith(':dashboard') &&
+        (p.startsWith('/api/v1/') || p.startsWith('/api/docs')) &&
+        verb === 'get',
     },
   });
   const kubeconfig = path.join(tempDir('opsagent-auth-'), 'config');
   sim.writeKubeconfig(kubeconfig);
   agent = await startAgent({
     kubeconfig,
-    config: { schedule: '0 0 1 1 *', kubernetes: { retries: 0 } },
+    config: {
+      schedule: '0 0 1 1 *',
+      kubernetes: { retries: 0 },
+      server: {
+        // Load shedding out of the way: the flood below is about the review budget.
+        shedAfterBusy: '10s',
+        auth: { reviewTimeout: `${REVIEW_TIMEOUT_MS}ms`, reviewsPerSecond: REVIEWS_PER_SECOND },
+      },
+    },
     authMode: 'kubernetes',
   });
   await waitFor(async () => ((await fetch(`${agent.api}/health/ready`)).status === 200 ? true : undefined), 20_000);
@@ -98,6 +113,85 @@ describe('server.auth.mode: kubernetes', () => {
       sim.removeFault(down);
     }
     expect((await fetch(`${agent.api}/api/v1/scans/latest`, as(READER))).status).toBe(200);
+  });
+
+  it('needs a token for the OpenAPI page and document too', async () => {
+    for (const p of ['/api/docs', '/api/docs/', '/api/docs-json', '/api/docs/swagger-ui-init.js']) {
+      const none = await getJson<{ statusCode: number; message: string }>(`${agent.api}${p}`, as());
+      expect([p, none.status]).toEqual([p, 401]);
+      expect(none.body).toMatchObject({ statusCode: 401, error: 'Unauthorized' });
+      expect((await fetch(`${agent.api}${p}`, as('forged'))).status).toBe(401);
+    }
+    expect((await fetch(`${agent.api}/api/docs-json`, as(NOBODY))).status).toBe(403);
+    const doc = await getJson<{ openapi: string }>(`${agent.api}/api/docs-json`, as(READER));
+    expect(doc.status).toBe(200);
+    expect(doc.body.openapi).toMatch(/^3\./);
+    const page = await fetch(`${agent.api}/api/docs`, as(READER));
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('swagger');
+  });
+
+  it('answers 503 JSON when a TokenReview never answers, within server.auth.reviewTimeout', async () => {
+    const hang = sim.inject({ path: '/apis/authentication.k8s.io/v1/tokenreviews', hang: true });
+    try {
+      const answers = await Promise.all(
+        ['hang-1', 'hang-2', 'hang-3', 'hang-4'].map((token) =>
+          getJson<{ statusCode: number; message: string }>(`${agent.api}/api/v1/summary`, {
+            ...as(token),
+            signal: AbortSignal.timeout(CLIENT_TIMEOUT_MS),
+          }),
+        ),
+      );
+      for (const res of answers) {
+        expect(res.status).toBe(503);
+        expect(res.body).toMatchObject({ statusCode: 503, error: 'Service Unavailable' });
+        expect(res.body.message).toMatch(/cannot verify the caller/);
+      }
+    } finally {
+      sim.removeFault(hang);
+    }
+    const timedOut = () =>
+      agent
+        .stdout()
+        .split('\n')
+        .filter((l) => l.includes('"auth-review-failed"') && l.includes('server.auth.reviewTimeout')).length;
+    await waitFor(async () => (timedOut() >= 4 ? true : undefined), 5_000, 'four review time-outs logged');
+  });
+
+  it('shares one review among concurrent requests and caches a denial', async () => {
+    sim.clearLog();
+    const statuses = await Promise.all(
+      Array.from({ length: 5 }, async () => (await fetch(`${agent.api}/api/v1/issues`, as('bad-twice'))).status),
+    );
+    expect(statuses).toEqual([401, 401, 401, 401, 401]);
+    expect((await fetch(`${agent.api}/api/v1/issues`, as('bad-twice'))).status).toBe(401);
+    expect(reviews().map((r) => r.path)).toEqual(['/apis/authentication.k8s.io/v1/tokenreviews']);
+  });
+
+  it('bounds the reviews a flood of new tokens starts: the excess gets 503 with Retry-After', async () => {
+    sim.clearLog();
+    const flood = await Promise.all(
+      Array.from({ length: 100 }, async (_, i) => {
+        const res = await fetch(`${agent.api}/api/v1/issues`, {
+          ...as(`random-${i}-${Math.random()}`),
+          signal: AbortSignal.timeout(CLIENT_TIMEOUT_MS),
+        });
+        return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as unknown };
+      }),
+    );
+    const refused = flood.filter((r) => r.status === 503);
+    const reviewed = flood.filter((r) => r.status === 401);
+    expect(refused.length + reviewed.length).toBe(100);
+    // The burst (one second's worth), and what refills while the flood is answered.
+    expect(reviewed.length).toBeGreaterThanOrEqual(1);
+    expect(reviewed.length).toBeLessThanOrEqual(REVIEWS_PER_SECOND + 10);
+    expect(reviews().length).toBe(reviewed.length);
+    for (const r of refused) {
+      expect(Number(r.retryAfter)).toBeGreaterThanOrEqual(1);
+      expect(r.body).toMatchObject({ statusCode: 503, message: expect.stringMatching(/reviewsPerSecond/) });
+    }
+    // A caller whose review is cached is not refused.
+    expect((await fetch(`${agent.api}/api/v1/issues`, as(READER))).status).toBe(200);
   });
 
   it('never logs a caller token', () => {

@@ -37,8 +37,12 @@ export async function startAgent(opts: {
   const dir = tempDir('opsagent-e2e-');
   const apiPort = await freePort();
   const metricsPort = await freePort();
-  const server = { port: apiPort, ...(opts.authMode ? { auth: { mode: opts.authMode } } : {}) };
-  const config = { ...opts.config, server, metrics: { port: metricsPort } };
+  // `server` keys of the config are kept (the port is the harness's); authMode sets server.auth.mode.
+  const given = (opts.config.server ?? {}) as { auth?: Record<string, unknown> };
+  const auth = opts.authMode ? { auth: { ...given.auth, mode: opts.authMode } } : {};
+  const server = { ...given, port: apiPort, ...auth };
+  // Tests trigger scans back to back: no minimum gap unless a test asks for one.
+  const config = { scanMinInterval: '0s', ...opts.config, server, metrics: { port: metricsPort } };
   const configFile = path.join(dir, 'config.yaml');
   fs.writeFileSync(configFile, stringify(config));
   const child = spawn(process.execPath, [MAIN, 'serve', '--config', configFile, ...(opts.args ?? [])], {

@@ -90,6 +90,7 @@ beforeAll(async () => {
       server: { port: ports.api },
       metrics: { port: ports.metrics },
       kubernetes: { requestTimeout: '2s', retries: 1 },
+      scanMinInterval: '0s', // the test triggers a scan right after the startup scan
     }),
   );
   // The config and kubeconfig are read-only inputs, as a mounted ConfigMap/Secret would be.

@@ -13,6 +13,8 @@ export interface Fault {
   contentType?: string;
   /** Wait this long before answering (added up over every matching fault). */
   latencyMs?: number;
+  /** Never answer: hold the request (no byte of a response) until the client gives up or the simulator closes. */
+  hang?: boolean;
   /** Close the connection before any response byte, or after sending the headers and half the body. */
   drop?: 'before-headers' | 'mid-body';
   /** Send the response with its JSON cut short (still with a matching Content-Length). */
@@ -58,6 +60,8 @@ export interface ListFaults {
 export interface AppliedFaults {
   ids: string[];
   latencyMs: number;
+  /** A matching fault hangs the request. */
+  hang: boolean;
   /** The first matching fault that replaces the response (status, body or retryAfterSeconds). */
   response?: Fault;
   drop?: 'before-headers' | 'mid-body';
@@ -94,6 +98,7 @@ function hasUnconditionalEffect(f: Fault): boolean {
     replacesResponse(f) ||
     changesList(f) ||
     f.latencyMs !== undefined ||
+    f.hang === true ||
     f.drop !== undefined ||
     f.malformedJson === true
   );
@@ -148,6 +153,7 @@ export class FaultInjector {
     const applied: AppliedFaults = {
       ids: [],
       latencyMs: 0,
+      hang: false,
       malformedJson: false,
       ignoreLimit: false,
       expireContinue: false,
@@ -164,6 +170,7 @@ export class FaultInjector {
       applied.ids.push(active.id);
       active.remaining--;
       applied.latencyMs += f.latencyMs ?? 0;
+      applied.hang ||= f.hang === true;
       if (replacesResponse(f)) applied.response ??= f;
       if (f.drop) applied.drop ??= f.drop;
       applied.malformedJson ||= f.malformedJson === true;

@@ -502,6 +502,26 @@ describe('k8s simulator, read through the real @kubernetes/client-node', () => {
       expect((aborted as Error).name).toBe('TimeoutError');
     });
 
+    it('hangs: no answer at all until the client gives up, and close() ends the wait', async () => {
+      sut.inject({ path: '/apis/authentication.k8s.io/v1/tokenreviews', method: 'POST', hang: true });
+      const aborted = await rejection(
+        raw('/apis/authentication.k8s.io/v1/tokenreviews', { method: 'POST', signal: AbortSignal.timeout(300) }),
+      );
+      expect((aborted as Error).name).toBe('TimeoutError');
+      for (let i = 0; i < 100 && sut.requests[0]?.outcome === undefined; i++)
+        await new Promise((r) => setTimeout(r, 10));
+      expect(sut.requests[0]).toMatchObject({ status: 0, outcome: 'client-closed' });
+      // Other paths still answer.
+      expect((await raw('/api')).status).toBe(200);
+
+      const other = await startSimulator({ token: TOKEN });
+      other.inject({ path: '*', hang: true });
+      const pending = rejection(fetch(`${other.url}/api`, { headers: { authorization: `Bearer ${TOKEN}` } }));
+      for (let i = 0; i < 100 && other.requests.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      await other.close();
+      expect(await pending).toMatchObject({ name: 'TypeError', message: 'fetch failed' });
+    });
+
     it('drops the connection before the headers: the client sees "fetch failed"', async () => {
       sut.inject({ path: '/apis/apps/v1/deployments', drop: 'before-headers', times: 1 });
       const err = await rejection(apps.listDeploymentForAllNamespaces());

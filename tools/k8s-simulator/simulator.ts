@@ -256,7 +256,8 @@ function waitForDrain(res: http.ServerResponse): Promise<void> {
 }
 
 interface Sleep {
-  timer: NodeJS.Timeout;
+  /** Unset for a hang, which only the client or close() ends. */
+  timer?: NodeJS.Timeout;
   resolve: () => void;
 }
 
@@ -448,6 +449,7 @@ class K8sSimulator implements Simulator {
       const applied = this.faults.match(method, url.pathname, url.searchParams);
       entry.faults = applied.ids;
       if (applied.latencyMs > 0) await this.sleep(applied.latencyMs);
+      if (applied.hang) await this.hangUntilClosed(req);
       if (this.closed || res.destroyed || req.socket.destroyed) {
         entry.outcome = 'client-closed';
         req.socket.destroy();
@@ -482,6 +484,18 @@ class K8sSimulator implements Simulator {
   private record(entry: RequestLogEntry): void {
     if (this.log.length >= this.maxLog) this.log.splice(0, this.log.length - this.maxLog + 1);
     this.log.push(entry);
+  }
+
+  /** Resolves when the client closes the connection or the simulator closes (then the socket is destroyed). */
+  private hangUntilClosed(req: http.IncomingMessage): Promise<void> {
+    return new Promise((resolve) => {
+      const sleep: Sleep = { resolve };
+      this.sleeps.add(sleep);
+      req.socket.once('close', () => {
+        this.sleeps.delete(sleep);
+        resolve();
+      });
+    });
   }
 
   private sleep(ms: number): Promise<void> {

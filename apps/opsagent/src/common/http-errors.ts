@@ -20,6 +20,16 @@ export interface ErrorBody {
   details?: { parameter: string; reason: string }[];
 }
 
+/** A refusal the caller may retry later: answered with `Retry-After` (whole seconds, at least 1). */
+export class RetryLaterException extends HttpException {
+  readonly retryAfterSeconds: number;
+
+  constructor(status: 429 | 503, message: string, retryAfterMs: number) {
+    super(message, status);
+    this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  }
+}
+
 /** A 400 that names each bad parameter and why. */
 export class InvalidParametersException extends BadRequestException {
   constructor(readonly details: { parameter: string; reason: string }[]) {
@@ -79,8 +89,11 @@ export class HttpErrorFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const response = http.getResponse<Response>();
-    const request = http.getRequest<Request>();
+    this.send(exception, http.getRequest<Request>(), http.getResponse<Response>());
+  }
+
+  /** Answers `exception` on `response`; also for Express middleware that runs before Nest's routing. */
+  send(exception: unknown, request: Request, response: Response): void {
     // Nest's answer for a request no route took; a handler's own 404 (an unknown issue id) says something else.
     const noRoute = exception instanceof NotFoundException && /^Cannot [A-Z]+ /.test(exception.message);
     const allowed = noRoute ? allowedMethods(request) : [];
@@ -95,6 +108,8 @@ export class HttpErrorFilter implements ExceptionFilter {
       return;
     }
     const [status, payload] = this.toBody(exception);
+    if (exception instanceof RetryLaterException)
+      response.setHeader('Retry-After', String(exception.retryAfterSeconds));
     response.status(status).json(payload);
   }
 
@@ -160,6 +175,7 @@ const REASONS: Record<number, string> = {
   409: 'Conflict',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };

@@ -29,7 +29,12 @@ class FakeReader extends ClusterReader {
   }
 }
 
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined } as unknown as PinoLogger;
+const silent = {
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  runInContext: <T>(fn: () => T) => fn(),
+} as unknown as PinoLogger;
 
 /** A logger port that keeps each line's level and object (pino itself is exercised by the e2e specs). */
 function recordingLogger(): { logger: PinoLogger; lines: { level: string; event?: unknown; status?: unknown }[] } {
@@ -77,7 +82,13 @@ describe('DetectionService', () => {
     reader = new FakeReader();
     store = new IssueStore();
     registry = new Registry();
-    sut = new DetectionService(reader, store, metrics(registry), parseConfig({ includeNamespaces: ['shop'] }), silent);
+    sut = new DetectionService(
+      reader,
+      store,
+      metrics(registry),
+      parseConfig({ includeNamespaces: ['shop'], scanMinInterval: '0s' }),
+      silent,
+    );
   });
 
   const value = async (name: string, labels: Record<string, string> = {}) =>
@@ -179,7 +190,7 @@ describe('DetectionService', () => {
       reader,
       store,
       metrics(new Registry()),
-      parseConfig({ overProvisioning: { minSamples: 2 } }),
+      parseConfig({ overProvisioning: { minSamples: 2 }, scanMinInterval: '0s' }),
       silent,
     );
     const big = workload('Deployment', 'web');

@@ -12,7 +12,11 @@ import type { ScanError, ScanRecord, ScanStatus, ScanTrigger, StoredIssue } from
 import { MetricsService } from '../metrics/metrics.service';
 import { UsageHistory } from './usage-history';
 
-export type TriggerResult = { accepted: true; scan: ScanRecord } | { accepted: false; running: ScanRecord };
+export type TriggerResult =
+  | { accepted: true; scan: ScanRecord }
+  | { accepted: false; running: ScanRecord }
+  /** A scan by POST within `scanMinInterval` of the end of the last scan: `retryAfterMs` until it may start. */
+  | { accepted: false; tooSoon: { last: ScanRecord; retryAfterMs: number } };
 
 const USAGE_RULES = new Set(RULES.filter((r) => r.needsUsage).map((r) => r.id));
 
@@ -25,6 +29,7 @@ export class DetectionService {
   private readonly history: UsageHistory;
   private readonly resolved;
   private readonly scanTimeoutMs: number;
+  private readonly minIntervalMs: number;
   private current?: { scan: ScanRecord; done: Promise<ScanRecord>; abort: AbortController };
   private sequence = 0;
   private stopped = false;
@@ -39,6 +44,7 @@ export class DetectionService {
     this.history = new UsageHistory(parseDuration(config.overProvisioning.window));
     this.resolved = resolveRuleSettings(config);
     this.scanTimeoutMs = parseDuration(config.scanTimeout);
+    this.minIntervalMs = parseDuration(config.scanMinInterval);
   }
 
   get running(): ScanRecord | undefined {
@@ -55,6 +61,8 @@ export class DetectionService {
       return { accepted: false, running: this.current.scan };
     }
     if (this.stopped) throw new Error('detection is shutting down');
+    const retryAfterMs = trigger === 'api' ? this.manualScanWaitMs() : 0;
+    if (retryAfterMs > 0) return { accepted: false, tooSoon: { last: this.store.latestScan!, retryAfterMs } };
     const scan: ScanRecord = {
       id: `${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}z-${++this.sequence}`,
       trigger,
@@ -65,17 +73,29 @@ export class DetectionService {
     };
     const abort = new AbortController();
     this.store.scanStarted(scan);
-    const done = this.execute(scan, abort).finally(() => {
-      this.current = undefined;
-    });
+    // A fresh logging context: a scan started by POST must not log the caller's request on its lines.
+    const done = this.logger
+      .runInContext(() => this.execute(scan, abort))
+      .finally(() => {
+        this.current = undefined;
+      });
     this.current = { scan, done, abort };
     return { accepted: true, scan };
+  }
+
+  /** Milliseconds until a manual scan may start: `scanMinInterval` after the end of the last scan. */
+  private manualScanWaitMs(): number {
+    const finishedAt = this.store.latestScan?.finishedAt;
+    if (!finishedAt) return 0;
+    return Math.max(0, Date.parse(finishedAt) + this.minIntervalMs - Date.now());
   }
 
   /** Runs a scan to its end (tests, startup). */
   async runOnce(trigger: ScanTrigger): Promise<ScanRecord> {
     const result = this.trigger(trigger);
-    if (!result.accepted) throw new Error(`scan ${result.running.id} is running`);
+    if (!result.accepted) {
+      throw new Error('running' in result ? `scan ${result.running.id} is running` : 'too soon after the last scan');
+    }
     return this.current!.done;
   }
 

@@ -1,5 +1,13 @@
 import { ConflictException, Controller, Get, HttpCode, NotFoundException, Post } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiConflictResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+} from '@nestjs/swagger';
+import { OpsAgentConfig } from '@opsagent/core/config/config.schema';
+import { RetryLaterException } from '../common/http-errors';
 import { ErrorResponse } from '../issues/dto/issue.response';
 import { IssueStore } from '../issues/issue-store.service';
 import type { ScanRecord } from '../issues/issue-store.types';
@@ -11,6 +19,7 @@ export class ScansController {
   constructor(
     private readonly detection: DetectionService,
     private readonly store: IssueStore,
+    private readonly config: OpsAgentConfig,
   ) {}
 
   @Get('latest')
@@ -25,9 +34,23 @@ export class ScansController {
   @HttpCode(202)
   @ApiAcceptedResponse({ description: 'The scan started; `id` is what scans/latest will show when it ends' })
   @ApiConflictResponse({ type: ErrorResponse, description: 'A scan is running' })
+  @ApiTooManyRequestsResponse({
+    type: ErrorResponse,
+    description: 'The last scan ended less than `scanMinInterval` (default 30s) ago',
+    headers: { 'Retry-After': { description: 'Seconds until a scan may be started', schema: { type: 'integer' } } },
+  })
   start(): { id: string } {
     const result = this.detection.trigger('api');
-    if (!result.accepted) throw new ConflictException(`scan ${result.running.id} is running; try again when it ends`);
-    return { id: result.scan.id };
+    if (result.accepted) return { id: result.scan.id };
+    if ('running' in result) {
+      throw new ConflictException(`scan ${result.running.id} is running; try again when it ends`);
+    }
+    const { last, retryAfterMs } = result.tooSoon;
+    throw new RetryLaterException(
+      429,
+      `scan ${last.id} ended at ${last.finishedAt}; scans started by POST are at least scanMinInterval ` +
+        `(${this.config.scanMinInterval}) apart; retry in ${Math.ceil(retryAfterMs / 1000)} s`,
+      retryAfterMs,
+    );
   }
 }

@@ -1,13 +1,22 @@
-import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import {
+  AuthenticationV1Api,
+  AuthorizationV1Api,
+  Observable,
+  type ConfigurationOptions,
+  type KubeConfig,
+  type RequestContext,
+  type ResponseContext,
+} from '@kubernetes/client-node';
 
 export type ReviewOutcome = { allowed: true; username: string } | { allowed: false; status: 401 | 403; reason: string };
 
 /** Port: may the holder of this bearer token do `verb` on the non-resource URL `path`? */
 export abstract class AccessReviewer {
-  abstract review(token: string, path: string, verb: string): Promise<ReviewOutcome>;
+  /** `signal` ends the review: the calls under way are aborted and the promise rejects with AccessReviewError. */
+  abstract review(token: string, path: string, verb: string, signal: AbortSignal): Promise<ReviewOutcome>;
 }
 
-/** The answer could not be obtained (API server unreachable, review APIs refused). */
+/** The answer could not be obtained (API server unreachable or too slow, review APIs refused). */
 export class AccessReviewError extends Error {
   override name = 'AccessReviewError';
 }
@@ -23,43 +32,90 @@ export class KubernetesAccessReviewer extends AccessReviewer {
     this.authz = kubeConfig.makeApiClient(AuthorizationV1Api);
   }
 
-  async review(token: string, path: string, verb: string): Promise<ReviewOutcome> {
+  async review(token: string, path: string, verb: string, signal: AbortSignal): Promise<ReviewOutcome> {
+    const options = withSignal(signal);
     let user: { username?: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> } | undefined;
     try {
-      const tokenReview = await this.authn.createTokenReview({
-        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
-      });
+      const tokenReview = await untilAborted(
+        this.authn.createTokenReview(
+          { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } } },
+          options,
+        ),
+        signal,
+      );
       if (!tokenReview.status?.authenticated) {
         return { allowed: false, status: 401, reason: 'the bearer token is not valid' };
       }
       user = tokenReview.status.user ?? {};
     } catch (error) {
-      throw new AccessReviewError(`TokenReview failed: ${describe(error)}`);
+      throw new AccessReviewError(`TokenReview failed: ${describe(error, signal)}`);
     }
     try {
-      const access = await this.authz.createSubjectAccessReview({
-        body: {
-          apiVersion: 'authorization.k8s.io/v1',
-          kind: 'SubjectAccessReview',
-          spec: {
-            user: user.username,
-            uid: user.uid,
-            groups: user.groups,
-            extra: user.extra,
-            nonResourceAttributes: { path, verb },
+      const access = await untilAborted(
+        this.authz.createSubjectAccessReview(
+          {
+            body: {
+              apiVersion: 'authorization.k8s.io/v1',
+              kind: 'SubjectAccessReview',
+              spec: {
+                user: user.username,
+                uid: user.uid,
+                groups: user.groups,
+                extra: user.extra,
+                nonResourceAttributes: { path, verb },
+              },
+            },
           },
-        },
-      });
+          options,
+        ),
+        signal,
+      );
       return access.status?.allowed
         ? { allowed: true, username: user.username ?? '' }
         : { allowed: false, status: 403, reason: `${user.username ?? 'the caller'} may not ${verb} ${path}` };
     } catch (error) {
-      throw new AccessReviewError(`SubjectAccessReview failed: ${describe(error)}`);
+      throw new AccessReviewError(`SubjectAccessReview failed: ${describe(error, signal)}`);
     }
   }
 }
 
-function describe(error: unknown): string {
+/** Per-call client-node options that hand `signal` to the HTTP request (client-node sets no timeout of its own). */
+function withSignal(signal: AbortSignal): ConfigurationOptions {
+  return {
+    middleware: [
+      {
+        pre: (context: RequestContext) => {
+          context.setSignal(signal);
+          return new Observable(Promise.resolve(context));
+        },
+        post: (context: ResponseContext) => new Observable(Promise.resolve(context)),
+      },
+    ],
+    middlewareMergeStrategy: 'append',
+  };
+}
+
+/** Rejects as soon as `signal` aborts, even if the HTTP library were to ignore the signal. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error as Error);
+      },
+    );
+  });
+}
+
+function describe(error: unknown, signal: AbortSignal): string {
+  if (signal.aborted) return (signal.reason as Error | undefined)?.message ?? 'aborted';
   const e = error as { code?: number; message?: string };
   return e.code ? `HTTP ${e.code}` : (e.message ?? String(error)).split('\n')[0];
 }

@@ -3,8 +3,12 @@ import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { OpsAgentConfig } from '@opsagent/core/config/config.schema';
+import { parseDuration } from '@opsagent/core/duration';
 import { AppModule } from '../app.module';
+import { ApiAuthenticator } from '../auth/api-authenticator.service';
+import { authenticateExpressRoutes } from '../auth/auth.middleware';
 import { HttpErrorFilter, validationPipe } from '../common/http-errors';
+import { shedLoad } from '../common/load-shedding';
 import { answerClientErrorsAsJson, rejectLargeBodies } from '../common/request-limits';
 import { RuntimeEnvironment } from '../config/environment';
 import { DetectionService } from '../detection/detection.service';
@@ -41,10 +45,16 @@ export async function startAgent(
   (app.getHttpAdapter().getInstance() as { disable(setting: string): void }).disable('x-powered-by');
   app.useLogger(logger);
   app.flushLogs();
+  // Before Express: API requests past the event loop's busy budget are refused cheaply, so /health stays
+  // answered under any REST load.
+  shedLoad(app.getHttpServer(), parseDuration(config.server.shedAfterBusy), /^\/api\//);
   app.use(rejectLargeBodies());
   answerClientErrorsAsJson(app.getHttpServer());
   app.useGlobalPipes(validationPipe());
-  app.useGlobalFilters(new HttpErrorFilter((error) => logger.error({ err: error }, 'unexpected error in a request')));
+  const errors = new HttpErrorFilter((error) => logger.error({ err: error }, 'unexpected error in a request'));
+  app.useGlobalFilters(errors);
+  // Swagger's routes bypass Nest's guards: authenticate them here, as the guard does the API's.
+  app.use(authenticateExpressRoutes(/^\/api\/docs/, app.get(ApiAuthenticator), errors));
   setUpOpenApi(app, version);
 
   let metricsApp: INestApplication | undefined;

@@ -253,11 +253,30 @@ export class ServerAuthConfig {
   /** How long a review result is reused for the same token, path and verb. */
   @Duration(0, 3_600_000, '0s to 1h')
   cacheTtl = '30s';
+
+  /** A TokenReview or SubjectAccessReview not answered within this is abandoned: the caller gets a 503. */
+  @Duration(100, 60_000, '100ms to 1m')
+  reviewTimeout = '5s';
+
+  /**
+   * Reviews started per second for callers not in the cache (a burst of as many is allowed); past it a caller
+   * gets a 503 with Retry-After. Every request with a new token starts one, so this bounds what a flood of
+   * random tokens costs the API server.
+   */
+  @IntegerInRange(1, 10_000)
+  reviewsPerSecond = 20;
 }
 
 export class ServerConfig {
   @Port()
   port = 18080;
+
+  /**
+   * Load shedding: once the event loop has been busy this long without a break, API requests (`/api/…`)
+   * arriving in that stretch get a 503 with Retry-After, so `/health` (never refused) is answered in time.
+   */
+  @Duration(1, 10_000, '1ms to 10s')
+  shedAfterBusy = '100ms';
 
   @Section(() => ServerAuthConfig)
   auth = new ServerAuthConfig();
@@ -322,6 +341,13 @@ export class OpsAgentConfig {
   /** A scan running longer than this is aborted and counted as failed; keep it shorter than the schedule. */
   @Duration(1000, 86_400_000, '1s to 24h')
   scanTimeout = '4m';
+
+  /**
+   * A scan started by POST /api/v1/scans is refused (429) until this long after the end of the last scan,
+   * whatever started that one; `0s` = no gap. Scheduled and startup scans are not held back.
+   */
+  @Duration(0, 86_400_000, '0s to 24h')
+  scanMinInterval = '30s';
 
   @OneOf(LOG_LEVELS)
   logLevel: (typeof LOG_LEVELS)[number] = 'info';
