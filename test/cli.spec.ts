@@ -672,3 +672,39 @@ describe('empty input', () => {
     expect(result.stderr).toContain(`no Kubernetes objects found in ${dir}`);
   });
 });
+
+describe('start-up', () => {
+  const NODE = path.join(ROOT, 'node_modules', '.bin', 'node');
+  const HOOK = path.join(ROOT, FIXTURES, 'record-modules.cjs');
+
+  /** The node_modules packages a CLI run resolves, recorded by a preloaded resolve hook. */
+  function packagesLoaded(args: string[]): { code: number | null; packages: string[] } {
+    const log = path.join(TMP, `modules-${runs.size}-${Date.now()}.txt`);
+    const env = {
+      ...process.env,
+      OPSAGENT_TEST_MODULE_LOG: log,
+      KUBECONFIG: '/nonexistent/kubeconfig',
+      KUBERNETES_SERVICE_HOST: '',
+    };
+    const child = spawnSync(NODE, ['--require', HOOK, MAIN, ...args], { cwd: ROOT, env, encoding: 'utf8' });
+    return { code: child.status, packages: fs.readFileSync(log, 'utf8').split('\n').filter(Boolean) };
+  }
+
+  const service = (p: string) => p.startsWith('@nestjs/') || p.startsWith('@kubernetes/');
+
+  it.each([[['scan', 'examples/']], [['scan', 'examples/', '--output', 'sarif']], [['--help']], [['scan', '--help']]])(
+    '%j loads neither NestJS nor client-node',
+    (args) => {
+      const { code, packages } = packagesLoaded(args);
+      expect(code).toBe(0);
+      expect(packages).toContain('yaml'); // the hook does see the packages the run loads
+      expect(packages.filter(service)).toEqual([]);
+    },
+  );
+
+  it('the cluster scan (no PATH) does load client-node: the check above can fail', () => {
+    const { code, packages } = packagesLoaded(['scan']);
+    expect(code).toBe(2); // no kubeconfig here
+    expect(packages).toContain('@kubernetes/client-node');
+  });
+});

@@ -7,9 +7,10 @@ import { ManifestError } from '@opsagent/core/manifests/errors';
 import { SEVERITIES, type Severity } from '@opsagent/core/severity';
 import { isDns1123Label } from '@opsagent/core/config/config.schema';
 import { RuntimeEnvironment } from '../config/environment';
+// Plain error classes, no client: the offline scan must not load NestJS or client-node (about 1 s of start-up),
+// so `serve` and the cluster scan import them inside their actions.
 import { ClusterReadError, KubeConfigError } from '../kubernetes/kubernetes.errors';
-import { startAgent } from '../server/serve';
-import { OUTPUT_FORMATS, scanCluster, scanManifests, type OutputFormat } from './scan.command';
+import { OUTPUT_FORMATS, scanManifests, type OutputFormat } from './scan.command';
 import { escapeControls } from './terminal-text';
 
 /** Exit codes: 0 done, 1 findings at or above --fail-on, 2 usage or input error. */
@@ -77,7 +78,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
         );
       }
       const config = flags.config ? loadConfigFile(flags.config) : defaultConfig();
-      const scan = paths.length === 0 ? scanCluster : scanManifests;
+      const scan = paths.length === 0 ? (await import('./scan-cluster.js')).scanCluster : scanManifests;
       const outcome = await scan({
         paths,
         output: flags.output,
@@ -99,6 +100,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .description('run the in-cluster service: scheduled scans, REST API, Prometheus metrics')
     .option('-c, --config <file>', 'YAML config file (see README: Configuration)')
     .action(async (flags: { config?: string }) => {
+      const { startAgent } = await import('../server/serve.js');
       const config = flags.config ? loadConfigFile(flags.config) : defaultConfig();
       const agent = await startAgent(config, RuntimeEnvironment.fromProcess(), version);
       const signal = await io.waitForShutdown();

@@ -1,14 +1,5 @@
 import path from 'node:path';
-import { SampleUsage } from '@opsagent/core/audit/usage-stats';
-import { isNamespaceAudited, resolveRuleSettings, type OpsAgentConfig } from '@opsagent/core/config/config.loader';
-import { parseDuration } from '@opsagent/core/duration';
-import type { ScanWarning } from '@opsagent/core/issue';
-import { buildReport } from '@opsagent/core/report/report';
-import { RuntimeEnvironment } from '../config/environment';
-import { KubeApiClient } from '../kubernetes/kube-api.client';
-import { loadKubeConfig } from '../kubernetes/kube-config.factory';
-import { KubernetesClusterReader } from '../kubernetes/kubernetes-cluster-reader';
-import { ClusterReadError } from '../kubernetes/kubernetes.errors';
+import { resolveRuleSettings, type OpsAgentConfig } from '@opsagent/core/config/config.loader';
 import { auditManifests } from '@opsagent/core/report/audit-manifests';
 import type { AuditReport } from '@opsagent/core/report/report';
 import { RULES } from '@opsagent/core/rules/registry';
@@ -51,7 +42,7 @@ export async function scanManifests(options: ScanOptions): Promise<ScanOutcome> 
   return { report, output: render(report, options), exitCode: exitCodeFor(report, options.failOn) };
 }
 
-function render(report: AuditReport, options: ScanOptions): string {
+export function render(report: AuditReport, options: ScanOptions): string {
   switch (options.output) {
     case 'json':
       return formatJson(report);
@@ -79,38 +70,4 @@ export function exitCodeFor(report: AuditReport, failOn: Severity | 'none'): 0 |
   if (failOn === 'none') return 0;
   const threshold = severityRank(failOn);
   return report.issues.some((i) => severityRank(i.severity) >= threshold) ? 1 : 0;
-}
-
-/** `opsagent scan` without PATH: one read of the kubeconfig's cluster through the service's reader. */
-export async function scanCluster(options: ScanOptions): Promise<ScanOutcome> {
-  const environment = RuntimeEnvironment.fromProcess();
-  const { config } = options;
-  const reader = new KubernetesClusterReader(
-    new KubeApiClient(loadKubeConfig(environment, config.kubernetes.context), {
-      requestTimeoutMs: parseDuration(config.kubernetes.requestTimeout),
-      retries: config.kubernetes.retries,
-    }),
-    { pageSize: config.kubernetes.pageSize },
-  );
-  const snapshot = await reader.read({ namespaces: config.includeNamespaces });
-  if (snapshot.failures.length === snapshot.kindsAttempted) {
-    throw new ClusterReadError('cluster', snapshot.failures.map((f) => `${f.resource}: ${f.reason}`).join('; '));
-  }
-  const warnings: ScanWarning[] = [...snapshot.warnings];
-  for (const f of snapshot.failures) {
-    warnings.push({ code: 'kind-unreadable', kind: f.kind, message: `${f.resource} could not be read: ${f.reason}` });
-  }
-  if (snapshot.metricsError) warnings.push({ code: 'metrics-unavailable', message: snapshot.metricsError });
-  const { rules, settings } = resolveRuleSettings(config);
-  const report = buildReport(
-    {
-      workloads: snapshot.workloads,
-      usage: new SampleUsage(snapshot.samples ?? []),
-      usageSamples: snapshot.samples?.length ?? 0,
-      skipped: snapshot.skipped,
-      warnings,
-    },
-    { rules, settings, isNamespaceAudited: (ns) => isNamespaceAudited(config, ns) },
-  );
-  return { report, output: render(report, options), exitCode: exitCodeFor(report, options.failOn) };
 }
