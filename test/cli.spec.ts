@@ -516,6 +516,22 @@ describe('directories', () => {
 });
 
 describe('input errors', () => {
+  it('a 400-digit quantity is out of range: exit 2 naming the file, line, object and field, never Infinity', async () => {
+    const manifest = fs
+      .readFileSync(path.join(ROOT, BAD_QUANTITY), 'utf8')
+      .replace('memory: 12 GiB', `memory: '${'9'.repeat(400)}'`);
+    const file = writeTemp('huge-quantity.yaml', manifest);
+    for (const output of ['table', 'json']) {
+      const result = await opsagent(['scan', file, '--output', output]);
+      expect(result).toEqual({ code: 2, stdout: '', stderr: expect.any(String) });
+      expect(result.stderr).toBe(
+        `opsagent: error: ${file}:21: Deployment shop/web: spec.template.spec.containers[0].resources.limits.memory: ` +
+          `invalid quantity "${'9'.repeat(30)}…${'9'.repeat(9)}" (400 characters): out of range: more than 2^63 − 1 ` +
+          `bytes (Kubernetes' int64 limit)\n`,
+      );
+    }
+  });
+
   it('print nothing on stdout, even after good files were read (broken YAML)', async () => {
     const good = await scanJson(`${PARTIAL}/a-good.yaml`);
     expect(good.issues.length).toBeGreaterThan(0);
