@@ -486,6 +486,26 @@ describe('stdin', () => {
   });
 });
 
+describe('stdin errors a person can read', () => {
+  it('empty stdin: says so, without talking about file extensions', async () => {
+    const result = await opsagent(['scan', '-'], '');
+    expect(result).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'opsagent: error: no Kubernetes objects found on standard input (it was empty or held only comments)\n',
+    });
+  });
+
+  it("JSON on stdin that does not parse: JSON.parse's message with its line and column", async () => {
+    const result = await opsagent(['scan', '-'], '{\n  "kind": "Pod",\n  "metadata": {"name": "x"},\n}\n');
+    expect(result).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'opsagent: error: <stdin>:4: invalid JSON: Expected double-quoted property name (column 1)\n',
+    });
+  });
+});
+
 describe('directories', () => {
   it('reads .yaml, .yml and .json files in nested folders and nothing else', async () => {
     const report = await scanJson(TREE);
@@ -597,6 +617,8 @@ describe('--config', () => {
     expect(report.issues.map((i) => i.namespace)).not.toContain('ops');
     expect(report.issues).toHaveLength(4);
     expect(report.summary).toMatchObject({ workloads: 1, workloadsExcluded: 1 });
+    const { summary } = parseTable((await opsagent(['scan', FINDINGS, '--config', config])).stdout);
+    expect(summary).toContain('1 workload in excluded namespaces'); // not "1 workload(s)"
   });
 
   it('judges over-provisioning only with at least overProvisioning.minSamples samples', async () => {

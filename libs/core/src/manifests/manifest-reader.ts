@@ -73,7 +73,15 @@ export async function readManifestSources(paths: string[], opts: ReadManifestOpt
  * `*List` objects with `items` (`kind: List`, `DeploymentList`, `PodMetricsList`, …) are expanded.
  */
 export function parseManifestText(text: string, file: string): ManifestObject[] {
-  const format = /\.json$/i.test(file) ? 'JSON' : 'YAML';
+  // A `.json` file is JSON, and so is stdin that starts with `{`: kubectl's decoder (YAMLOrJSONDecoder) takes such
+  // input for JSON too. It is also read by the YAML parser below (for line numbers), but its errors must be JSON's:
+  // the YAML parser accepts a trailing comma, and names a missing comma "Flow map must end with a }".
+  const isJson = /\.json$/i.test(file) || (file === STDIN_FILE && /^\s*\{/.test(text));
+  const format = isJson ? 'JSON' : 'YAML';
+  if (isJson) {
+    const jsonError = jsonSyntaxError(text, file);
+    if (jsonError) throw jsonError;
+  }
   const lineCounter = new LineCounter();
   // `merge: true` because Kubernetes' YAML decoder (go-yaml) honours `<<: *anchor` merge keys. `logLevel:
   // 'error'`: the library's own warnings (a collection used as a key) would go to stderr as Node warnings.
@@ -105,6 +113,40 @@ export function parseManifestText(text: string, file: string): ManifestObject[] 
     expand(value as Record<string, unknown>, contents, line, { file, lineAt, objects });
   }
   return objects;
+}
+
+/**
+ * JSON.parse's own message when `text` is not JSON, with the line (and column) it names: `invalid JSON:
+ * Expected ',' or '}' after property value (column 3)` at line 4. Undefined when the text parses.
+ */
+function jsonSyntaxError(text: string, file: string): ManifestError | undefined {
+  try {
+    JSON.parse(text.replace(/^\uFEFF/, '')); // a byte-order mark, which the YAML parser skips too
+    return undefined;
+  } catch (err) {
+    // Anything but a syntax error (a RangeError from nesting too deep) is left to the YAML parser's limits.
+    if (!(err instanceof SyntaxError)) return undefined;
+    let reason = err.message;
+    let line: number | undefined;
+    let column: number | undefined;
+    // V8: "… in JSON at position 12 (line 3 column 1)"; older ones give the position only.
+    const at = / in JSON at position (\d+)(?: \(line (\d+) column (\d+)\))?/.exec(reason);
+    if (at) {
+      reason = reason.slice(0, at.index) + reason.slice(at.index + at[0].length);
+      if (at[2] !== undefined) {
+        line = Number(at[2]);
+        column = Number(at[3]);
+      } else {
+        const before = text.slice(0, Number(at[1]));
+        line = before.split('\n').length;
+        column = before.length - before.lastIndexOf('\n');
+      }
+    } else if (/end of JSON input/.test(reason)) {
+      line = text.split('\n').length;
+    }
+    const where = column === undefined ? '' : ` (column ${column})`;
+    return new ManifestError(`invalid JSON: ${reason}${where}`, { file, line, cause: err });
+  }
 }
 
 interface ExpandContext {

@@ -1,7 +1,7 @@
 import { SampleUsage } from '../audit/usage-stats';
 import { isNamespaceAudited, resolveRuleSettings, type OpsAgentConfig } from '../config/config.loader';
 import { ManifestError } from '../manifests/errors';
-import { readManifestSources } from '../manifests/manifest-reader';
+import { readManifestSources, STDIN_PATH } from '../manifests/manifest-reader';
 import { extractWorkloads } from '../manifests/workload-extractor';
 import { buildReport, type AuditReport } from './report';
 
@@ -20,9 +20,7 @@ export async function auditManifests(paths: string[], options: ManifestAuditOpti
   const objects = await readManifestSources(paths, { stdin: options.readStdin });
   if (objects.length === 0) {
     // An empty input passing a CI gate (`--fail-on`) would hide a wrong path or glob.
-    throw new ManifestError(
-      `no Kubernetes objects found in ${paths.join(', ')} (.yaml, .yml and .json files are read)`,
-    );
+    throw new ManifestError(noObjectsMessage(paths));
   }
   const extracted = extractWorkloads(objects, { defaultNamespace: options.defaultNamespace });
   const { rules, settings } = resolveRuleSettings(options.config);
@@ -36,4 +34,13 @@ export async function auditManifests(paths: string[], options: ManifestAuditOpti
     },
     { rules, settings, isNamespaceAudited: (ns) => isNamespaceAudited(options.config, ns) },
   );
+}
+
+/** Says where nothing was found; the extensions matter only for the paths (a directory walk), not for stdin. */
+function noObjectsMessage(paths: string[]): string {
+  const files = [...new Set(paths.filter((p) => p !== STDIN_PATH))];
+  const stdin = paths.includes(STDIN_PATH) ? 'standard input' : undefined;
+  if (files.length === 0) return `no Kubernetes objects found on standard input (it was empty or held only comments)`;
+  const where = [...files, ...(stdin ? [stdin] : [])].join(', ');
+  return `no Kubernetes objects found in ${where} (directories are searched for .yaml, .yml and .json files)`;
 }
