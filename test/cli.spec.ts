@@ -567,6 +567,53 @@ describe('input errors', () => {
   });
 });
 
+describe('silent skips (issue 11)', () => {
+  it('warns about a kustomization.yaml instead of reporting "No issues found" in silence', async () => {
+    const file = writeTemp(
+      'kustomize/kustomization.yaml',
+      'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [deployment.yaml]\n',
+    );
+    const result = await opsagent(['scan', file]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(
+      `warning: ${file} is a Kustomization: render it with \`kubectl kustomize\` first ` +
+        '(`kubectl kustomize DIR | opsagent scan -`); its resources are not read\n',
+    );
+  });
+
+  it('audits a Pod-template custom resource (Argo Rollout) like a Deployment, and says so in the summary', async () => {
+    const rollout = fs
+      .readFileSync(path.join(ROOT, FINDINGS), 'utf8')
+      .split(/^---$/m)[0]
+      .replace('apiVersion: apps/v1', 'apiVersion: argoproj.io/v1alpha1')
+      .replace('kind: Deployment', 'kind: Rollout');
+    const file = writeTemp('rollout.yaml', rollout);
+    const report = await scanJson(file);
+    expect(new Set(report.issues.map((i) => `${i.kind}/${i.name}`))).toEqual(new Set(['Rollout/api']));
+    expect(report.summary).toMatchObject({ workloads: 1, customWorkloads: { Rollout: 1 } });
+    const { summary } = parseTable((await opsagent(['scan', file])).stdout);
+    expect(summary).toContain('audited like Deployments: Rollout 1');
+  });
+
+  it('a directory with several bad files: every one is named, exit 2, nothing on stdout', async () => {
+    const dir = path.join(TMP, 'many-bad');
+    writeTemp('many-bad/a.yaml', 'kind: Pod\nmetadata: { name: x\n');
+    writeTemp('many-bad/b.yaml', fs.readFileSync(path.join(ROOT, CLEAN), 'utf8'));
+    writeTemp('many-bad/c.json', '{"kind": "Pod",}');
+    writeTemp('many-bad/d.yaml', fs.readFileSync(path.join(ROOT, BAD_QUANTITY), 'utf8'));
+    for (const output of ['table', 'json']) {
+      const result = await opsagent(['scan', dir, '--output', output]);
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe('');
+      const lines = result.stderr.split('\n').filter(Boolean);
+      expect(lines.map((l) => /^opsagent: error: ([^:]+):\d+: /.exec(l)?.[1])).toEqual(
+        ['a.yaml', 'c.json', 'd.yaml'].map((f) => path.join(dir, f)),
+      );
+      expect(lines[2]).toContain('invalid quantity "12 GiB"');
+    }
+  });
+});
+
 describe('--config', () => {
   it('rejects a bad config with exit 2, naming every bad key path', async () => {
     const config = writeTemp('bad-config.yaml', 'overProvisioning:\n  cpu:\n    ratio: 0.5\nunknownKey: true\n');

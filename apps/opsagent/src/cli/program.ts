@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '@opsagent/core/config/config.errors';
 import { defaultConfig, loadConfigFile } from '@opsagent/core/config/config.loader';
-import { ManifestError } from '@opsagent/core/manifests/errors';
+import { ManifestError, ManifestErrors } from '@opsagent/core/manifests/errors';
 import { SEVERITIES, type Severity } from '@opsagent/core/severity';
 import { isDns1123Label } from '@opsagent/core/config/config.schema';
 import { RuntimeEnvironment } from '../config/environment';
@@ -120,6 +120,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
       if (err.code === 'commander.help') return err.exitCode === 0 ? 0 : EXIT_USAGE;
       // Commander already printed its own parse errors; print only ours.
       if (err.code.startsWith('opsagent.')) io.stderr(`opsagent: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    if (err instanceof ManifestErrors) {
+      // Every bad file of the run, one a line.
+      for (const e of err.errors) io.stderr(`opsagent: error: ${escapeControls(e.message)}\n`);
       return EXIT_USAGE;
     }
     if (

@@ -1,7 +1,7 @@
 import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ManifestError } from './errors';
+import { ManifestError, ManifestErrors } from './errors';
 import { parseManifestText, readManifestSources, STDIN_FILE } from './manifest-reader';
 
 const FIXTURES = path.join(__dirname, '../../../../test/fixtures/manifests');
@@ -268,5 +268,29 @@ describe('readManifestSources', () => {
     );
 
     expect(obj.object.data).toEqual({ a: '1', b: '2' });
+  });
+});
+
+describe('a directory with several bad files', () => {
+  it('reports every bad file (and dangling link) in one error, in walk order, and returns nothing', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'opsagent-bad-'));
+    try {
+      await writeFile(path.join(root, 'a-broken.yaml'), 'kind: Pod\nmetadata: { name: x\n');
+      await writeFile(path.join(root, 'b-good.yaml'), 'kind: ConfigMap\nmetadata: { name: ok }\n');
+      await writeFile(path.join(root, 'c-broken.json'), '{"kind": "Pod",}');
+      await symlink(path.join(root, 'missing.yaml'), path.join(root, 'd-dangling.yaml'));
+      const error = await captureError(readManifestSources([root]));
+
+      expect(error).toBeInstanceOf(ManifestErrors);
+      const { errors } = error as ManifestErrors;
+      expect(errors.map((e) => path.basename(e.file ?? ''))).toEqual([
+        'a-broken.yaml',
+        'c-broken.json',
+        'd-dangling.yaml',
+      ]);
+      expect(error.message.split('\n')).toEqual(errors.map((e) => e.message));
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

@@ -32,6 +32,10 @@ export function summaryLine({ summary: s }: AuditReport): string {
   ];
   if (s.workloadsExcluded > 0) parts.push(`${plural(s.workloadsExcluded, 'workload')} in excluded namespaces`);
   if (s.exemptions > 0) parts.push(`${plural(s.exemptions, 'check')} exempted by annotation`);
+  const custom = Object.entries(s.customWorkloads ?? {});
+  if (custom.length > 0) {
+    parts.push(`audited like Deployments: ${custom.map(([kind, n]) => `${kind} ${n}`).join(', ')}`);
+  }
   const skipped = Object.entries(s.skipped);
   if (skipped.length > 0) parts.push(`skipped ${skipped.map(([kind, n]) => `${kind} ${n}`).join(', ')}`);
   return `Summary: ${parts.join('; ')}`;
