@@ -30,8 +30,10 @@ const BAD_QUANTITY = `${FIXTURES}/bad-quantity.yaml`;
 const TREE = `${FIXTURES}/tree`;
 const PARTIAL = `${FIXTURES}/partial`;
 
-/** The first line of each object in findings.yaml (where its `apiVersion` is): SARIF regions point there. */
-const FINDINGS_LINES = { api: 2, cleanup: 21 };
+/** The `- name:` line of each container in findings.yaml: SARIF regions point there. */
+const FINDINGS_LINES = { api: 18, cleanup: 34 };
+/** The first line of each object in findings.yaml (where its `apiVersion` is): JSON's `source.line`. */
+const OBJECT_LINES = { api: 2, cleanup: 21 };
 
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'opsagent-cli-'));
 
@@ -236,12 +238,12 @@ describe('--output json', () => {
       container: 'api',
       message: 'container "api" has no memory request (neither requests.memory nor limits.memory)',
       remediation: expect.stringContaining('resources.requests.memory'),
-      source: { file: FINDINGS, line: FINDINGS_LINES.api },
+      source: { file: FINDINGS, line: OBJECT_LINES.api, containerLine: FINDINGS_LINES.api },
     });
     expect(byRule('cpu-limit-missing', 'cleanup')).toMatchObject({
       severity: 'low',
       kind: 'CronJob',
-      source: { file: FINDINGS, line: FINDINGS_LINES.cleanup },
+      source: { file: FINDINGS, line: OBJECT_LINES.cleanup, containerLine: FINDINGS_LINES.cleanup },
     });
     expect(report.summary).toMatchObject({
       issues: 5,
@@ -351,7 +353,7 @@ describe('--output sarif', () => {
     });
   });
 
-  it('gives each finding a result with its rule, level and the file and line of its object', async () => {
+  it('gives each finding a result with its rule, level and the file and line of its container', async () => {
     const [run] = (await scanSarif(FINDINGS)).runs;
     const report = await scanJson(FINDINGS);
     const results = run.results.map((r) => ({
@@ -389,6 +391,25 @@ describe('--output sarif', () => {
     const [uri] = uris;
     expect(uri).toMatch(/\/my%20app%20%231\.yaml$/);
     expect(uri.split('/').map(decodeURIComponent).join(path.sep)).toBe(path.relative(ROOT, file));
+  });
+
+  it("gives each rule help text, markdown and a helpUri to its heading in the README's rule reference", async () => {
+    const [run] = (await scanSarif(FINDINGS)).runs;
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const rules = run.tool.driver.rules as unknown as {
+      id: string;
+      helpUri: string;
+      help: { text: string; markdown: string };
+    }[];
+    for (const rule of rules) {
+      const registered = RULES.find((r) => r.id === rule.id)!;
+      expect(rule.helpUri).toBe(`https://github.com/opsagent/opsagent/blob/main/README.md#${rule.id}`);
+      // GitHub's anchor for the heading `#### <id>`.
+      expect(readme).toMatch(new RegExp(`^#### ${rule.id}$`, 'm'));
+      expect(rule.help.text).toContain(registered.remediation);
+      expect(rule.help.markdown).toContain(registered.description);
+      expect(rule.help.markdown).toContain(`(${rule.helpUri})`);
+    }
   });
 
   it('lists warnings as tool execution notifications', async () => {
@@ -475,7 +496,7 @@ describe('stdin', () => {
     expect(log).toBeValidSarifLog();
     const locations = log.runs[0].results.map((r) => r.locations[0].physicalLocation);
     expect(locations).toHaveLength(5);
-    expect(locations).toContainEqual({ artifactLocation: { uri: 'stdin' }, region: { startLine: 21 } });
+    expect(locations).toContainEqual({ artifactLocation: { uri: 'stdin' }, region: { startLine: 34 } });
   });
 
   it('names <stdin> and the line when the piped input is broken', async () => {
@@ -556,7 +577,7 @@ describe('input errors', () => {
     const good = await scanJson(`${PARTIAL}/a-good.yaml`);
     expect(good.issues.length).toBeGreaterThan(0);
 
-    for (const output of ['table', 'json', 'sarif']) {
+    for (const output of ['table', 'json']) {
       const result = await opsagent(['scan', PARTIAL, '--output', output]);
       expect(result).toEqual({
         code: 2,
@@ -564,6 +585,50 @@ describe('input errors', () => {
         stderr: expect.stringMatching(/^opsagent: error: test\/fixtures\/cli\/partial\/broken\.yaml:6: invalid YAML/),
       });
     }
+  });
+
+  it('with --output sarif: exit 2, the error on stderr, and a SARIF log saying the run failed, naming the file', async () => {
+    const result = await opsagent(['scan', PARTIAL, '--output', 'sarif']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^opsagent: error: test\/fixtures\/cli\/partial\/broken\.yaml:6: invalid YAML/);
+    const log = JSON.parse(result.stdout) as SarifLog;
+    expect(log).toBeValidSarifLog();
+    const [run] = log.runs;
+    expect(run.results).toEqual([]); // not even the good file's findings: nothing partial
+    const [invocation] = run.invocations as unknown as {
+      executionSuccessful: boolean;
+      toolExecutionNotifications: {
+        level: string;
+        message: { text: string };
+        locations: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }[];
+      }[];
+    }[];
+    expect(invocation.executionSuccessful).toBe(false);
+    expect(invocation.toolExecutionNotifications).toEqual([
+      {
+        level: 'error',
+        message: { text: expect.stringMatching(/^test\/fixtures\/cli\/partial\/broken\.yaml:6: invalid YAML/) },
+        descriptor: { id: 'input-error' },
+        locations: [
+          {
+            physicalLocation: {
+              artifactLocation: { uri: 'test/fixtures/cli/partial/broken.yaml' },
+              region: { startLine: 6 },
+            },
+          },
+        ],
+      },
+    ]);
+  });
+
+  it('with --output sarif and a bad config: the same failed log, naming the config file', async () => {
+    const config = writeTemp('bad-for-sarif.yaml', 'scheduel: x\n');
+    const result = await opsagent(['scan', FINDINGS, '--output', 'sarif', '--config', config]);
+    expect(result.code).toBe(2);
+    const log = JSON.parse(result.stdout) as { runs: { invocations: { executionSuccessful: boolean }[] }[] };
+    expect(log).toBeValidSarifLog();
+    expect(log.runs[0].invocations[0].executionSuccessful).toBe(false);
+    expect(result.stdout).toContain('scheduel: unknown key');
   });
 });
 

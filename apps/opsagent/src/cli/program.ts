@@ -10,7 +10,7 @@ import { RuntimeEnvironment } from '../config/environment';
 // Plain error classes, no client: the offline scan must not load NestJS or client-node (about 1 s of start-up),
 // so `serve` and the cluster scan import them inside their actions.
 import { ClusterReadError, KubeConfigError } from '../kubernetes/kubernetes.errors';
-import { OUTPUT_FORMATS, scanManifests, type OutputFormat } from './scan.command';
+import { OUTPUT_FORMATS, sarifForInputError, scanManifests, type OutputFormat } from './scan.command';
 import { escapeControls } from './terminal-text';
 
 /** Exit codes: 0 done, 1 findings at or above --fail-on, 2 usage or input error. */
@@ -77,17 +77,27 @@ export async function run(argv: string[], io: Io): Promise<number> {
           `error: --namespace ${JSON.stringify(flags.namespace)} is not a namespace name`,
         );
       }
-      const config = flags.config ? loadConfigFile(flags.config) : defaultConfig();
-      const scan = paths.length === 0 ? (await import('./scan-cluster.js')).scanCluster : scanManifests;
-      const outcome = await scan({
-        paths,
-        output: flags.output,
-        config,
-        failOn: flags.failOn,
-        namespace: flags.namespace,
-        version,
-        readStdin: io.readStdin,
-      });
+      let config = defaultConfig();
+      let outcome;
+      try {
+        if (flags.config) config = loadConfigFile(flags.config);
+        const scan = paths.length === 0 ? (await import('./scan-cluster.js')).scanCluster : scanManifests;
+        outcome = await scan({
+          paths,
+          output: flags.output,
+          config,
+          failOn: flags.failOn,
+          namespace: flags.namespace,
+          version,
+          readStdin: io.readStdin,
+        });
+      } catch (err) {
+        // A CI upload step needs a SARIF file even when the input is bad: a log with executionSuccessful false and
+        // the errors as notifications. The error still goes to stderr and the exit code stays 2 (below).
+        const sarif = flags.output === 'sarif' ? sarifForInputError(err, config, version) : undefined;
+        if (sarif !== undefined) io.stdout(escapeControls(sarif));
+        throw err;
+      }
       if (flags.output === 'table') {
         for (const w of outcome.report.warnings) io.stderr(`warning: ${escapeControls(w.message)}\n`);
       }

@@ -5,7 +5,9 @@ import type { AuditReport } from '@opsagent/core/report/report';
 import { RULES } from '@opsagent/core/rules/registry';
 import { severityRank, type Severity } from '@opsagent/core/severity';
 import { formatJson } from './formatters/json';
-import { formatSarif } from './formatters/sarif';
+import { ConfigError } from '@opsagent/core/config/config.errors';
+import { ManifestError, ManifestErrors } from '@opsagent/core/manifests/errors';
+import { formatSarif, formatSarifFailure, type SarifInputError, type SarifOptions } from './formatters/sarif';
 import { formatTable } from './formatters/table';
 
 export type OutputFormat = 'table' | 'json' | 'sarif';
@@ -47,15 +49,36 @@ export function render(report: AuditReport, options: ScanOptions): string {
     case 'json':
       return formatJson(report);
     case 'sarif':
-      return formatSarif(report, {
-        version: options.version,
-        rules: RULES,
-        severityOf: (id) => resolveRuleSettings(options.config).rules.get(id)?.severity ?? 'medium',
-        toUri: (file) => (file === '<stdin>' ? 'stdin' : relativeUri(file)),
-      });
+      return formatSarif(report, sarifOptions(options.config, options.version));
     case 'table':
       return formatTable(report);
   }
+}
+
+function sarifOptions(config: OpsAgentConfig, version: string): SarifOptions {
+  return {
+    version,
+    rules: RULES,
+    severityOf: (id) => resolveRuleSettings(config).rules.get(id)?.severity ?? 'medium',
+    toUri: (file) => (file === '<stdin>' ? 'stdin' : relativeUri(file)),
+  };
+}
+
+/**
+ * The SARIF log of a run that failed on its input (a bad manifest or config), for `--output sarif`; undefined for
+ * any other error. Each input error is a notification with its file and line.
+ */
+export function sarifForInputError(err: unknown, config: OpsAgentConfig, version: string): string | undefined {
+  let errors: SarifInputError[];
+  if (err instanceof ManifestErrors) errors = err.errors.map(sarifError);
+  else if (err instanceof ManifestError) errors = [sarifError(err)];
+  else if (err instanceof ConfigError) errors = [{ message: err.message, file: err.source }];
+  else return undefined;
+  return formatSarifFailure(errors, sarifOptions(config, version));
+}
+
+function sarifError(e: ManifestError): SarifInputError {
+  return { message: e.message, ...(e.file === undefined ? {} : { file: e.file }), ...(e.line ? { line: e.line } : {}) };
 }
 
 /**
