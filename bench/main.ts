@@ -37,6 +37,7 @@ import {
 } from './report';
 import { AGENT_NODE_OPTIONS } from './agent-flags';
 import { measureAgentScans } from './agent-process';
+import { measureCli } from './cli';
 import { runRest } from './rest';
 
 /** The REST flood of issue 11: 500 connections on the heaviest page while the liveness probe runs. */
@@ -73,6 +74,8 @@ interface Flags {
   steady: boolean;
   rest: boolean;
   history: boolean;
+  cli: boolean;
+  cliRuns?: number;
   steadySize?: SizeName;
   steadyScans: number;
   restIssues?: number;
@@ -115,6 +118,8 @@ function parseFlags(argv: string[]): Flags {
     .option('--no-steady', 'skip the steady-state scans')
     .option('--no-rest', 'skip the REST load test')
     .option('--no-history', "skip the usage history's memory and time (a full default window at --size)")
+    .option('--no-cli', 'skip the CLI start-up (bin/opsagent --help and scan examples/)')
+    .option('--cli-runs <n>', 'measured runs of each CLI command (default: 9; tiny: 3)', integer(1, 100))
     .option('--skip-rest', 'same as --no-rest')
     .option('--skip-steady', 'same as --no-steady')
     .addOption(
@@ -429,6 +434,11 @@ async function main(): Promise<number> {
       healthLoad: { connections: HEALTH_LOAD_CONNECTIONS, durationSec: healthLoadDuration },
       log,
     });
+  }
+  if (flags.cli) {
+    const cliRuns = flags.cliRuns ?? (tiny ? 3 : 9);
+    log(`cli: bin/opsagent --help and scan examples/, 1 warm-up + ${cliRuns} runs each, interleaved`);
+    report.cli = await measureCli({ root: ROOT, runs: cliRuns, warmup: 1, log });
   }
   fs.rmSync(dir, { recursive: true, force: true });
 

@@ -1,6 +1,7 @@
 /** The bench's result document (bench/results/latest.json), its targets and its one printed table. */
 import type { ClusterSize, SizeName, SyntheticCluster } from './cluster';
 import type { AgentScanSummary } from './agent-process';
+import type { CliResult } from './cli';
 import type { HistorySummary } from './history';
 import type { ScanMode, MemorySnapshot, RunResult } from './protocol';
 import type { RestResult } from './rest';
@@ -95,6 +96,8 @@ export interface BenchReport {
   steady?: SteadySummary;
   history?: HistorySummary;
   rest?: RestResult;
+  /** Start-up of the CLI: `--help` and the offline `scan examples/`. */
+  cli?: CliResult;
   targets: TargetCheck[];
   /** Broken expectations (not timing): a wrong request count, a missing figure. Non-empty = exit 1. */
   problems: string[];
@@ -221,6 +224,16 @@ export function checkTargets(report: BenchReport): TargetCheck[] {
       ok: steady.growthPct <= 5,
     });
   }
+  // The offline CLI must not load the service (NestJS, client-node): a CI step or a pre-commit hook runs it often.
+  for (const c of report.cli?.commands ?? []) {
+    checks.push({
+      id: `cli-${c.name}`,
+      what: `bin/opsagent ${c.args.join(' ')}: wall time, median of ${c.runsMs.length}`,
+      value: secs(c.medianMs),
+      target: '≤ 0.4 s',
+      ok: c.medianMs <= 400,
+    });
+  }
   return checks;
 }
 
@@ -255,6 +268,7 @@ export function missingFigures(report: BenchReport): string[] {
     report.agent.scans.forEach((scan, i) => finite(`agent.scans[${i}].durationMs`, scan.durationMs));
   }
   if (report.steady) report.steady.heapUsedAfterGc.forEach((h, i) => finite(`steady.heapUsedAfterGc[${i}]`, h));
+  for (const c of report.cli?.commands ?? []) finite(`cli.${c.name}.medianMs`, c.medianMs);
   const h = report.history;
   if (h) {
     finite('history.samples', h.samples);
@@ -474,6 +488,19 @@ export function formatTable(report: BenchReport): string {
       `  per scan, median of the last ${history.recordMs.length}: record · statsFor of every workload`,
       `${msFmt(history.medianRecordMs)} · ${msFmt(history.medianStatsMs)}`,
     );
+  }
+
+  const cli = report.cli;
+  if (cli) {
+    const runs = cli.commands[0]?.runsMs.length ?? 0;
+    rows.push([`CLI start-up (new process each run, ${cli.warmup} warm-up)`, `median of ${runs} · min · max`, '', '']);
+    for (const c of cli.commands) {
+      row(
+        `  bin/opsagent ${c.args.join(' ')}`,
+        `${secs(c.medianMs)} · ${secs(Math.min(...c.runsMs))} · ${secs(Math.max(...c.runsMs))}`,
+        `cli-${c.name}`,
+      );
+    }
   }
 
   const widths = [0, 1, 2, 3].map((i) =>

@@ -126,9 +126,23 @@ describe('npm run bench -- --size tiny', () => {
     expect(stdout).toMatch(/usage history/);
   });
 
+  it('times the CLI start-up: --help and the offline scan of examples/, several runs each, with their medians', () => {
+    const cli = report.cli!;
+    expect(cli.commands.map((c) => c.args.join(' '))).toEqual(['--help', 'scan examples/']);
+    for (const c of cli.commands) {
+      expect(c.runsMs).toHaveLength(3);
+      c.runsMs.forEach(positive);
+      positive(c.medianMs);
+    }
+    expect(stdout).toMatch(/bin\/opsagent scan examples\/[^\n]*≤ 0\.4 s[^\n]*(ok|MISSED)/);
+    expect(stdout).toMatch(/bin\/opsagent --help[^\n]*≤ 0\.4 s[^\n]*(ok|MISSED)/);
+  });
+
   it('judges every target', () => {
     expect(report.targets.map((t) => t.id).sort()).toEqual(
       [
+        'cli-help',
+        'cli-scan',
         'health-under-load',
         'requests-per-scan',
         'rest-p99',

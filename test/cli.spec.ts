@@ -30,8 +30,10 @@ const BAD_QUANTITY = `${FIXTURES}/bad-quantity.yaml`;
 const TREE = `${FIXTURES}/tree`;
 const PARTIAL = `${FIXTURES}/partial`;
 
-/** The first line of each object in findings.yaml (where its `apiVersion` is): SARIF regions point there. */
-const FINDINGS_LINES = { api: 2, cleanup: 21 };
+/** The `- name:` line of each container in findings.yaml: SARIF regions point there. */
+const FINDINGS_LINES = { api: 18, cleanup: 34 };
+/** The first line of each object in findings.yaml (where its `apiVersion` is): JSON's `source.line`. */
+const OBJECT_LINES = { api: 2, cleanup: 21 };
 
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'opsagent-cli-'));
 
@@ -236,12 +238,12 @@ describe('--output json', () => {
       container: 'api',
       message: 'container "api" has no memory request (neither requests.memory nor limits.memory)',
       remediation: expect.stringContaining('resources.requests.memory'),
-      source: { file: FINDINGS, line: FINDINGS_LINES.api },
+      source: { file: FINDINGS, line: OBJECT_LINES.api, containerLine: FINDINGS_LINES.api },
     });
     expect(byRule('cpu-limit-missing', 'cleanup')).toMatchObject({
       severity: 'low',
       kind: 'CronJob',
-      source: { file: FINDINGS, line: FINDINGS_LINES.cleanup },
+      source: { file: FINDINGS, line: OBJECT_LINES.cleanup, containerLine: FINDINGS_LINES.cleanup },
     });
     expect(report.summary).toMatchObject({
       issues: 5,
@@ -351,7 +353,7 @@ describe('--output sarif', () => {
     });
   });
 
-  it('gives each finding a result with its rule, level and the file and line of its object', async () => {
+  it('gives each finding a result with its rule, level and the file and line of its container', async () => {
     const [run] = (await scanSarif(FINDINGS)).runs;
     const report = await scanJson(FINDINGS);
     const results = run.results.map((r) => ({
@@ -389,6 +391,25 @@ describe('--output sarif', () => {
     const [uri] = uris;
     expect(uri).toMatch(/\/my%20app%20%231\.yaml$/);
     expect(uri.split('/').map(decodeURIComponent).join(path.sep)).toBe(path.relative(ROOT, file));
+  });
+
+  it("gives each rule help text, markdown and a helpUri to its heading in the README's rule reference", async () => {
+    const [run] = (await scanSarif(FINDINGS)).runs;
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const rules = run.tool.driver.rules as unknown as {
+      id: string;
+      helpUri: string;
+      help: { text: string; markdown: string };
+    }[];
+    for (const rule of rules) {
+      const registered = RULES.find((r) => r.id === rule.id)!;
+      expect(rule.helpUri).toBe(`https://github.com/opsagent/opsagent/blob/main/README.md#${rule.id}`);
+      // GitHub's anchor for the heading `#### <id>`.
+      expect(readme).toMatch(new RegExp(`^#### ${rule.id}$`, 'm'));
+      expect(rule.help.text).toContain(registered.remediation);
+      expect(rule.help.markdown).toContain(registered.description);
+      expect(rule.help.markdown).toContain(`(${rule.helpUri})`);
+    }
   });
 
   it('lists warnings as tool execution notifications', async () => {
@@ -475,7 +496,7 @@ describe('stdin', () => {
     expect(log).toBeValidSarifLog();
     const locations = log.runs[0].results.map((r) => r.locations[0].physicalLocation);
     expect(locations).toHaveLength(5);
-    expect(locations).toContainEqual({ artifactLocation: { uri: 'stdin' }, region: { startLine: 21 } });
+    expect(locations).toContainEqual({ artifactLocation: { uri: 'stdin' }, region: { startLine: 34 } });
   });
 
   it('names <stdin> and the line when the piped input is broken', async () => {
@@ -483,6 +504,26 @@ describe('stdin', () => {
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(/^opsagent: error: <stdin>:\d+: invalid YAML/);
+  });
+});
+
+describe('stdin errors a person can read', () => {
+  it('empty stdin: says so, without talking about file extensions', async () => {
+    const result = await opsagent(['scan', '-'], '');
+    expect(result).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'opsagent: error: no Kubernetes objects found on standard input (it was empty or held only comments)\n',
+    });
+  });
+
+  it("JSON on stdin that does not parse: JSON.parse's message with its line and column", async () => {
+    const result = await opsagent(['scan', '-'], '{\n  "kind": "Pod",\n  "metadata": {"name": "x"},\n}\n');
+    expect(result).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'opsagent: error: <stdin>:4: invalid JSON: Expected double-quoted property name (column 1)\n',
+    });
   });
 });
 
@@ -516,17 +557,124 @@ describe('directories', () => {
 });
 
 describe('input errors', () => {
+  it('a 400-digit quantity is out of range: exit 2 naming the file, line, object and field, never Infinity', async () => {
+    const manifest = fs
+      .readFileSync(path.join(ROOT, BAD_QUANTITY), 'utf8')
+      .replace('memory: 12 GiB', `memory: '${'9'.repeat(400)}'`);
+    const file = writeTemp('huge-quantity.yaml', manifest);
+    for (const output of ['table', 'json']) {
+      const result = await opsagent(['scan', file, '--output', output]);
+      expect(result).toEqual({ code: 2, stdout: '', stderr: expect.any(String) });
+      expect(result.stderr).toBe(
+        `opsagent: error: ${file}:21: Deployment shop/web: spec.template.spec.containers[0].resources.limits.memory: ` +
+          `invalid quantity "${'9'.repeat(30)}…${'9'.repeat(9)}" (400 characters): out of range: more than 2^63 − 1 ` +
+          `bytes (Kubernetes' int64 limit)\n`,
+      );
+    }
+  });
+
   it('print nothing on stdout, even after good files were read (broken YAML)', async () => {
     const good = await scanJson(`${PARTIAL}/a-good.yaml`);
     expect(good.issues.length).toBeGreaterThan(0);
 
-    for (const output of ['table', 'json', 'sarif']) {
+    for (const output of ['table', 'json']) {
       const result = await opsagent(['scan', PARTIAL, '--output', output]);
       expect(result).toEqual({
         code: 2,
         stdout: '',
         stderr: expect.stringMatching(/^opsagent: error: test\/fixtures\/cli\/partial\/broken\.yaml:6: invalid YAML/),
       });
+    }
+  });
+
+  it('with --output sarif: exit 2, the error on stderr, and a SARIF log saying the run failed, naming the file', async () => {
+    const result = await opsagent(['scan', PARTIAL, '--output', 'sarif']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^opsagent: error: test\/fixtures\/cli\/partial\/broken\.yaml:6: invalid YAML/);
+    const log = JSON.parse(result.stdout) as SarifLog;
+    expect(log).toBeValidSarifLog();
+    const [run] = log.runs;
+    expect(run.results).toEqual([]); // not even the good file's findings: nothing partial
+    const [invocation] = run.invocations as unknown as {
+      executionSuccessful: boolean;
+      toolExecutionNotifications: {
+        level: string;
+        message: { text: string };
+        locations: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }[];
+      }[];
+    }[];
+    expect(invocation.executionSuccessful).toBe(false);
+    expect(invocation.toolExecutionNotifications).toEqual([
+      {
+        level: 'error',
+        message: { text: expect.stringMatching(/^test\/fixtures\/cli\/partial\/broken\.yaml:6: invalid YAML/) },
+        descriptor: { id: 'input-error' },
+        locations: [
+          {
+            physicalLocation: {
+              artifactLocation: { uri: 'test/fixtures/cli/partial/broken.yaml' },
+              region: { startLine: 6 },
+            },
+          },
+        ],
+      },
+    ]);
+  });
+
+  it('with --output sarif and a bad config: the same failed log, naming the config file', async () => {
+    const config = writeTemp('bad-for-sarif.yaml', 'scheduel: x\n');
+    const result = await opsagent(['scan', FINDINGS, '--output', 'sarif', '--config', config]);
+    expect(result.code).toBe(2);
+    const log = JSON.parse(result.stdout) as { runs: { invocations: { executionSuccessful: boolean }[] }[] };
+    expect(log).toBeValidSarifLog();
+    expect(log.runs[0].invocations[0].executionSuccessful).toBe(false);
+    expect(result.stdout).toContain('scheduel: unknown key');
+  });
+});
+
+describe('silent skips (issue 11)', () => {
+  it('warns about a kustomization.yaml instead of reporting "No issues found" in silence', async () => {
+    const file = writeTemp(
+      'kustomize/kustomization.yaml',
+      'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [deployment.yaml]\n',
+    );
+    const result = await opsagent(['scan', file]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(
+      `warning: ${file} is a Kustomization: render it with \`kubectl kustomize\` first ` +
+        '(`kubectl kustomize DIR | opsagent scan -`); its resources are not read\n',
+    );
+  });
+
+  it('audits a Pod-template custom resource (Argo Rollout) like a Deployment, and says so in the summary', async () => {
+    const rollout = fs
+      .readFileSync(path.join(ROOT, FINDINGS), 'utf8')
+      .split(/^---$/m)[0]
+      .replace('apiVersion: apps/v1', 'apiVersion: argoproj.io/v1alpha1')
+      .replace('kind: Deployment', 'kind: Rollout');
+    const file = writeTemp('rollout.yaml', rollout);
+    const report = await scanJson(file);
+    expect(new Set(report.issues.map((i) => `${i.kind}/${i.name}`))).toEqual(new Set(['Rollout/api']));
+    expect(report.summary).toMatchObject({ workloads: 1, customWorkloads: { Rollout: 1 } });
+    const { summary } = parseTable((await opsagent(['scan', file])).stdout);
+    expect(summary).toContain('audited like Deployments: Rollout 1');
+  });
+
+  it('a directory with several bad files: every one is named, exit 2, nothing on stdout', async () => {
+    const dir = path.join(TMP, 'many-bad');
+    writeTemp('many-bad/a.yaml', 'kind: Pod\nmetadata: { name: x\n');
+    writeTemp('many-bad/b.yaml', fs.readFileSync(path.join(ROOT, CLEAN), 'utf8'));
+    writeTemp('many-bad/c.json', '{"kind": "Pod",}');
+    writeTemp('many-bad/d.yaml', fs.readFileSync(path.join(ROOT, BAD_QUANTITY), 'utf8'));
+    for (const output of ['table', 'json']) {
+      const result = await opsagent(['scan', dir, '--output', output]);
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe('');
+      const lines = result.stderr.split('\n').filter(Boolean);
+      expect(lines.map((l) => /^opsagent: error: ([^:]+):\d+: /.exec(l)?.[1])).toEqual(
+        ['a.yaml', 'c.json', 'd.yaml'].map((f) => path.join(dir, f)),
+      );
+      expect(lines[2]).toContain('invalid quantity "12 GiB"');
     }
   });
 });
@@ -581,6 +729,8 @@ describe('--config', () => {
     expect(report.issues.map((i) => i.namespace)).not.toContain('ops');
     expect(report.issues).toHaveLength(4);
     expect(report.summary).toMatchObject({ workloads: 1, workloadsExcluded: 1 });
+    const { summary } = parseTable((await opsagent(['scan', FINDINGS, '--config', config])).stdout);
+    expect(summary).toContain('1 workload in excluded namespaces'); // not "1 workload(s)"
   });
 
   it('judges over-provisioning only with at least overProvisioning.minSamples samples', async () => {
@@ -670,5 +820,41 @@ describe('empty input', () => {
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain(`no Kubernetes objects found in ${dir}`);
+  });
+});
+
+describe('start-up', () => {
+  const NODE = path.join(ROOT, 'node_modules', '.bin', 'node');
+  const HOOK = path.join(ROOT, FIXTURES, 'record-modules.cjs');
+
+  /** The node_modules packages a CLI run resolves, recorded by a preloaded resolve hook. */
+  function packagesLoaded(args: string[]): { code: number | null; packages: string[] } {
+    const log = path.join(TMP, `modules-${runs.size}-${Date.now()}.txt`);
+    const env = {
+      ...process.env,
+      OPSAGENT_TEST_MODULE_LOG: log,
+      KUBECONFIG: '/nonexistent/kubeconfig',
+      KUBERNETES_SERVICE_HOST: '',
+    };
+    const child = spawnSync(NODE, ['--require', HOOK, MAIN, ...args], { cwd: ROOT, env, encoding: 'utf8' });
+    return { code: child.status, packages: fs.readFileSync(log, 'utf8').split('\n').filter(Boolean) };
+  }
+
+  const service = (p: string) => p.startsWith('@nestjs/') || p.startsWith('@kubernetes/');
+
+  it.each([[['scan', 'examples/']], [['scan', 'examples/', '--output', 'sarif']], [['--help']], [['scan', '--help']]])(
+    '%j loads neither NestJS nor client-node',
+    (args) => {
+      const { code, packages } = packagesLoaded(args);
+      expect(code).toBe(0);
+      expect(packages).toContain('yaml'); // the hook does see the packages the run loads
+      expect(packages.filter(service)).toEqual([]);
+    },
+  );
+
+  it('the cluster scan (no PATH) does load client-node: the check above can fail', () => {
+    const { code, packages } = packagesLoaded(['scan']);
+    expect(code).toBe(2); // no kubeconfig here
+    expect(packages).toContain('@kubernetes/client-node');
   });
 });

@@ -339,7 +339,15 @@ describe('large and many inputs', () => {
     console.log(`valid 20 MB (${validCount} Deployments): exit ${run.code} in ${run.ms} ms`);
   });
 
-  it('the whole bad-input directory: exit 2 naming the first bad file in name order', async () => {
-    expectInputError(await result('fixture-dir'), 'billion-laughs.yaml', /alias/i);
+  it('the whole bad-input directory: exit 2 naming every bad file, in name order', async () => {
+    const run = await result('fixture-dir');
+    expectInputError(run, 'billion-laughs.yaml', /alias/i);
+    const named = run.stderr
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => /^opsagent: error: (?:.*\/)?([^/:]+):/.exec(l)?.[1]);
+    const bad = ['billion-laughs.yaml', 'broken-png-header.yaml', 'doubling-aliases.yaml', 'merge-key-bomb.yaml'];
+    expect(named).toEqual(expect.arrayContaining(bad));
+    expect(named).toEqual([...named].sort());
   });
 });

@@ -1,6 +1,6 @@
 import type { ResourceName } from './quantity';
 import type { Severity } from './severity';
-import type { SourceLocation, WorkloadKind } from './workload';
+import type { AuditedKind, SourceLocation } from './workload';
 
 /** Measured figures behind an over-provisioning finding: CPU in millicores, memory in bytes. */
 export interface OverProvisioning {
@@ -27,7 +27,7 @@ export interface Issue {
   rule: string;
   severity: Severity;
   namespace: string;
-  kind: WorkloadKind;
+  kind: AuditedKind;
   name: string;
   container: string;
   message: string;

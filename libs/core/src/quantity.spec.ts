@@ -1,4 +1,4 @@
-import { formatCpu, formatMemory, parseCpu, parseMemory, QuantityError } from './quantity';
+import { formatCpu, formatMemory, parseCpu, parseMemory, QuantityError, readableCpu, readableMemory } from './quantity';
 
 describe('parseCpu (millicores)', () => {
   it.each([
@@ -73,6 +73,77 @@ describe('malformed quantities', () => {
   it.each([[NaN], [Infinity]])('rejects the number %p', (n) => {
     expect(() => parseCpu(n)).toThrow(QuantityError);
   });
+});
+
+describe('out-of-range quantities (above int64 millicores or bytes)', () => {
+  const huge = '9'.repeat(400);
+
+  it('a 400-digit number is an error, not Infinity, and the message stays short', () => {
+    for (const parse of [parseCpu, parseMemory]) {
+      let error: unknown;
+      try {
+        parse(huge);
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(QuantityError);
+      expect((error as Error).message).toMatch(/out of range: more than 2\^63 − 1 (millicores|bytes)/);
+      expect((error as Error).message).toContain('(400 characters)');
+      expect((error as Error).message.length).toBeLessThan(160);
+    }
+  });
+
+  it.each([
+    ['cpu', '9223372036854775807m', Number(2n ** 63n - 1n)],
+    ['cpu', '9223372036854775', 9223372036854775000],
+    ['memory', '9223372036854775807', Number(2n ** 63n - 1n)],
+    ['memory', '7Ei', 7 * 2 ** 60],
+    ['memory', '2E', 2e18],
+  ])('%s %p is the largest kind still in range', (resource, input, expected) => {
+    expect((resource === 'cpu' ? parseCpu : parseMemory)(input)).toBe(expected);
+  });
+
+  it.each([
+    ['cpu', '9223372036854775808m'],
+    ['cpu', '9223372036854776'],
+    ['cpu', '1e100'],
+    ['memory', '9223372036854775808'],
+    ['memory', '8Ei'],
+    ['memory', '1e19'],
+    ['memory', '10E'],
+  ])('%s %p is out of range', (resource, input) => {
+    expect(() => (resource === 'cpu' ? parseCpu : parseMemory)(input)).toThrow(/out of range/);
+  });
+
+  it('a huge YAML number (a double already Infinity) is rejected too', () => {
+    expect(() => parseMemory(Number(huge))).toThrow(QuantityError);
+    expect(() => parseCpu(1e300)).toThrow(/out of range/);
+  });
+});
+
+describe('readable units (messages)', () => {
+  it.each([
+    [250, '250m'],
+    [999, '999m'],
+    [1000, '1'],
+    [1500, '1.5'],
+    [1050, '1.05'],
+    [2250, '2.25'],
+    [13668, '13.7'],
+    [120000, '120'],
+  ])('readableCpu(%d) = %s', (m, s) => expect(readableCpu(m)).toBe(s));
+
+  it.each([
+    [2418398 * 1024, '2.3Gi'],
+    [13668 * 2 ** 20, '13.3Gi'],
+    [128 * 2 ** 20, '128Mi'],
+    [1536 * 2 ** 20, '1.5Gi'],
+    [2 ** 30 - 1, '1Gi'],
+    [1023.9 * 2 ** 20, '1023.9Mi'],
+    [512, '512'],
+    [1536, '1.5Ki'],
+    [5 * 2 ** 40, '5Ti'],
+  ])('readableMemory(%d) = %s', (b, s) => expect(readableMemory(b)).toBe(s));
 });
 
 describe('formatting', () => {

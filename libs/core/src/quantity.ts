@@ -6,18 +6,35 @@
  * (so `100u` CPU is 1 millicore, `0.5` bytes is 1 byte). Values above
  * Number.MAX_SAFE_INTEGER (8 PiB) are kept as the nearest double; every quantity a
  * real cluster uses is far below that.
+ *
+ * Range: at most 2^63 − 1 in the integer unit Kubernetes' scheduler computes with (int64
+ * millicores for CPU, as `MilliValue()` returns them; int64 bytes for memory, `Value()`),
+ * so `9223372036854775807m` CPU and `7Ei` memory are in range, `9223372036854776` cores and
+ * `8Ei` are not. Beyond that Kubernetes itself caps or overflows the value, so a larger
+ * quantity is an input error rather than a silent Infinity.
  */
 
 export type ResourceName = 'cpu' | 'memory';
+
+/** The largest value of each resource, in its unit (millicores, bytes): Kubernetes' int64. */
+export const MAX_QUANTITY = 2n ** 63n - 1n;
+
+/** Inputs longer than this are shortened in messages (a 400-digit number would fill the terminal). */
+const MAX_SHOWN_INPUT = 40;
 
 export class QuantityError extends Error {
   constructor(
     readonly input: string,
     readonly reason: string,
   ) {
-    super(`invalid quantity ${JSON.stringify(input)}: ${reason}`);
+    super(`invalid quantity ${showInput(input)}: ${reason}`);
     this.name = 'QuantityError';
   }
+}
+
+function showInput(input: string): string {
+  if (input.length <= MAX_SHOWN_INPUT) return JSON.stringify(input);
+  return `${JSON.stringify(input.slice(0, MAX_SHOWN_INPUT - 10) + '…' + input.slice(-9))} (${input.length} characters)`;
 }
 
 const BINARY: Record<string, bigint> = {
@@ -67,8 +84,8 @@ function parseExact(raw: string): Exact {
   return { digits, pow10, multiplier };
 }
 
-/** value × 10^shift, rounded up to an integer. */
-function scaleCeil(q: Exact, shift: number): number {
+/** value × 10^shift, rounded up to an integer; a QuantityError above MAX_QUANTITY. */
+function scaleCeil(raw: string, q: Exact, resource: ResourceName, shift: number): number {
   const p = q.pow10 + shift;
   let result: bigint;
   if (p >= 0) {
@@ -78,6 +95,10 @@ function scaleCeil(q: Exact, shift: number): number {
     const n = q.digits * q.multiplier;
     result = n / divisor + (n % divisor === 0n ? 0n : 1n);
   }
+  if (result > MAX_QUANTITY) {
+    const unit = resource === 'cpu' ? 'millicores' : 'bytes';
+    throw new QuantityError(raw, `out of range: more than 2^63 − 1 ${unit} (Kubernetes' int64 limit)`);
+  }
   return Number(result);
 }
 
@@ -86,7 +107,7 @@ export function parseQuantity(input: string | number, resource: ResourceName): n
   const raw = typeof input === 'number' ? numberToQuantity(input) : input;
   if (typeof raw !== 'string') throw new QuantityError(String(raw), 'expected a string or a number');
   const exact = parseExact(raw);
-  return scaleCeil(exact, resource === 'cpu' ? 3 : 0);
+  return scaleCeil(raw, exact, resource, resource === 'cpu' ? 3 : 0);
 }
 
 export const parseCpu = (input: string | number): number => parseQuantity(input, 'cpu');
@@ -113,4 +134,36 @@ export function formatMemory(bytes: number): string {
 
 export function formatQuantity(value: number, resource: ResourceName): string {
   return resource === 'cpu' ? formatCpu(value) : formatMemory(value);
+}
+
+/** Up to `decimals` decimals, trailing zeros dropped: 2.30 → `2.3`, 2.00 → `2`. */
+function trimmed(value: number, decimals: number): string {
+  return value.toFixed(decimals).replace(/\.?0+$/, '');
+}
+
+/**
+ * Millicores for a person to read in a message: `250m` below one core, cores above (`1.5`, `2.25`, `13.7`),
+ * rounded to two decimals under 10 cores and to one above. Exact figures stay in the finding's numbers.
+ */
+export function readableCpu(millicores: number): string {
+  if (millicores < 1000) return `${millicores}m`;
+  const cores = millicores / 1000;
+  return trimmed(cores, cores < 10 ? 2 : 1);
+}
+
+/**
+ * Bytes for a person to read in a message, in the largest binary unit that is at least 1, one decimal:
+ * 2418398Ki reads `2.3Gi`, 13668Mi reads `13.3Gi`, 128Mi stays `128Mi`; below 1Ki the plain number of bytes.
+ */
+export function readableMemory(bytes: number): string {
+  for (const suffix of ['Ei', 'Pi', 'Ti', 'Gi', 'Mi', 'Ki']) {
+    const unit = Number(BINARY[suffix]);
+    // 1023.96Mi would round to "1024.0Mi": show it as 1Gi instead.
+    if (bytes >= unit * 0.99995) return `${trimmed(bytes / unit, 1)}${suffix}`;
+  }
+  return String(bytes);
+}
+
+export function readableQuantity(value: number, resource: ResourceName): string {
+  return resource === 'cpu' ? readableCpu(value) : readableMemory(value);
 }

@@ -32,6 +32,8 @@ export interface ContainerSpec {
   role: ContainerRole;
   /** JSON path of the container inside the object, e.g. `spec.template.spec.containers[0]`. */
   path: string;
+  /** 1-based line of the container (its `name:`) in the manifest file, when read from one. */
+  line?: number;
   requests: ResourceValues;
   limits: ResourceValues;
 }
@@ -53,10 +55,18 @@ export interface SourceLocation {
   file: string;
   /** 1-based line of the object's first line in the file, when known. */
   line?: number;
+  /** On an issue: 1-based line of its container (the `- name:` line), when known. */
+  containerLine?: number;
 }
 
+/**
+ * A built-in workload kind, or the kind of a custom resource that carries a Pod template (`Rollout`, `CloneSet`),
+ * which manifests can hold; the service lists the built-in kinds only.
+ */
+export type AuditedKind = WorkloadKind | (string & Record<never, never>);
+
 export interface Workload {
-  kind: WorkloadKind;
+  kind: AuditedKind;
   apiVersion: string;
   namespace: string;
   name: string;

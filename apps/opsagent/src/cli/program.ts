@@ -3,12 +3,13 @@ import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '@opsagent/core/config/config.errors';
 import { defaultConfig, loadConfigFile } from '@opsagent/core/config/config.loader';
-import { ManifestError } from '@opsagent/core/manifests/errors';
+import { ManifestError, ManifestErrors } from '@opsagent/core/manifests/errors';
 import { SEVERITIES, type Severity } from '@opsagent/core/severity';
 import { isDns1123Label } from '@opsagent/core/config/config.schema';
+// Plain error classes, no client: the offline scan must not load NestJS or client-node (about 1 s of start-up),
+// so `serve` and the cluster scan import them inside their actions.
 import { ClusterReadError, KubeConfigError } from '../kubernetes/kubernetes.errors';
-import { serve } from '../server/serve-command';
-import { OUTPUT_FORMATS, scanCluster, scanManifests, type OutputFormat } from './scan.command';
+import { OUTPUT_FORMATS, sarifForInputError, scanManifests, type OutputFormat } from './scan.command';
 import { escapeControls } from './terminal-text';
 
 /** Exit codes: 0 done, 1 findings at or above --fail-on, 2 usage or input error. */
@@ -75,17 +76,27 @@ export async function run(argv: string[], io: Io): Promise<number> {
           `error: --namespace ${JSON.stringify(flags.namespace)} is not a namespace name`,
         );
       }
-      const config = flags.config ? loadConfigFile(flags.config) : defaultConfig();
-      const scan = paths.length === 0 ? scanCluster : scanManifests;
-      const outcome = await scan({
-        paths,
-        output: flags.output,
-        config,
-        failOn: flags.failOn,
-        namespace: flags.namespace,
-        version,
-        readStdin: io.readStdin,
-      });
+      let config = defaultConfig();
+      let outcome;
+      try {
+        if (flags.config) config = loadConfigFile(flags.config);
+        const scan = paths.length === 0 ? (await import('./scan-cluster.js')).scanCluster : scanManifests;
+        outcome = await scan({
+          paths,
+          output: flags.output,
+          config,
+          failOn: flags.failOn,
+          namespace: flags.namespace,
+          version,
+          readStdin: io.readStdin,
+        });
+      } catch (err) {
+        // A CI upload step needs a SARIF file even when the input is bad: a log with executionSuccessful false and
+        // the errors as notifications. The error still goes to stderr and the exit code stays 2 (below).
+        const sarif = flags.output === 'sarif' ? sarifForInputError(err, config, version) : undefined;
+        if (sarif !== undefined) io.stdout(escapeControls(sarif));
+        throw err;
+      }
       if (flags.output === 'table') {
         for (const w of outcome.report.warnings) io.stderr(`warning: ${escapeControls(w.message)}\n`);
       }
@@ -98,6 +109,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .description('run the in-cluster service: scheduled scans, REST API, Prometheus metrics')
     .option('-c, --config <file>', 'YAML config file (see README: Configuration)')
     .action(async (flags: { config?: string }) => {
+      const { serve } = await import('../server/serve-command.js');
       // Reports its own errors: every line it writes on stderr is JSON.
       exitCode = await serve(flags.config, io, version);
     });
@@ -113,6 +125,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
       if (err.code === 'commander.help') return err.exitCode === 0 ? 0 : EXIT_USAGE;
       // Commander already printed its own parse errors; print only ours.
       if (err.code.startsWith('opsagent.')) io.stderr(`opsagent: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    if (err instanceof ManifestErrors) {
+      // Every bad file of the run, one a line.
+      for (const e of err.errors) io.stderr(`opsagent: error: ${escapeControls(e.message)}\n`);
       return EXIT_USAGE;
     }
     if (

@@ -1,20 +1,13 @@
 import path from 'node:path';
-import { SampleUsage } from '@opsagent/core/audit/usage-stats';
-import { isNamespaceAudited, resolveRuleSettings, type OpsAgentConfig } from '@opsagent/core/config/config.loader';
-import { parseDuration } from '@opsagent/core/duration';
-import type { ScanWarning } from '@opsagent/core/issue';
-import { buildReport } from '@opsagent/core/report/report';
-import { RuntimeEnvironment } from '../config/environment';
-import { KubeApiClient } from '../kubernetes/kube-api.client';
-import { loadKubeConfig } from '../kubernetes/kube-config.factory';
-import { KubernetesClusterReader } from '../kubernetes/kubernetes-cluster-reader';
-import { ClusterReadError } from '../kubernetes/kubernetes.errors';
+import { resolveRuleSettings, type OpsAgentConfig } from '@opsagent/core/config/config.loader';
 import { auditManifests } from '@opsagent/core/report/audit-manifests';
 import type { AuditReport } from '@opsagent/core/report/report';
 import { RULES } from '@opsagent/core/rules/registry';
 import { severityRank, type Severity } from '@opsagent/core/severity';
 import { formatJson } from './formatters/json';
-import { formatSarif } from './formatters/sarif';
+import { ConfigError } from '@opsagent/core/config/config.errors';
+import { ManifestError, ManifestErrors } from '@opsagent/core/manifests/errors';
+import { formatSarif, formatSarifFailure, type SarifInputError, type SarifOptions } from './formatters/sarif';
 import { formatTable } from './formatters/table';
 
 export type OutputFormat = 'table' | 'json' | 'sarif';
@@ -51,20 +44,41 @@ export async function scanManifests(options: ScanOptions): Promise<ScanOutcome> 
   return { report, output: render(report, options), exitCode: exitCodeFor(report, options.failOn) };
 }
 
-function render(report: AuditReport, options: ScanOptions): string {
+export function render(report: AuditReport, options: ScanOptions): string {
   switch (options.output) {
     case 'json':
       return formatJson(report);
     case 'sarif':
-      return formatSarif(report, {
-        version: options.version,
-        rules: RULES,
-        severityOf: (id) => resolveRuleSettings(options.config).rules.get(id)?.severity ?? 'medium',
-        toUri: (file) => (file === '<stdin>' ? 'stdin' : relativeUri(file)),
-      });
+      return formatSarif(report, sarifOptions(options.config, options.version));
     case 'table':
       return formatTable(report);
   }
+}
+
+function sarifOptions(config: OpsAgentConfig, version: string): SarifOptions {
+  return {
+    version,
+    rules: RULES,
+    severityOf: (id) => resolveRuleSettings(config).rules.get(id)?.severity ?? 'medium',
+    toUri: (file) => (file === '<stdin>' ? 'stdin' : relativeUri(file)),
+  };
+}
+
+/**
+ * The SARIF log of a run that failed on its input (a bad manifest or config), for `--output sarif`; undefined for
+ * any other error. Each input error is a notification with its file and line.
+ */
+export function sarifForInputError(err: unknown, config: OpsAgentConfig, version: string): string | undefined {
+  let errors: SarifInputError[];
+  if (err instanceof ManifestErrors) errors = err.errors.map(sarifError);
+  else if (err instanceof ManifestError) errors = [sarifError(err)];
+  else if (err instanceof ConfigError) errors = [{ message: err.message, file: err.source }];
+  else return undefined;
+  return formatSarifFailure(errors, sarifOptions(config, version));
+}
+
+function sarifError(e: ManifestError): SarifInputError {
+  return { message: e.message, ...(e.file === undefined ? {} : { file: e.file }), ...(e.line ? { line: e.line } : {}) };
 }
 
 /**
@@ -79,38 +93,4 @@ export function exitCodeFor(report: AuditReport, failOn: Severity | 'none'): 0 |
   if (failOn === 'none') return 0;
   const threshold = severityRank(failOn);
   return report.issues.some((i) => severityRank(i.severity) >= threshold) ? 1 : 0;
-}
-
-/** `opsagent scan` without PATH: one read of the kubeconfig's cluster through the service's reader. */
-export async function scanCluster(options: ScanOptions): Promise<ScanOutcome> {
-  const environment = RuntimeEnvironment.fromProcess();
-  const { config } = options;
-  const reader = new KubernetesClusterReader(
-    new KubeApiClient(loadKubeConfig(environment, config.kubernetes.context), {
-      requestTimeoutMs: parseDuration(config.kubernetes.requestTimeout),
-      retries: config.kubernetes.retries,
-    }),
-    { pageSize: config.kubernetes.pageSize },
-  );
-  const snapshot = await reader.read({ namespaces: config.includeNamespaces });
-  if (snapshot.failures.length === snapshot.kindsAttempted) {
-    throw new ClusterReadError('cluster', snapshot.failures.map((f) => `${f.resource}: ${f.reason}`).join('; '));
-  }
-  const warnings: ScanWarning[] = [...snapshot.warnings];
-  for (const f of snapshot.failures) {
-    warnings.push({ code: 'kind-unreadable', kind: f.kind, message: `${f.resource} could not be read: ${f.reason}` });
-  }
-  if (snapshot.metricsError) warnings.push({ code: 'metrics-unavailable', message: snapshot.metricsError });
-  const { rules, settings } = resolveRuleSettings(config);
-  const report = buildReport(
-    {
-      workloads: snapshot.workloads,
-      usage: new SampleUsage(snapshot.samples ?? []),
-      usageSamples: snapshot.samples?.length ?? 0,
-      skipped: snapshot.skipped,
-      warnings,
-    },
-    { rules, settings, isNamespaceAudited: (ns) => isNamespaceAudited(config, ns) },
-  );
-  return { report, output: render(report, options), exitCode: exitCodeFor(report, options.failOn) };
 }

@@ -112,7 +112,14 @@ export function audit(workloads: Iterable<Workload>, usage: UsageSource, options
           message: finding.message,
           remediation: rule.remediation,
           ...(finding.overProvisioning ? { overProvisioning: finding.overProvisioning } : {}),
-          ...(workload.source ? { source: workload.source } : {}),
+          ...(workload.source
+            ? {
+                source:
+                  container.line === undefined
+                    ? workload.source
+                    : { ...workload.source, containerLine: container.line },
+              }
+            : {}),
         });
       }
     }

@@ -57,3 +57,20 @@ function formatMessage(reason: string, d: ManifestErrorDetails): string {
   parts.push(reason);
   return parts.join(': ');
 }
+
+/**
+ * Every input error of one run (each bad file, each bad object), so that a scan of a directory reports all of them
+ * at once instead of stopping at the first. The message lists them one a line.
+ */
+export class ManifestErrors extends ManifestError {
+  constructor(readonly errors: readonly ManifestError[]) {
+    super(errors.map((e) => e.message).join('\n'));
+    this.name = 'ManifestErrors';
+  }
+
+  /** Throws `errors` as one error (the error itself when there is one); returns when there is none. */
+  static throwIfAny(errors: readonly ManifestError[]): void {
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) throw new ManifestErrors(errors);
+  }
+}

@@ -1,8 +1,8 @@
 import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ManifestError } from './errors';
-import { parseManifestText, readManifestSources } from './manifest-reader';
+import { ManifestError, ManifestErrors } from './errors';
+import { parseManifestText, readManifestSources, STDIN_FILE } from './manifest-reader';
 
 const FIXTURES = path.join(__dirname, '../../../../test/fixtures/manifests');
 const fixture = (name: string): string => path.join(FIXTURES, name);
@@ -184,9 +184,38 @@ describe('readManifestSources', () => {
       expect(error.message).toContain('broken-indent.yaml:5: invalid YAML');
     });
 
-    it('names the file and line of invalid JSON', () => {
+    it("names the file and line of invalid JSON, in JSON.parse's words", () => {
       expect(() => parseManifestText('{\n  "kind": "ConfigMap",\n  "metadata": {"name": "x"\n}\n', 'x.json')).toThrow(
-        /^x\.json:5: invalid JSON: Flow map must end with a } \(column 1\)$/,
+        /^x\.json:5: invalid JSON: Expected ',' or '}' after property value \(column 1\)$/,
+      );
+    });
+
+    it('rejects a trailing comma in a .json file, which the YAML parser would accept', () => {
+      expect(() => parseManifestText('{"kind": "ConfigMap",\n "metadata": {"name": "x"},\n}\n', 'x.json')).toThrow(
+        /^x\.json:3: invalid JSON: Expected double-quoted property name \(column 1\)$/,
+      );
+    });
+
+    it("gives stdin that looks like JSON JSON's message, and the end of the input when it is cut short", () => {
+      expect(() => parseManifestText('{"kind": "Pod" "metadata": {}}', STDIN_FILE)).toThrow(
+        /^<stdin>:1: invalid JSON: Expected ',' or '}' after property value \(column 16\)$/,
+      );
+      expect(() => parseManifestText('{"kind": "Pod",\n "metadata": ', STDIN_FILE)).toThrow(
+        /^<stdin>:2: invalid JSON: Unexpected end of JSON input$/,
+      );
+    });
+
+    it('takes stdin that starts with { for JSON, as kubectl does, and other stdin for YAML', () => {
+      expect(() => parseManifestText('{kind: ConfigMap, metadata: {name: x}}\n', STDIN_FILE)).toThrow(
+        /^<stdin>:1: invalid JSON: Expected property name or '}' \(column 2\)$/,
+      );
+      const [obj] = parseManifestText('kind: ConfigMap\nmetadata: {name: x}\n', STDIN_FILE);
+      expect(obj.object).toEqual({ kind: 'ConfigMap', metadata: { name: 'x' } });
+    });
+
+    it('keeps the YAML wording for YAML on stdin', () => {
+      expect(() => parseManifestText('kind: Pod\nmetadata: { name: x\n', STDIN_FILE)).toThrow(
+        /^<stdin>:\d+: invalid YAML/,
       );
     });
 
@@ -239,5 +268,29 @@ describe('readManifestSources', () => {
     );
 
     expect(obj.object.data).toEqual({ a: '1', b: '2' });
+  });
+});
+
+describe('a directory with several bad files', () => {
+  it('reports every bad file (and dangling link) in one error, in walk order, and returns nothing', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'opsagent-bad-'));
+    try {
+      await writeFile(path.join(root, 'a-broken.yaml'), 'kind: Pod\nmetadata: { name: x\n');
+      await writeFile(path.join(root, 'b-good.yaml'), 'kind: ConfigMap\nmetadata: { name: ok }\n');
+      await writeFile(path.join(root, 'c-broken.json'), '{"kind": "Pod",}');
+      await symlink(path.join(root, 'missing.yaml'), path.join(root, 'd-dangling.yaml'));
+      const error = await captureError(readManifestSources([root]));
+
+      expect(error).toBeInstanceOf(ManifestErrors);
+      const { errors } = error as ManifestErrors;
+      expect(errors.map((e) => path.basename(e.file ?? ''))).toEqual([
+        'a-broken.yaml',
+        'c-broken.json',
+        'd-dangling.yaml',
+      ]);
+      expect(error.message.split('\n')).toEqual(errors.map((e) => e.message));
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { LineCounter, isMap, isNode, isScalar, isSeq, parseAllDocuments, type YAMLMap } from 'yaml';
-import { ManifestError } from './errors';
+import { ManifestError, ManifestErrors } from './errors';
 import { describe, isRecord, type FieldLocator } from './object-reader';
 
 /** One Kubernetes object read from a manifest, with where it came from. */
@@ -43,29 +43,55 @@ export const MAX_ALIAS_COUNT = 100;
  * and so is stdin. An empty directory yields nothing (no error); the caller decides whether that is fatal.
  */
 export async function readManifestSources(paths: string[], opts: ReadManifestOptions = {}): Promise<ManifestObject[]> {
+  const { objects, errors } = await readManifestSourcesAll(paths, opts);
+  ManifestErrors.throwIfAny(errors);
+  return objects;
+}
+
+/** As readManifestSources, but returns the input errors (one per bad file or path) beside the objects read. */
+export async function readManifestSourcesAll(
+  paths: string[],
+  opts: ReadManifestOptions = {},
+): Promise<{ objects: ManifestObject[]; errors: ManifestError[] }> {
   const objects: ManifestObject[] = [];
   const seenFiles = new Set<string>();
   const seenDirs = new Set<string>();
   let stdinRead = false;
-  const append = (found: ManifestObject[]): void => {
-    for (const o of found) objects.push(o);
+  // A bad file does not stop the walk: every bad file (or path) is reported, then nothing is returned.
+  const errors: ManifestError[] = [];
+  const attempt = async (read: () => Promise<ManifestObject[]>): Promise<void> => {
+    try {
+      for (const o of await read()) objects.push(o);
+    } catch (err) {
+      if (!(err instanceof ManifestError)) throw err;
+      errors.push(err);
+    }
   };
 
   for (const p of paths) {
     if (p === STDIN_PATH) {
       if (stdinRead) continue;
       stdinRead = true;
-      append(parseManifestText(await readStdin(opts.stdin ?? readProcessStdin), STDIN_FILE));
+      await attempt(async () => parseManifestText(await readStdin(opts.stdin ?? readProcessStdin), STDIN_FILE));
       continue;
     }
-    for (const file of await listFiles(p, seenDirs)) {
+    let entries: WalkEntry[] = [];
+    await attempt(async () => {
+      entries = await listFiles(p, seenDirs);
+      return [];
+    });
+    for (const file of entries) {
+      if (file instanceof ManifestError) {
+        errors.push(file);
+        continue;
+      }
       const key = path.resolve(file);
       if (seenFiles.has(key)) continue;
       seenFiles.add(key);
-      append(parseManifestText(await readText(file), file));
+      await attempt(async () => parseManifestText(await readText(file), file));
     }
   }
-  return objects;
+  return { objects, errors };
 }
 
 /**
@@ -73,7 +99,15 @@ export async function readManifestSources(paths: string[], opts: ReadManifestOpt
  * `*List` objects with `items` (`kind: List`, `DeploymentList`, `PodMetricsList`, …) are expanded.
  */
 export function parseManifestText(text: string, file: string): ManifestObject[] {
-  const format = /\.json$/i.test(file) ? 'JSON' : 'YAML';
+  // A `.json` file is JSON, and so is stdin that starts with `{`: kubectl's decoder (YAMLOrJSONDecoder) takes such
+  // input for JSON too. It is also read by the YAML parser below (for line numbers), but its errors must be JSON's:
+  // the YAML parser accepts a trailing comma, and names a missing comma "Flow map must end with a }".
+  const isJson = /\.json$/i.test(file) || (file === STDIN_FILE && /^\s*\{/.test(text));
+  const format = isJson ? 'JSON' : 'YAML';
+  if (isJson) {
+    const jsonError = jsonSyntaxError(text, file);
+    if (jsonError) throw jsonError;
+  }
   const lineCounter = new LineCounter();
   // `merge: true` because Kubernetes' YAML decoder (go-yaml) honours `<<: *anchor` merge keys. `logLevel:
   // 'error'`: the library's own warnings (a collection used as a key) would go to stderr as Node warnings.
@@ -105,6 +139,40 @@ export function parseManifestText(text: string, file: string): ManifestObject[] 
     expand(value as Record<string, unknown>, contents, line, { file, lineAt, objects });
   }
   return objects;
+}
+
+/**
+ * JSON.parse's own message when `text` is not JSON, with the line (and column) it names: `invalid JSON:
+ * Expected ',' or '}' after property value (column 3)` at line 4. Undefined when the text parses.
+ */
+function jsonSyntaxError(text: string, file: string): ManifestError | undefined {
+  try {
+    JSON.parse(text.replace(/^\uFEFF/, '')); // a byte-order mark, which the YAML parser skips too
+    return undefined;
+  } catch (err) {
+    // Anything but a syntax error (a RangeError from nesting too deep) is left to the YAML parser's limits.
+    if (!(err instanceof SyntaxError)) return undefined;
+    let reason = err.message;
+    let line: number | undefined;
+    let column: number | undefined;
+    // V8: "… in JSON at position 12 (line 3 column 1)"; older ones give the position only.
+    const at = / in JSON at position (\d+)(?: \(line (\d+) column (\d+)\))?/.exec(reason);
+    if (at) {
+      reason = reason.slice(0, at.index) + reason.slice(at.index + at[0].length);
+      if (at[2] !== undefined) {
+        line = Number(at[2]);
+        column = Number(at[3]);
+      } else {
+        const before = text.slice(0, Number(at[1]));
+        line = before.split('\n').length;
+        column = before.length - before.lastIndexOf('\n');
+      }
+    } else if (/end of JSON input/.test(reason)) {
+      line = text.split('\n').length;
+    }
+    const where = column === undefined ? '' : ` (column ${column})`;
+    return new ManifestError(`invalid JSON: ${reason}${where}`, { file, line, cause: err });
+  }
 }
 
 interface ExpandContext {
@@ -152,7 +220,10 @@ function locator(node: YAMLMap, lineAt: (offset: number) => number): FieldLocato
   };
 }
 
-async function listFiles(p: string, seenDirs: Set<string>): Promise<string[]> {
+/** A file to read, or where the walk met an unreadable directory or a dangling link (it goes on past it). */
+type WalkEntry = string | ManifestError;
+
+async function listFiles(p: string, seenDirs: Set<string>): Promise<WalkEntry[]> {
   let stat;
   try {
     stat = await fs.stat(p);
@@ -160,12 +231,12 @@ async function listFiles(p: string, seenDirs: Set<string>): Promise<string[]> {
     throw unreadable(p, err);
   }
   if (!stat.isDirectory()) return [p];
-  const files: string[] = [];
+  const files: WalkEntry[] = [];
   await walk(p, files, seenDirs);
   return files;
 }
 
-async function walk(dir: string, files: string[], seenDirs: Set<string>): Promise<void> {
+async function walk(dir: string, files: WalkEntry[], seenDirs: Set<string>): Promise<void> {
   let entries;
   try {
     // realpath guards against symlink loops and against walking the same directory twice.
@@ -174,7 +245,8 @@ async function walk(dir: string, files: string[], seenDirs: Set<string>): Promis
     seenDirs.add(real);
     entries = await fs.readdir(dir, { withFileTypes: true });
   } catch (err) {
-    throw unreadable(dir, err);
+    files.push(unreadable(dir, err));
+    return;
   }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
@@ -189,7 +261,7 @@ async function walk(dir: string, files: string[], seenDirs: Set<string>): Promis
         isFile = target.isFile();
       } catch (err) {
         // A dangling link with a manifest name is a file the user expects to be read.
-        if (wanted) throw unreadable(full, err);
+        if (wanted) files.push(unreadable(full, err));
         continue;
       }
     }

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { Workload } from '../workload';
-import { ManifestError } from './errors';
+import { ManifestError, ManifestErrors } from './errors';
 import { parseManifestText, readManifestSources, type ManifestObject } from './manifest-reader';
 import { extractWorkloads, toWorkload, type ExtractionResult } from './workload-extractor';
 
@@ -81,14 +81,23 @@ describe('extractWorkloads', () => {
           name: 'app',
           role: 'container',
           path: 'spec.template.spec.containers[0]',
+          line: 44, // its `- name:` line in the file
           requests: { cpu: 250, memory: 128 * 1024 ** 2 },
           limits: { cpu: 1000, memory: 256 * 1024 ** 2 },
         },
-        { name: 'logger', role: 'container', path: 'spec.template.spec.containers[1]', requests: {}, limits: {} },
+        {
+          name: 'logger',
+          role: 'container',
+          path: 'spec.template.spec.containers[1]',
+          line: 53,
+          requests: {},
+          limits: {},
+        },
         {
           name: 'migrate',
           role: 'init',
           path: 'spec.template.spec.initContainers[0]',
+          line: 29,
           requests: { cpu: 100 },
           limits: {},
         },
@@ -96,6 +105,7 @@ describe('extractWorkloads', () => {
           name: 'proxy',
           role: 'sidecar',
           path: 'spec.template.spec.initContainers[1]',
+          line: 34,
           requests: { cpu: 500, memory: 64 * 1024 ** 2 },
           limits: { memory: 64 * 1024 ** 2 },
         },
@@ -352,5 +362,73 @@ describe('toWorkload', () => {
       s: 'x',
       o: '{"a":1}',
     });
+  });
+});
+
+describe('custom resources with a Pod template, Kustomizations and bad objects', () => {
+  const extract = (yaml: string, file = 'crd.yaml') =>
+    extractWorkloads(parseManifestText(yaml, file), { defaultNamespace: 'default' });
+  const template = `
+  template:
+    metadata: { labels: { app: web } }
+    spec:
+      containers:
+        - name: app
+          image: nginx
+          resources: { requests: { cpu: 100m } }`;
+
+  it('audits an Argo Rollout and an OpenKruise CloneSet like Deployments, counted by kind', () => {
+    const sut = extract(
+      [
+        `apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: { name: web, namespace: shop }\nspec:\n  replicas: 5\n  selector: { matchLabels: { app: web } }${template}`,
+        `apiVersion: apps.kruise.io/v1alpha1\nkind: CloneSet\nmetadata: { name: cs }\nspec:${template}`,
+        // A Rollout that points at a Deployment (workloadRef) has no template of its own: not a workload.
+        `apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: { name: ref }\nspec:\n  workloadRef: { kind: Deployment, name: web }`,
+      ].join('\n---\n'),
+    );
+    expect(sut.workloads.map((w) => [w.kind, w.namespace, w.name, w.replicas, w.selector])).toEqual([
+      ['Rollout', 'shop', 'web', 5, { matchLabels: { app: 'web' } }],
+      ['CloneSet', 'default', 'cs', 1, { matchLabels: { app: 'web' } }], // no spec.selector: the template labels
+    ]);
+    expect(sut.workloads[0].containers.map((c) => [c.name, c.path, c.requests])).toEqual([
+      ['app', 'spec.template.spec.containers[0]', { cpu: 100 }],
+    ]);
+    expect(sut.customWorkloads).toEqual({ Rollout: 1, CloneSet: 1 });
+    expect(sut.skipped).toEqual({ Rollout: 1 });
+  });
+
+  it('warns about a Kustomization instead of skipping it silently', () => {
+    const sut = extract(
+      'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [deployment.yaml]\n',
+      'k8s/kustomization.yaml',
+    );
+    expect(sut.workloads).toEqual([]);
+    expect(sut.skipped).toEqual({});
+    expect(sut.warnings).toEqual([
+      {
+        code: 'kustomization',
+        kind: 'Kustomization',
+        file: 'k8s/kustomization.yaml',
+        message:
+          'k8s/kustomization.yaml is a Kustomization: render it with `kubectl kustomize` first ' +
+          '(`kubectl kustomize DIR | opsagent scan -`); its resources are not read',
+      },
+    ]);
+  });
+
+  it('reports every bad object, not only the first', () => {
+    const bad = (name: string, cpu: string) =>
+      `apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: ${name} }\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          resources: { requests: { cpu: ${cpu} } }`;
+    let error: unknown;
+    try {
+      extract([bad('a', '1x'), bad('ok', '1'), bad('b', '2y')].join('\n---\n'), 'two.yaml');
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ManifestErrors);
+    expect((error as ManifestErrors).errors.map((e) => [e.line, e.objectRef])).toEqual([
+      [9, 'Deployment default/a'],
+      [29, 'Deployment default/b'],
+    ]);
   });
 });

@@ -10,7 +10,7 @@ import {
   type Workload,
   type WorkloadKind,
 } from '../workload';
-import { formatFieldPath, type FieldPath } from './errors';
+import { formatFieldPath, ManifestError, ManifestErrors, type FieldPath } from './errors';
 import {
   apiGroup,
   isRecord,
@@ -38,6 +38,11 @@ export interface ExtractionResult {
   workloads: Workload[];
   /** Objects that are not audited, counted by kind; owned ones as e.g. `ReplicaSet (owned)`. */
   skipped: Record<string, number>;
+  /**
+   * Objects of other kinds that carry a Pod template (`spec.template.spec.containers`: Argo Rollouts' `Rollout`,
+   * OpenKruise's `CloneSet`, …), audited like Deployments, counted by kind.
+   */
+  customWorkloads: Record<string, number>;
   samples: UsageSample[];
   warnings: ScanWarning[];
 }
@@ -60,18 +65,37 @@ export function extractWorkloads(objects: Iterable<ManifestInput>, opts: Extract
   // A Map, so a kind named like an Object.prototype member cannot collide with one.
   const skipped = new Map<string, number>();
 
+  const customWorkloads = new Map<string, number>();
+  // Every bad object is reported (ManifestErrors), not only the first.
+  const errors: ManifestError[] = [];
+
   for (const { object, file, line, locate } of objects) {
     const ctx: ObjectContext = { defaultNamespace: opts.defaultNamespace, file, line, locate };
-    if (isPodMetrics(object)) {
-      samples.push(toUsageSample(object, ctx));
-      continue;
+    try {
+      if (isPodMetrics(object)) {
+        samples.push(toUsageSample(object, ctx));
+        continue;
+      }
+      const projection = toWorkload(object, ctx);
+      if (projection.type === 'workload') {
+        workloads.push(projection.workload);
+        const { kind } = projection.workload;
+        if (!isWorkloadKind(kind)) customWorkloads.set(kind, (customWorkloads.get(kind) ?? 0) + 1);
+      } else if (projection.type === 'warning') warnings.push(projection.warning);
+      else skipped.set(projection.key, (skipped.get(projection.key) ?? 0) + 1);
+    } catch (err) {
+      if (!(err instanceof ManifestError)) throw err;
+      errors.push(err);
     }
-    const projection = toWorkload(object, ctx);
-    if (projection.type === 'workload') workloads.push(projection.workload);
-    else if (projection.type === 'warning') warnings.push(projection.warning);
-    else skipped.set(projection.key, (skipped.get(projection.key) ?? 0) + 1);
   }
-  return { workloads, skipped: Object.fromEntries(skipped), samples, warnings };
+  ManifestErrors.throwIfAny(errors);
+  return {
+    workloads,
+    skipped: Object.fromEntries(skipped),
+    customWorkloads: Object.fromEntries(customWorkloads),
+    samples,
+    warnings,
+  };
 }
 
 /**
@@ -104,6 +128,21 @@ const TEMPLATE_PATH: Record<WorkloadKind, FieldPath> = {
   Pod: [],
 };
 
+/** Where custom resources with a Pod template keep it (Argo Rollouts, OpenKruise CloneSet, …). */
+const CUSTOM_TEMPLATE_PATH: FieldPath = ['spec', 'template'];
+
+function kustomizationWarning(ctx: ObjectContext): ScanWarning {
+  const where = ctx.file ?? 'the input';
+  return {
+    code: 'kustomization',
+    message:
+      `${where} is a Kustomization: render it with \`kubectl kustomize\` first ` +
+      `(\`kubectl kustomize DIR | opsagent scan -\`); its resources are not read`,
+    kind: 'Kustomization',
+    ...(ctx.file === undefined ? {} : { file: ctx.file }),
+  };
+}
+
 const OPERATORS: readonly SelectorOperator[] = ['In', 'NotIn', 'Exists', 'DoesNotExist'];
 
 function isWorkloadKind(kind: string): kind is WorkloadKind {
@@ -120,9 +159,16 @@ export function toWorkload(object: Record<string, unknown>, ctx: ObjectContext):
   if (kind === undefined) r.fail(['kind'], 'object has no kind');
   const apiVersion = nonEmptyString(object.apiVersion) ?? ctx.apiVersion ?? '';
 
-  if (!isWorkloadKind(kind)) return { type: 'skipped', key: kind };
+  if (!isWorkloadKind(kind)) {
+    if (kind === 'Kustomization' && apiGroup(apiVersion).startsWith('kustomize.config.k8s.io')) {
+      return { type: 'warning', warning: kustomizationWarning(ctx) };
+    }
+    // A custom resource that carries a Pod template runs Pods like a Deployment does: audit it as one.
+    const containers = r.get(['spec', 'template', 'spec', 'containers']);
+    if (!Array.isArray(containers) || containers.length === 0) return { type: 'skipped', key: kind };
+  }
   // Without an apiVersion (hand-written input) the kind alone decides.
-  if (apiVersion !== '' && !KIND_GROUPS[kind].includes(apiGroup(apiVersion))) {
+  if (isWorkloadKind(kind) && apiVersion !== '' && !KIND_GROUPS[kind].includes(apiGroup(apiVersion))) {
     return { type: 'skipped', key: `${kind} (${apiVersion})` };
   }
 
@@ -131,9 +177,11 @@ export function toWorkload(object: Record<string, unknown>, ctx: ObjectContext):
   const namespace = nonEmptyString(r.get(['metadata', 'namespace'])) ?? ctx.defaultNamespace;
   r.objectRef = `${kind} ${namespace}/${name}`;
 
-  if (OWNABLE_KINDS.has(kind) && hasControllerOwner(r)) return { type: 'skipped', key: `${kind} (owned)` };
+  if (isWorkloadKind(kind) && OWNABLE_KINDS.has(kind) && hasControllerOwner(r)) {
+    return { type: 'skipped', key: `${kind} (owned)` };
+  }
 
-  const templatePath = TEMPLATE_PATH[kind];
+  const templatePath = isWorkloadKind(kind) ? TEMPLATE_PATH[kind] : CUSTOM_TEMPLATE_PATH;
   const podSpecPath = [...templatePath, 'spec'];
   const podSpec = r.get(podSpecPath);
   const containersPath = [...podSpecPath, 'containers'];
@@ -193,10 +241,20 @@ function readContainers(r: ObjectReader, listPath: FieldPath, init: boolean): Co
       // An init container with restartPolicy Always is a native sidecar (Kubernetes ≥ 1.29).
       role: !init ? 'container' : c.restartPolicy === 'Always' ? 'sidecar' : 'init',
       path: formatFieldPath(path),
+      // The container's `- name:` line in the file, for SARIF regions; absent for objects not read from text.
+      ...lineOf(r, [...path, 'name'], path),
       requests: resourceValues(r, [...path, 'resources', 'requests']),
       limits: resourceValues(r, [...path, 'resources', 'limits']),
     };
   });
+}
+
+function lineOf(r: ObjectReader, ...paths: FieldPath[]): { line?: number } {
+  for (const p of paths) {
+    const line = r.ctx.locate?.(p);
+    if (line !== undefined) return { line };
+  }
+  return {};
 }
 
 /** As declared: CPU in millicores, memory in bytes; a resource that is not set is absent. */
@@ -214,12 +272,12 @@ function resourceValues(r: ObjectReader, path: FieldPath): ResourceValues {
  * The Pods a workload owns. An empty selector would select every Pod in the namespace, so it becomes
  * undefined (matches nothing) rather than `{}`.
  */
-function selectorOf(
-  r: ObjectReader,
-  kind: WorkloadKind,
-  templateLabels: Record<string, string>,
-): LabelSelector | undefined {
+function selectorOf(r: ObjectReader, kind: string, templateLabels: Record<string, string>): LabelSelector | undefined {
   const fromTemplate = (): LabelSelector | undefined => nonEmptySelector(templateLabels, []);
+  if (!isWorkloadKind(kind)) {
+    // As a Deployment's: spec.selector, or the template labels where a resource has none.
+    return r.get(['spec', 'selector']) == null ? fromTemplate() : labelSelector(r, ['spec', 'selector']);
+  }
   switch (kind) {
     case 'Deployment':
     case 'StatefulSet':
@@ -275,7 +333,8 @@ function nonEmptySelector(
 }
 
 /** Desired Pods: spec.replicas (default 1), a Job's parallelism (default 1), 1 for a Pod; unknown otherwise. */
-function replicasOf(r: ObjectReader, kind: WorkloadKind): number | undefined {
+function replicasOf(r: ObjectReader, kind: string): number | undefined {
+  if (!isWorkloadKind(kind)) return count(r, ['spec', 'replicas']); // as a Deployment's, default 1
   switch (kind) {
     case 'Deployment':
     case 'StatefulSet':

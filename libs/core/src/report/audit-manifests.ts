@@ -1,8 +1,8 @@
 import { SampleUsage } from '../audit/usage-stats';
 import { isNamespaceAudited, resolveRuleSettings, type OpsAgentConfig } from '../config/config.loader';
-import { ManifestError } from '../manifests/errors';
-import { readManifestSources } from '../manifests/manifest-reader';
-import { extractWorkloads } from '../manifests/workload-extractor';
+import { ManifestError, ManifestErrors } from '../manifests/errors';
+import { readManifestSourcesAll, STDIN_PATH } from '../manifests/manifest-reader';
+import { extractWorkloads, type ExtractionResult } from '../manifests/workload-extractor';
 import { buildReport, type AuditReport } from './report';
 
 export interface ManifestAuditOptions {
@@ -17,14 +17,21 @@ export interface ManifestAuditOptions {
  * error throws before a report exists, so a partial result is never mistaken for a complete one.
  */
 export async function auditManifests(paths: string[], options: ManifestAuditOptions): Promise<AuditReport> {
-  const objects = await readManifestSources(paths, { stdin: options.readStdin });
-  if (objects.length === 0) {
-    // An empty input passing a CI gate (`--fail-on`) would hide a wrong path or glob.
-    throw new ManifestError(
-      `no Kubernetes objects found in ${paths.join(', ')} (.yaml, .yml and .json files are read)`,
-    );
+  // Every bad file and every bad object of the run is reported at once (ManifestErrors), then nothing is audited.
+  const { objects, errors } = await readManifestSourcesAll(paths, { stdin: options.readStdin });
+  let extracted: ExtractionResult | undefined;
+  try {
+    extracted = extractWorkloads(objects, { defaultNamespace: options.defaultNamespace });
+  } catch (err) {
+    if (err instanceof ManifestErrors) errors.push(...err.errors);
+    else if (err instanceof ManifestError) errors.push(err);
+    else throw err;
   }
-  const extracted = extractWorkloads(objects, { defaultNamespace: options.defaultNamespace });
+  ManifestErrors.throwIfAny(errors);
+  if (objects.length === 0 || !extracted) {
+    // An empty input passing a CI gate (`--fail-on`) would hide a wrong path or glob.
+    throw new ManifestError(noObjectsMessage(paths));
+  }
   const { rules, settings } = resolveRuleSettings(options.config);
   return buildReport(
     {
@@ -32,8 +39,18 @@ export async function auditManifests(paths: string[], options: ManifestAuditOpti
       usage: new SampleUsage(extracted.samples),
       usageSamples: extracted.samples.length,
       skipped: extracted.skipped,
+      customWorkloads: extracted.customWorkloads,
       warnings: extracted.warnings,
     },
     { rules, settings, isNamespaceAudited: (ns) => isNamespaceAudited(options.config, ns) },
   );
+}
+
+/** Says where nothing was found; the extensions matter only for the paths (a directory walk), not for stdin. */
+function noObjectsMessage(paths: string[]): string {
+  const files = [...new Set(paths.filter((p) => p !== STDIN_PATH))];
+  const stdin = paths.includes(STDIN_PATH) ? 'standard input' : undefined;
+  if (files.length === 0) return `no Kubernetes objects found on standard input (it was empty or held only comments)`;
+  const where = [...files, ...(stdin ? [stdin] : [])].join(', ');
+  return `no Kubernetes objects found in ${where} (directories are searched for .yaml, .yml and .json files)`;
 }

@@ -12,6 +12,11 @@ export interface ReportSummary extends AuditStats {
   usageSamples: number;
   /** Objects that are not workloads, by kind (Service, ConfigMap, owned ReplicaSet, …). */
   skipped: Record<string, number>;
+  /**
+   * Custom resources with a Pod template (`spec.template.spec.containers`), audited like Deployments, by kind
+   * (`{"Rollout": 2}`); empty when there are none. Included in `workloads`.
+   */
+  customWorkloads: Record<string, number>;
 }
 
 /** What one audit produces, whatever the source (manifest files or the cluster). */
@@ -26,6 +31,7 @@ export interface ReportInput {
   usage: UsageSource;
   usageSamples: number;
   skipped: Record<string, number>;
+  customWorkloads?: Record<string, number>;
   warnings: ScanWarning[];
 }
 
@@ -42,6 +48,7 @@ export function buildReport(input: ReportInput, options: AuditOptions): AuditRep
       ...result.stats,
       usageSamples: input.usageSamples,
       skipped: input.skipped,
+      customWorkloads: input.customWorkloads ?? {},
     },
     warnings: [...input.warnings, ...result.warnings],
   };

@@ -1,4 +1,4 @@
-import { formatQuantity, type ResourceName } from '../quantity';
+import { formatQuantity, readableQuantity, type ResourceName } from '../quantity';
 import type { OverProvisioning } from '../issue';
 import type { RuleContext, RuleFinding } from './rule';
 import { effectiveRequest } from './resources';
@@ -44,14 +44,25 @@ export function evaluateOverProvisioning(ctx: RuleContext, resource: ResourceNam
     figures.replicas = workload.replicas;
     figures.wasteTotal = wastePerPod * workload.replicas;
   }
-  const fmt = (n: number) => formatQuantity(n, resource);
+  // Readable units for a person (2.3Gi, not 2418398Ki); the exact figures are in `overProvisioning`. The
+  // recommendation is also given exactly when rounding changed it, since it is the value to write in the manifest.
+  const fmt = (n: number) => readableQuantity(n, resource);
+  const exact = formatQuantity(recommended, resource);
+  const recommendation = fmt(recommended) === exact ? exact : `${fmt(recommended)} (${exact})`;
   const measure = resource === 'cpu' ? 'p95 usage' : 'peak usage';
   const total =
-    figures.wasteTotal !== undefined ? ` (${fmt(figures.wasteTotal)} over ${figures.replicas} replicas)` : '';
+    figures.wasteTotal !== undefined
+      ? ` (${fmt(figures.wasteTotal)} over ${plural(figures.replicas ?? 0, 'replica')})`
+      : '';
   return {
     message:
       `container "${container.name}" requests ${fmt(request)} ${resource} but its ${measure} is ${fmt(used)} ` +
-      `over ${usage.samples} samples; recommend ${fmt(recommended)}, saving ${fmt(wastePerPod)} per Pod${total}`,
+      `over ${plural(usage.samples, 'sample')}; recommend ${recommendation}, saving ${fmt(wastePerPod)} per Pod${total}`,
     overProvisioning: figures,
   };
+}
+
+/** `1 replica`, `3 replicas`, `0 replicas`. */
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

@@ -30,9 +30,17 @@ export function summaryLine({ summary: s }: AuditReport): string {
     `${s.workloads} workload${s.workloads === 1 ? '' : 's'}, ${s.containers} container${s.containers === 1 ? '' : 's'} checked`,
     `${s.containersWithoutUsage} container${s.containersWithoutUsage === 1 ? '' : 's'} without usage data`,
   ];
-  if (s.workloadsExcluded > 0) parts.push(`${s.workloadsExcluded} workload(s) in excluded namespaces`);
-  if (s.exemptions > 0) parts.push(`${s.exemptions} check(s) exempted by annotation`);
+  if (s.workloadsExcluded > 0) parts.push(`${plural(s.workloadsExcluded, 'workload')} in excluded namespaces`);
+  if (s.exemptions > 0) parts.push(`${plural(s.exemptions, 'check')} exempted by annotation`);
+  const custom = Object.entries(s.customWorkloads ?? {});
+  if (custom.length > 0) {
+    parts.push(`audited like Deployments: ${custom.map(([kind, n]) => `${kind} ${n}`).join(', ')}`);
+  }
   const skipped = Object.entries(s.skipped);
   if (skipped.length > 0) parts.push(`skipped ${skipped.map(([kind, n]) => `${kind} ${n}`).join(', ')}`);
   return `Summary: ${parts.join('; ')}`;
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

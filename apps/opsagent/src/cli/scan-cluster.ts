@@ -1,0 +1,48 @@
+import { SampleUsage } from '@opsagent/core/audit/usage-stats';
+import { isNamespaceAudited, resolveRuleSettings } from '@opsagent/core/config/config.loader';
+import { parseDuration } from '@opsagent/core/duration';
+import type { ScanWarning } from '@opsagent/core/issue';
+import { buildReport } from '@opsagent/core/report/report';
+import { RuntimeEnvironment } from '../config/environment';
+import { KubeApiClient } from '../kubernetes/kube-api.client';
+import { loadKubeConfig } from '../kubernetes/kube-config.factory';
+import { KubernetesClusterReader } from '../kubernetes/kubernetes-cluster-reader';
+import { ClusterReadError } from '../kubernetes/kubernetes.errors';
+import { exitCodeFor, render, type ScanOptions, type ScanOutcome } from './scan.command';
+
+// Its own module, loaded only by `opsagent scan` without PATH: it pulls in @kubernetes/client-node, which the
+// offline scan of manifest files must not load.
+
+/** `opsagent scan` without PATH: one read of the kubeconfig's cluster through the service's reader. */
+export async function scanCluster(options: ScanOptions): Promise<ScanOutcome> {
+  const environment = RuntimeEnvironment.fromProcess();
+  const { config } = options;
+  const reader = new KubernetesClusterReader(
+    new KubeApiClient(loadKubeConfig(environment, config.kubernetes.context), {
+      requestTimeoutMs: parseDuration(config.kubernetes.requestTimeout),
+      retries: config.kubernetes.retries,
+    }),
+    { pageSize: config.kubernetes.pageSize },
+  );
+  const snapshot = await reader.read({ namespaces: config.includeNamespaces });
+  if (snapshot.failures.length === snapshot.kindsAttempted) {
+    throw new ClusterReadError('cluster', snapshot.failures.map((f) => `${f.resource}: ${f.reason}`).join('; '));
+  }
+  const warnings: ScanWarning[] = [...snapshot.warnings];
+  for (const f of snapshot.failures) {
+    warnings.push({ code: 'kind-unreadable', kind: f.kind, message: `${f.resource} could not be read: ${f.reason}` });
+  }
+  if (snapshot.metricsError) warnings.push({ code: 'metrics-unavailable', message: snapshot.metricsError });
+  const { rules, settings } = resolveRuleSettings(config);
+  const report = buildReport(
+    {
+      workloads: snapshot.workloads,
+      usage: new SampleUsage(snapshot.samples ?? []),
+      usageSamples: snapshot.samples?.length ?? 0,
+      skipped: snapshot.skipped,
+      warnings,
+    },
+    { rules, settings, isNamespaceAudited: (ns) => isNamespaceAudited(config, ns) },
+  );
+  return { report, output: render(report, options), exitCode: exitCodeFor(report, options.failOn) };
+}
