@@ -41,7 +41,15 @@ function recordingLogger(): { logger: PinoLogger; lines: { level: string; event?
   const lines: { level: string; event?: unknown; status?: unknown }[] = [];
   const at = (level: string) => (object: Record<string, unknown>) =>
     lines.push({ level, event: object.event, status: object.status });
-  return { logger: { info: at('info'), warn: at('warn'), error: at('error') } as unknown as PinoLogger, lines };
+  return {
+    logger: {
+      info: at('info'),
+      warn: at('warn'),
+      error: at('error'),
+      runInContext: <T>(fn: () => T) => fn(),
+    } as unknown as PinoLogger,
+    lines,
+  };
 }
 
 function metrics(registry: Registry): MetricsService {
@@ -162,7 +170,7 @@ describe('DetectionService', () => {
 
   it('logs the scan line at info when it succeeds, warn when partial and error when failed', async () => {
     const { logger, lines } = recordingLogger();
-    sut = new DetectionService(reader, store, metrics(new Registry()), parseConfig({}), logger);
+    sut = new DetectionService(reader, store, metrics(new Registry()), parseConfig({ scanMinInterval: '0s' }), logger);
     reader.next = { workloads: [workload('Deployment', 'web')] };
     await sut.runOnce('api');
     reader.next = {
