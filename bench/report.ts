@@ -214,6 +214,17 @@ export function checkTargets(report: BenchReport): TargetCheck[] {
       ok: underLoad.timeouts === 0 && underLoad.failures === 0 && underLoad.maxMs < 5_000,
     });
   }
+  // The agent that served the REST load holds 100,000 issues: the same 300 MiB budget as while it scans.
+  const restPeak = rest?.agentRss.peakAfterLoad ?? rest?.agentRss.peakAfterScan;
+  if (rest && restPeak !== undefined) {
+    checks.push({
+      id: 'rest-rss',
+      what: `peak RSS of the agent process serving ${int(rest.issues)} issues under load`,
+      value: mib(restPeak),
+      target: '≤ 300 MiB',
+      ok: restPeak <= 300 * MIB,
+    });
+  }
   const steady = report.steady;
   if (steady) {
     checks.push({
@@ -453,6 +464,7 @@ export function formatTable(report: BenchReport): string {
     row(
       '  agent process (serve): scan · RSS after scan · peak RSS',
       `${secs(rest.scanMs)} · ${mib(rest.agentRss.afterScan)} · ${mib(rest.agentRss.peakAfterLoad ?? rest.agentRss.peakAfterScan)}`,
+      'rest-rss',
     );
   }
 

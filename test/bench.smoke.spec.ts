@@ -147,6 +147,7 @@ describe('npm run bench -- --size tiny', () => {
         'requests-per-scan',
         'rest-p99',
         'rest-rps',
+        'rest-rss',
         'rss-with-history',
         'scan-rss',
         'scan-vs-floor',
