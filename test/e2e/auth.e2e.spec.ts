@@ -170,6 +170,7 @@ describe('server.auth.mode: kubernetes', () => {
 
   it('bounds the reviews a flood of new tokens starts: the excess gets 503 with Retry-After', async () => {
     sim.clearLog();
+    const started = performance.now();
     const flood = await Promise.all(
       Array.from({ length: 100 }, async (_, i) => {
         const res = await fetch(`${agent.api}/api/v1/issues`, {
@@ -184,7 +185,10 @@ describe('server.auth.mode: kubernetes', () => {
     expect(refused.length + reviewed.length).toBe(100);
     // The burst (one second's worth), and what refills while the flood is answered.
     expect(reviewed.length).toBeGreaterThanOrEqual(1);
-    expect(reviewed.length).toBeLessThanOrEqual(REVIEWS_PER_SECOND + 10);
+    // The bucket refills at REVIEWS_PER_SECOND while the flood lasts: on a slow machine it lasts longer.
+    const seconds = (performance.now() - started) / 1000;
+    expect(reviewed.length).toBeLessThanOrEqual(REVIEWS_PER_SECOND + Math.ceil(seconds * REVIEWS_PER_SECOND) + 1);
+    expect(refused.length).toBeGreaterThanOrEqual(1);
     expect(reviews().length).toBe(reviewed.length);
     for (const r of refused) {
       expect(Number(r.retryAfter)).toBeGreaterThanOrEqual(1);
