@@ -23,7 +23,11 @@ beforeAll(async () => {
   const kubeconfig = path.join(tempDir('opsagent-metrics-'), 'config');
   sim.writeKubeconfig(kubeconfig);
   agent = await startAgent({ kubeconfig, config: { schedule: '0 0 1 1 *', kubernetes: { retries: 0 } } });
-  await waitFor(async () => ((await fetch(`${agent.api}/health/ready`)).status === 200 ? true : undefined), 20_000);
+  await waitFor(
+    async () => ((await fetch(`${agent.api}/health/ready`)).status === 200 ? true : undefined),
+    60_000,
+    'the agent ready',
+  );
   first = await waitForScan(agent.api, {});
 }, PROMTOOL_SETUP_TIMEOUT_MS + 30_000);
 
