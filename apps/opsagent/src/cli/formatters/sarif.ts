@@ -73,90 +73,81 @@ export interface SarifInputError {
  * a notification, so a CI upload step shows why instead of finding no file (or an empty one).
  */
 export function formatSarifFailure(errors: readonly SarifInputError[], options: SarifOptions): string {
-  const log = {
-    $schema: SARIF_SCHEMA,
-    version: '2.1.0',
-    runs: [
+  return sarifLog({
+    tool: { driver: driver(options) },
+    invocations: [
       {
-        tool: { driver: driver(options) },
-        invocations: [
-          {
-            executionSuccessful: false,
-            exitCode: 2,
-            toolExecutionNotifications: errors.map((e) => ({
-              level: 'error',
-              message: { text: e.message },
-              descriptor: { id: 'input-error' },
-              ...(e.file ? { locations: [{ physicalLocation: physicalLocation(e.file, e.line, options) }] } : {}),
-            })),
-          },
-        ],
-        results: [],
+        executionSuccessful: false,
+        exitCode: 2,
+        toolExecutionNotifications: errors.map((e) => ({
+          level: 'error',
+          message: { text: e.message },
+          descriptor: { id: 'input-error' },
+          ...(e.file ? { locations: [{ physicalLocation: physicalLocation(e.file, e.line, options) }] } : {}),
+        })),
       },
     ],
-  };
-  return JSON.stringify(log, null, 2) + '\n';
+    results: [],
+  });
 }
 
 /** SARIF 2.1.0: one reporting descriptor per rule id, one result per finding. */
 export function formatSarif(report: AuditReport, options: SarifOptions): string {
   const ruleIndex = new Map(options.rules.map((r, i) => [r.id, i]));
-  const log = {
-    $schema: SARIF_SCHEMA,
-    version: '2.1.0',
-    runs: [
+  return sarifLog({
+    tool: { driver: driver(options) },
+    invocations: [
       {
-        tool: { driver: driver(options) },
-        invocations: [
-          {
-            executionSuccessful: true,
-            toolExecutionNotifications: report.warnings.map((w) => ({
-              level: 'warning',
-              message: { text: w.message },
-              descriptor: { id: w.code },
-            })),
-          },
-        ],
-        results: report.issues.map((issue) => ({
-          ruleId: issue.rule,
-          ruleIndex: ruleIndex.get(issue.rule),
-          level: LEVEL[issue.severity],
-          message: { text: issue.message },
-          locations: [
-            {
-              // The container's `- name:` line, where the fix goes; the object's first line when it is unknown.
-              ...(issue.source
-                ? {
-                    physicalLocation: physicalLocation(
-                      issue.source.file,
-                      issue.source.containerLine ?? issue.source.line,
-                      options,
-                    ),
-                  }
-                : {}),
-              logicalLocations: [
-                {
-                  name: issue.container,
-                  fullyQualifiedName: `${issue.namespace}/${issue.kind}/${issue.name}/${issue.container}`,
-                  kind: 'object',
-                },
-              ],
-            },
-          ],
-          partialFingerprints: { 'opsagentIssueId/v1': issue.id },
-          properties: {
-            severity: issue.severity,
-            namespace: issue.namespace,
-            kind: issue.kind,
-            name: issue.name,
-            container: issue.container,
-            remediation: issue.remediation,
-            ...(issue.overProvisioning ? { overProvisioning: issue.overProvisioning } : {}),
-          },
+        executionSuccessful: true,
+        toolExecutionNotifications: report.warnings.map((w) => ({
+          level: 'warning',
+          message: { text: w.message },
+          descriptor: { id: w.code },
         })),
-        properties: { summary: report.summary },
       },
     ],
-  };
-  return JSON.stringify(log, null, 2) + '\n';
+    results: report.issues.map((issue) => ({
+      ruleId: issue.rule,
+      ruleIndex: ruleIndex.get(issue.rule),
+      level: LEVEL[issue.severity],
+      message: { text: issue.message },
+      locations: [
+        {
+          // The container's `- name:` line, where the fix goes; the object's first line when it is unknown.
+          ...(issue.source
+            ? {
+                physicalLocation: physicalLocation(
+                  issue.source.file,
+                  issue.source.containerLine ?? issue.source.line,
+                  options,
+                ),
+              }
+            : {}),
+          logicalLocations: [
+            {
+              name: issue.container,
+              fullyQualifiedName: `${issue.namespace}/${issue.kind}/${issue.name}/${issue.container}`,
+              kind: 'object',
+            },
+          ],
+        },
+      ],
+      partialFingerprints: { 'opsagentIssueId/v1': issue.id },
+      properties: {
+        severity: issue.severity,
+        namespace: issue.namespace,
+        kind: issue.kind,
+        name: issue.name,
+        container: issue.container,
+        remediation: issue.remediation,
+        ...(issue.overProvisioning ? { overProvisioning: issue.overProvisioning } : {}),
+      },
+    })),
+    properties: { summary: report.summary },
+  });
+}
+
+/** A SARIF 2.1.0 log of one run, as the file is written. */
+function sarifLog(run: Record<string, unknown>): string {
+  return JSON.stringify({ $schema: SARIF_SCHEMA, version: '2.1.0', runs: [run] }, null, 2) + '\n';
 }
