@@ -306,6 +306,17 @@ export class KubernetesConfig {
   retries = 3;
 }
 
+/** Findings published as Kubernetes resources after each scan (issue 14). */
+export class ReportsConfig {
+  /** One `wgpolicyk8s.io/v1alpha2` PolicyReport named `opsagent` per namespace with findings. */
+  @Bool()
+  policyReports = false;
+
+  /** The same as `openreports.io/v1alpha1` Reports (the API that succeeds wg-policy's). */
+  @Bool()
+  openReports = false;
+}
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 
 export class OpsAgentConfig {
@@ -337,6 +348,9 @@ export class OpsAgentConfig {
 
   @Section(() => KubernetesConfig)
   kubernetes = new KubernetesConfig();
+
+  @Section(() => ReportsConfig)
+  reports = new ReportsConfig();
 
   /** A scan running longer than this is aborted and counted as failed; keep it shorter than the schedule. */
   @Duration(1000, 86_400_000, '1s to 24h')
