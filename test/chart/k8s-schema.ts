@@ -11,6 +11,7 @@
  */
 import { dumpYaml, loadYaml } from '@kubernetes/client-node';
 import { PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { ClusterRole, ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
@@ -32,6 +33,7 @@ const MODELS: Record<string, { model: Model; crd: boolean }> = {
   'rbac.authorization.k8s.io/v1/ClusterRole': { model: ClusterRole, crd: false },
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': { model: ClusterRoleBinding, crd: false },
   'networking.k8s.io/v1/NetworkPolicy': { model: NetworkPolicy, crd: false },
+  'apiextensions.k8s.io/v1/CustomResourceDefinition': { model: CustomResourceDefinition, crd: false },
   'monitoring.coreos.com/v1/ServiceMonitor': { model: ServiceMonitor, crd: true },
   'monitoring.coreos.com/v1/PrometheusRule': { model: PrometheusRule, crd: true },
 };
