@@ -4,7 +4,6 @@
  * result shape). One report per namespace, one result per issue. The inverse mapping lets another replica serve
  * the same issues (same ids, firstSeen, message, severity, figures) from the reports alone.
  */
-import { isDeepStrictEqual } from 'node:util';
 import type { Issue, OverProvisioning } from '../issue';
 import { formatCpu, formatMemory, parseMemory, type ResourceName } from '../quantity';
 import { findRule } from '../rules/registry';
@@ -250,8 +249,8 @@ export function sameContent(stored: unknown, desired: PolicyReportObject): boole
   const withoutTimes = (results: unknown) =>
     Array.isArray(results) ? results.map((r) => withoutTimestamp(record(r) ?? {})) : results;
   return (
-    isDeepStrictEqual(withoutTimes(s.results ?? []), withoutTimes(desired.results)) &&
-    isDeepStrictEqual(s.summary, desired.summary) &&
+    sameJson(withoutTimes(s.results ?? []), withoutTimes(desired.results)) &&
+    sameJson(s.summary, desired.summary) &&
     (desired.source === undefined || s.source === desired.source)
   );
 }
@@ -271,7 +270,7 @@ export function keepUnchangedTimestamps(stored: unknown, desired: PolicyReportOb
     if (!before) return r;
     const ts = record(before.timestamp);
     if (
-      !isDeepStrictEqual(withoutTimestamp(before), withoutTimestamp(r)) ||
+      !sameJson(withoutTimestamp(before), withoutTimestamp(r)) ||
       typeof ts?.seconds !== 'number' ||
       typeof ts.nanos !== 'number'
     )
@@ -381,6 +380,24 @@ function overProvisioningFrom(props: Record<string, unknown>, resource: Resource
     figures.wasteTotal = wastePerPod * figures.replicas;
   }
   return figures;
+}
+
+/**
+ * Deep equality of JSON values, whatever their key order (an API server returns custom resources with sorted keys)
+ * and whatever realm made them (util.isDeepStrictEqual also compares prototypes).
+ */
+function sameJson(a: unknown, b: unknown): boolean {
+  return canonical(a) === canonical(b);
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
 }
 
 function withoutTimestamp(result: object): Record<string, unknown> {
