@@ -74,7 +74,10 @@ export interface ReportResult {
   severity: string;
   result: 'fail' | 'warn';
   message: string;
-  /** `metav1.Timestamp`: when a scan last found the issue. */
+  /**
+   * `metav1.Timestamp`: the issue's lastSeen when the result was written; a later scan that finds the same result
+   * keeps it (see keepUnchangedTimestamps), so read back it is a lastSeen that may lag.
+   */
   timestamp: { seconds: number; nanos: number };
   resources: ReportResource[];
   /** Strings only (the CRD's `additionalProperties: {type: string}`). */
