@@ -841,16 +841,44 @@ describe('start-up', () => {
   }
 
   const service = (p: string) => p.startsWith('@nestjs/') || p.startsWith('@kubernetes/');
+  /**
+   * What a run that validates no config and serves nothing does not need: the service's logger, and the libraries
+   * that validate a config file (class-validator pulls in `validator` and `libphonenumber-js`).
+   */
+  const SERVICE_AND_VALIDATION = ['pino', 'class-validator', 'class-transformer', 'validator', 'cron', 'luxon'];
 
   it.each([[['scan', 'examples/']], [['scan', 'examples/', '--output', 'sarif']], [['--help']], [['scan', '--help']]])(
     '%j loads neither NestJS nor client-node',
     (args) => {
       const { code, packages } = packagesLoaded(args);
       expect(code).toBe(0);
-      expect(packages).toContain('yaml'); // the hook does see the packages the run loads
+      expect(packages).toContain('commander'); // the hook does see the packages the run loads
       expect(packages.filter(service)).toEqual([]);
     },
   );
+
+  it.each([[['scan', 'examples/']], [['scan', 'examples/', '--output', 'sarif']], [['--help']], [['scan', '--help']]])(
+    '%j loads neither pino nor the config validation libraries',
+    (args) => {
+      const { code, packages } = packagesLoaded(args);
+      expect(code).toBe(0);
+      expect(packages.filter((p) => SERVICE_AND_VALIDATION.includes(p))).toEqual([]);
+    },
+  );
+
+  it('a scan with --config does load class-validator: the check above can fail', () => {
+    const config = path.join(TMP, 'startup-config.yaml');
+    fs.writeFileSync(config, 'overProvisioning:\n  minSamples: 3\n');
+    const { code, packages } = packagesLoaded(['scan', 'examples/', '--config', config]);
+    expect(code).toBe(0);
+    expect(packages).toEqual(expect.arrayContaining(['class-validator', 'class-transformer', 'cron']));
+  });
+
+  it('serve does load pino (and fails here, without a kubeconfig): the check above can fail', () => {
+    const { code, packages } = packagesLoaded(['serve']);
+    expect(code).not.toBe(0);
+    expect(packages).toContain('pino');
+  });
 
   it('the cluster scan (no PATH) does load client-node: the check above can fail', () => {
     const { code, packages } = packagesLoaded(['scan']);
