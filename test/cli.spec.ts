@@ -830,7 +830,7 @@ describe('start-up', () => {
    * The node_modules packages a CLI run resolves, recorded by a resolve hook preloaded through NODE_OPTIONS: the run
    * is bin/opsagent's, as a user starts it (the CLI bundle through its launcher; `serve` from main.js).
    */
-  function packagesLoaded(args: string[]): { code: number | null; packages: string[] } {
+  function packagesLoaded(args: string[], command = BIN): { code: number | null; packages: string[] } {
     const log = path.join(TMP, `modules-${runs.size}-${Date.now()}-${Math.random()}.txt`);
     const env = {
       ...process.env,
@@ -839,7 +839,7 @@ describe('start-up', () => {
       KUBECONFIG: '/nonexistent/kubeconfig',
       KUBERNETES_SERVICE_HOST: '',
     };
-    const child = spawnSync(BIN, args, { cwd: ROOT, env, encoding: 'utf8' });
+    const child = spawnSync(command, command === BIN ? args : [MAIN, ...args], { cwd: ROOT, env, encoding: 'utf8' });
     return { code: child.status, packages: fs.readFileSync(log, 'utf8').split('\n').filter(Boolean) };
   }
 
@@ -877,6 +877,13 @@ describe('start-up', () => {
       expect(packages.filter((p) => SERVICE_AND_VALIDATION.includes(p))).toEqual([]);
     },
   );
+
+  it('--help loads only what it prints: unbundled (main.js), it resolves commander and no YAML parser', () => {
+    const node = path.join(ROOT, 'node_modules', '.bin', 'node');
+    expect(packagesLoaded(['--help'], node)).toEqual({ code: 0, packages: ['commander', 'reflect-metadata'] });
+    // The control: the manifest scan does load the YAML parser.
+    expect(packagesLoaded(['scan', 'examples/'], node).packages).toContain('yaml');
+  });
 
   it('a scan with --config does load class-validator: the check above can fail', () => {
     const config = path.join(TMP, 'startup-config.yaml');
