@@ -119,7 +119,7 @@ function parseFlags(argv: string[]): Flags {
     .option('--no-rest', 'skip the REST load test')
     .option('--no-history', "skip the usage history's memory and time (a full default window at --size)")
     .option('--no-cli', 'skip the CLI start-up (bin/opsagent --help and scan examples/)')
-    .option('--cli-runs <n>', 'measured runs of each CLI command (default: 9; tiny: 3)', integer(1, 100))
+    .option('--cli-runs <n>', 'measured runs of each CLI command (default: 9; tiny: 5)', integer(1, 100))
     .option('--skip-rest', 'same as --no-rest')
     .option('--skip-steady', 'same as --no-steady')
     .addOption(
@@ -439,8 +439,8 @@ async function main(): Promise<number> {
     });
   }
   if (flags.cli) {
-    const cliRuns = flags.cliRuns ?? (tiny ? 3 : 9);
-    log(`cli: bin/opsagent --help and scan examples/, 1 warm-up + ${cliRuns} runs each, interleaved`);
+    const cliRuns = flags.cliRuns ?? (tiny ? 5 : 9);
+    log(`cli: bin/opsagent --help and scan examples/, and node -e '', 1 warm-up + ${cliRuns} runs each, interleaved`);
     report.cli = await measureCli({ root: ROOT, runs: cliRuns, warmup: 1, log });
   }
   fs.rmSync(dir, { recursive: true, force: true });

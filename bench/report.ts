@@ -279,7 +279,11 @@ export function missingFigures(report: BenchReport): string[] {
     report.agent.scans.forEach((scan, i) => finite(`agent.scans[${i}].durationMs`, scan.durationMs));
   }
   if (report.steady) report.steady.heapUsedAfterGc.forEach((h, i) => finite(`steady.heapUsedAfterGc[${i}]`, h));
-  for (const c of report.cli?.commands ?? []) finite(`cli.${c.name}.medianMs`, c.medianMs);
+  for (const c of report.cli?.commands ?? []) {
+    finite(`cli.${c.name}.medianMs`, c.medianMs);
+    finite(`cli.${c.name}.medianCpuMs`, c.medianCpuMs);
+  }
+  if (report.cli) finite('cli.floor.medianMs', report.cli.floor?.medianMs);
   const h = report.history;
   if (h) {
     finite('history.samples', h.samples);
@@ -505,12 +509,26 @@ export function formatTable(report: BenchReport): string {
   const cli = report.cli;
   if (cli) {
     const runs = cli.commands[0]?.runsMs.length ?? 0;
-    rows.push([`CLI start-up (new process each run, ${cli.warmup} warm-up)`, `median of ${runs} · min · max`, '', '']);
+    rows.push([
+      `CLI start-up (new process each run, ${cli.warmup} warm-up, interleaved)`,
+      `wall: median of ${runs} · min · max; CPU median`,
+      '',
+      '',
+    ]);
+    // Runs saved before the CPU time and the floor were measured have neither.
+    const cpu = (ms: number | undefined) => (ms === undefined ? '' : `; CPU ${secs(ms)}`);
     for (const c of cli.commands) {
       row(
         `  bin/opsagent ${c.args.join(' ')}`,
-        `${secs(c.medianMs)} · ${secs(Math.min(...c.runsMs))} · ${secs(Math.max(...c.runsMs))}`,
+        `${secs(c.medianMs)} · ${secs(Math.min(...c.runsMs))} · ${secs(Math.max(...c.runsMs))}${cpu(c.medianCpuMs)}`,
         `cli-${c.name}`,
+      );
+    }
+    const floor = cli.floor;
+    if (floor) {
+      row(
+        "  floor: node -e ''",
+        `${secs(floor.medianMs)} · ${secs(Math.min(...floor.runsMs))} · ${secs(Math.max(...floor.runsMs))}${cpu(floor.medianCpuMs)}`,
       );
     }
   }

@@ -129,11 +129,15 @@ describe('npm run bench -- --size tiny', () => {
   it('times the CLI start-up: --help and the offline scan of examples/, several runs each, with their medians', () => {
     const cli = report.cli!;
     expect(cli.commands.map((c) => c.args.join(' '))).toEqual(['--help', 'scan examples/']);
-    for (const c of cli.commands) {
-      expect(c.runsMs).toHaveLength(3);
-      c.runsMs.forEach(positive);
-      positive(c.medianMs);
+    for (const t of [...cli.commands, cli.floor!]) {
+      expect(t.runsMs).toHaveLength(5);
+      t.runsMs.forEach(positive);
+      positive(t.medianMs);
+      expect(t.cpuMs).toHaveLength(5);
+      t.cpuMs!.forEach(positive);
+      positive(t.medianCpuMs);
     }
+    expect(stdout).toMatch(/floor: node -e ''[^\n]*CPU \d+ ms/);
     expect(stdout).toMatch(/bin\/opsagent scan examples\/[^\n]*≤ 0\.4 s[^\n]*(ok|MISSED)/);
     expect(stdout).toMatch(/bin\/opsagent --help[^\n]*≤ 0\.4 s[^\n]*(ok|MISSED)/);
   });

@@ -824,33 +824,80 @@ describe('empty input', () => {
 });
 
 describe('start-up', () => {
-  const NODE = path.join(ROOT, 'node_modules', '.bin', 'node');
   const HOOK = path.join(ROOT, FIXTURES, 'record-modules.cjs');
 
-  /** The node_modules packages a CLI run resolves, recorded by a preloaded resolve hook. */
-  function packagesLoaded(args: string[]): { code: number | null; packages: string[] } {
-    const log = path.join(TMP, `modules-${runs.size}-${Date.now()}.txt`);
+  /**
+   * The node_modules packages a CLI run resolves, recorded by a resolve hook preloaded through NODE_OPTIONS: the run
+   * is bin/opsagent's, as a user starts it (the CLI bundle through its launcher; `serve` from main.js).
+   */
+  function packagesLoaded(args: string[], command = BIN): { code: number | null; packages: string[] } {
+    const log = path.join(TMP, `modules-${runs.size}-${Date.now()}-${Math.random()}.txt`);
     const env = {
       ...process.env,
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${HOOK}`,
       OPSAGENT_TEST_MODULE_LOG: log,
       KUBECONFIG: '/nonexistent/kubeconfig',
       KUBERNETES_SERVICE_HOST: '',
     };
-    const child = spawnSync(NODE, ['--require', HOOK, MAIN, ...args], { cwd: ROOT, env, encoding: 'utf8' });
+    const child = spawnSync(command, command === BIN ? args : [MAIN, ...args], { cwd: ROOT, env, encoding: 'utf8' });
     return { code: child.status, packages: fs.readFileSync(log, 'utf8').split('\n').filter(Boolean) };
   }
 
   const service = (p: string) => p.startsWith('@nestjs/') || p.startsWith('@kubernetes/');
+  /**
+   * What a run that validates no config and serves nothing does not need: the service's logger, and the libraries
+   * that validate a config file (class-validator pulls in `validator` and `libphonenumber-js`).
+   */
+  const SERVICE_AND_VALIDATION = ['pino', 'class-validator', 'class-transformer', 'validator', 'cron', 'luxon'];
 
   it.each([[['scan', 'examples/']], [['scan', 'examples/', '--output', 'sarif']], [['--help']], [['scan', '--help']]])(
     '%j loads neither NestJS nor client-node',
     (args) => {
       const { code, packages } = packagesLoaded(args);
       expect(code).toBe(0);
-      expect(packages).toContain('yaml'); // the hook does see the packages the run loads
+      // The controls below show that the hook sees what the run loads.
       expect(packages.filter(service)).toEqual([]);
     },
   );
+
+  it.each([[['scan', 'examples/']], [['--help']]])(
+    '%j resolves no package at all: yaml and commander come from the CLI bundle, the rest is not loaded',
+    (args) => {
+      const { code, packages } = packagesLoaded(args);
+      expect(code).toBe(0);
+      expect(packages).toEqual([]);
+    },
+  );
+
+  it.each([[['scan', 'examples/']], [['scan', 'examples/', '--output', 'sarif']], [['--help']], [['scan', '--help']]])(
+    '%j loads neither pino nor the config validation libraries',
+    (args) => {
+      const { code, packages } = packagesLoaded(args);
+      expect(code).toBe(0);
+      expect(packages.filter((p) => SERVICE_AND_VALIDATION.includes(p))).toEqual([]);
+    },
+  );
+
+  it('--help loads only what it prints: unbundled (main.js), it resolves commander and no YAML parser', () => {
+    const node = path.join(ROOT, 'node_modules', '.bin', 'node');
+    expect(packagesLoaded(['--help'], node)).toEqual({ code: 0, packages: ['commander', 'reflect-metadata'] });
+    // The control: the manifest scan does load the YAML parser.
+    expect(packagesLoaded(['scan', 'examples/'], node).packages).toContain('yaml');
+  });
+
+  it('a scan with --config does load class-validator: the check above can fail', () => {
+    const config = path.join(TMP, 'startup-config.yaml');
+    fs.writeFileSync(config, 'overProvisioning:\n  minSamples: 3\n');
+    const { code, packages } = packagesLoaded(['scan', 'examples/', '--config', config]);
+    expect(code).toBe(0);
+    expect(packages).toEqual(expect.arrayContaining(['class-validator', 'class-transformer', 'cron']));
+  });
+
+  it('serve does load pino (and fails here, without a kubeconfig): the check above can fail', () => {
+    const { code, packages } = packagesLoaded(['serve']);
+    expect(code).not.toBe(0);
+    expect(packages).toContain('pino');
+  });
 
   it('the cluster scan (no PATH) does load client-node: the check above can fail', () => {
     const { code, packages } = packagesLoaded(['scan']);

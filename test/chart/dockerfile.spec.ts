@@ -153,6 +153,19 @@ describe('the final image', () => {
     const notProduction = packages.filter((p) => !(p in packageJson.dependencies));
     expect(notProduction).toEqual([]);
   });
+
+  it('holds the CLI that bin/opsagent runs for every command but serve: its launcher and bundle', () => {
+    const launcher = fs.readFileSync(path.join(ROOT, 'bin/opsagent'), 'utf8');
+    const cli = /^cli="\$root\/(.+)"$/m.exec(launcher)?.[1];
+    expect(cli).toBe('dist/apps/opsagent/src/cli/launch.js');
+    const { files, packages } = requireClosure(path.join(ROOT, cli!));
+    expect(files.map((f) => path.basename(f))).toEqual(
+      expect.arrayContaining(['launch.js', 'compile-cache.js', 'opsagent.bundle.js']),
+    );
+    expect(files.filter((file) => !shipped.some((dir) => file.startsWith(`${dir}/`)))).toEqual([]);
+    expect(packages).toContain('@kubernetes/client-node'); // the cluster scan, outside the bundle
+    expect(packages.filter((p) => !(p in packageJson.dependencies))).toEqual([]);
+  });
 });
 
 describe("the image's start command", () => {
@@ -201,7 +214,7 @@ function requireClosure(entry: string): { files: string[]; packages: string[] } 
     const file = pending.pop()!;
     if (files.has(file)) continue;
     files.add(file);
-    for (const [, specifier] of fs.readFileSync(file, 'utf8').matchAll(/\brequire\("([^"]+)"\)/g)) {
+    for (const [, , specifier] of fs.readFileSync(file, 'utf8').matchAll(/\brequire\((["'])([^"']+)\1\)/g)) {
       if (specifier.startsWith('.')) {
         pending.push(resolveRelative(path.resolve(path.dirname(file), specifier)));
       } else if (!specifier.startsWith('node:') && !builtins.has(specifier)) {

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 import { run } from './cli/program';
-import { jsonLineLogger } from './common/json-log';
 
 /** An internal error: a bug, reported with its stack. */
 const EXIT_INTERNAL = 70;
@@ -13,8 +12,14 @@ async function readStdin(): Promise<string> {
 }
 
 // The service's stderr carries JSON lines only, like its log on stdout; the `scan` CLI's stays text for people.
+// pino is loaded only then: the CLI's start-up does not pay for it.
 const serving = process.argv[2] === 'serve';
-const stderrLog = serving ? jsonLineLogger((line) => process.stderr.write(line)) : undefined;
+const stderrLog = serving
+  ? // eslint-disable-next-line @typescript-eslint/no-require-imports
+    (require('./common/json-log') as typeof import('./common/json-log')).jsonLineLogger((line) =>
+      process.stderr.write(line),
+    )
+  : undefined;
 
 function internalError(err: unknown): void {
   if (stderrLog) {

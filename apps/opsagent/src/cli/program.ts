@@ -2,14 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '@opsagent/core/config/config.errors';
-import { defaultConfig, loadConfigFile } from '@opsagent/core/config/config.loader';
 import { ManifestError, ManifestErrors } from '@opsagent/core/manifests/errors';
 import { SEVERITIES, type Severity } from '@opsagent/core/severity';
-import { isDns1123Label } from '@opsagent/core/config/config.schema';
+import { isDns1123Label, OpsAgentConfig } from '@opsagent/core/config/config.schema';
 // Plain error classes, no client: the offline scan must not load NestJS or client-node (about 1 s of start-up),
-// so `serve` and the cluster scan import them inside their actions.
+// so `serve` and the cluster scan import them inside their actions; the manifest scan (and with it the YAML parser
+// and the config loader) is imported in its action too, so that `--help` loads only what it prints.
 import { ClusterReadError, KubeConfigError } from '../kubernetes/kubernetes.errors';
-import { OUTPUT_FORMATS, sarifForInputError, scanManifests, type OutputFormat } from './scan.command';
+import { OUTPUT_FORMATS, type OutputFormat } from './output-format';
 import { escapeControls } from './terminal-text';
 
 /** Exit codes: 0 done, 1 findings at or above --fail-on, 2 usage or input error. */
@@ -76,10 +76,16 @@ export async function run(argv: string[], io: Io): Promise<number> {
           `error: --namespace ${JSON.stringify(flags.namespace)} is not a namespace name`,
         );
       }
-      let config = defaultConfig();
+      // The defaults are the schema's initializers (what defaultConfig() returns), taken without the loader.
+      let config = new OpsAgentConfig();
       let outcome;
+      const { sarifForInputError, scanManifests } = await import('./scan.command.js');
       try {
-        if (flags.config) config = loadConfigFile(flags.config);
+        if (flags.config) {
+          // A relative path: nest build rewrites the `@opsagent/core` alias in import declarations only.
+          const { loadConfigFile } = await import('../../../../libs/core/src/config/config.loader.js');
+          config = loadConfigFile(flags.config);
+        }
         const scan = paths.length === 0 ? (await import('./scan-cluster.js')).scanCluster : scanManifests;
         outcome = await scan({
           paths,

@@ -9,9 +9,7 @@ import { ConfigError } from '@opsagent/core/config/config.errors';
 import { ManifestError, ManifestErrors } from '@opsagent/core/manifests/errors';
 import { formatSarif, formatSarifFailure, type SarifInputError, type SarifOptions } from './formatters/sarif';
 import { formatTable } from './formatters/table';
-
-export type OutputFormat = 'table' | 'json' | 'sarif';
-export const OUTPUT_FORMATS: readonly OutputFormat[] = ['table', 'json', 'sarif'];
+import type { OutputFormat } from './output-format';
 
 export interface ScanOptions {
   paths: string[];

@@ -1,5 +1,5 @@
-import { getMetadataStorage } from 'class-validator';
 import { keyedSectionOf, OpsAgentConfig } from './config.schema';
+import { validationLibraries } from './validation-libraries';
 
 /**
  * Every leaf key path the schema accepts, in schema order (e.g. `overProvisioning.cpu.ratio`,
@@ -9,7 +9,8 @@ import { keyedSectionOf, OpsAgentConfig } from './config.schema';
 export const CONFIG_KEYS: readonly string[] = leafKeys(new OpsAgentConfig(), '');
 
 function leafKeys(section: object, prefix: string): string[] {
-  const properties = getMetadataStorage()
+  const properties = validationLibraries()
+    .classValidator.getMetadataStorage()
     .getTargetValidationMetadatas(section.constructor, '', true, false)
     .map((metadata) => metadata.propertyName);
   const keyed = keyedSectionOf(section);

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { plainToInstance } from 'class-transformer';
-import { validateSync, type ValidationError } from 'class-validator';
+import type { ValidationError } from 'class-validator';
 import { parseAllDocuments, type YAMLError } from 'yaml';
 import { parseCpu, parseMemory } from '../quantity';
 import { RULE_IDS } from '../rules/registry';
@@ -8,6 +7,7 @@ import type { RuleSettings } from '../rules/rule';
 import type { Severity } from '../severity';
 import { ConfigError, FILE_PATH, type ConfigProblem } from './config.errors';
 import { CROSS_CHECKS, keyedSectionOf, OpsAgentConfig } from './config.schema';
+import { validationLibraries } from './validation-libraries';
 
 // The type is declared once, in the schema; re-exported because callers of the loader hold its result.
 export type { OpsAgentConfig } from './config.schema';
@@ -17,6 +17,7 @@ export const INLINE_SOURCE = '<inline>';
 /** Path used when the config as a whole is not a mapping. */
 const ROOT_PATH = '(root)';
 
+/** The schema's initializers; needs none of the validation libraries (see validation-libraries.ts). */
 export function defaultConfig(): OpsAgentConfig {
   return new OpsAgentConfig();
 }
@@ -31,8 +32,9 @@ export function parseConfig(input: unknown, source = INLINE_SOURCE): OpsAgentCon
     throw new ConfigError(source, [{ path: ROOT_PATH, reason: `must be a mapping of keys, not ${describe(input)}` }]);
   }
   const problems: ConfigProblem[] = [];
-  const config = plainToInstance(OpsAgentConfig, withoutNulls(input, '', problems));
-  const errors = validateSync(config, {
+  const { classTransformer, classValidator } = validationLibraries();
+  const config = classTransformer.plainToInstance(OpsAgentConfig, withoutNulls(input, '', problems));
+  const errors = classValidator.validateSync(config, {
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,

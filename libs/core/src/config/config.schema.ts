@@ -4,79 +4,86 @@
  *
  * Adding a key: add a decorated, initialized property to the class of its section (or a new section class plus a
  * `@Section(() => …)` property on its parent), then a row in the README's Configuration table. Validation, CONFIG_KEYS and
- * the key paths in error messages follow from the class.
+ * the key paths in error messages follow from the class. Decorate with the helpers below rather than importing
+ * class-validator's own: they keep the libraries out of a start-up that validates no config.
  */
-import { Transform, Type } from 'class-transformer';
-import {
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsNumber,
-  IsObject,
-  IsOptional,
-  Max,
-  Min,
-  ValidateBy,
-  ValidateNested,
-  type ValidationOptions,
-} from 'class-validator';
-import { validateCronExpression } from 'cron';
+import type { ValidationOptions } from 'class-validator';
 import { DurationError, parseDuration } from '../duration';
 import { parseQuantity, QuantityError, type ResourceName } from '../quantity';
 import { RULES } from '../rules/registry';
 import type { Rule } from '../rules/rule';
 import { SEVERITIES, type Severity } from '../severity';
 import type { ConfigProblem } from './config.errors';
+import { withValidationLibraries, type ValidationLibraries } from './validation-libraries';
 
 // ---------------------------------------------------------------------------------------------------------------
-// Decorators. Each key gets exactly one reason when its value is bad, worded "must …".
+// Decorators. Each key gets exactly one reason when its value is bad, worded "must …". They reach class-validator
+// and class-transformer only through `withValidationLibraries`, so that defining the schema (and so the defaults,
+// `new OpsAgentConfig()`) loads neither: see validation-libraries.ts.
+
+type ClassValidator = ValidationLibraries['classValidator'];
 
 /** Applies several class-validator checks under one message, so a bad value is reported once. */
-function All(message: string, checks: (options: ValidationOptions) => PropertyDecorator[]): PropertyDecorator {
-  return (target, key) => checks({ message }).forEach((check) => check(target, key));
+function All(
+  message: string,
+  checks: (options: ValidationOptions, v: ClassValidator) => PropertyDecorator[],
+): PropertyDecorator {
+  return withValidationLibraries(
+    ({ classValidator }) =>
+      (target, key) =>
+        checks({ message }, classValidator).forEach((check) => check(target, key)),
+  );
 }
 
 /** A custom check: `problem` returns the reason a value is bad, or undefined when it is good. */
 function Satisfies(name: string, problem: (value: unknown) => string | undefined): PropertyDecorator {
-  return ValidateBy({
-    name,
-    validator: {
-      validate: (value: unknown) => problem(value) === undefined,
-      defaultMessage: (args) => problem(args?.value) ?? '',
-    },
-  });
+  return withValidationLibraries(({ classValidator }) =>
+    classValidator.ValidateBy({
+      name,
+      validator: {
+        validate: (value: unknown) => problem(value) === undefined,
+        defaultMessage: (args) => problem(args?.value) ?? '',
+      },
+    }),
+  );
 }
 
-const Bool = (): PropertyDecorator => All('must be true or false', (o) => [IsBoolean(o)]);
+/** class-validator's IsOptional: the key may be absent. */
+const IsOptional = (): PropertyDecorator =>
+  withValidationLibraries(({ classValidator }) => classValidator.IsOptional());
+
+const Bool = (): PropertyDecorator => All('must be true or false', (o, v) => [v.IsBoolean(o)]);
 
 const IntegerInRange = (min: number, max?: number): PropertyDecorator =>
   max === undefined
-    ? All(`must be an integer ≥ ${min}`, (o) => [IsInt(o), Min(min, o)])
-    : All(`must be an integer from ${min} to ${max}`, (o) => [IsInt(o), Min(min, o), Max(max, o)]);
+    ? All(`must be an integer ≥ ${min}`, (o, v) => [v.IsInt(o), v.Min(min, o)])
+    : All(`must be an integer from ${min} to ${max}`, (o, v) => [v.IsInt(o), v.Min(min, o), v.Max(max, o)]);
 
 const NumberAtLeast = (min: number): PropertyDecorator =>
-  All(`must be a number ≥ ${min}`, (o) => [IsNumber({}, o), Min(min, o)]);
+  All(`must be a number ≥ ${min}`, (o, v) => [v.IsNumber({}, o), v.Min(min, o)]);
 
 const Port = (): PropertyDecorator => IntegerInRange(1, 65535);
 
 const OneOf = (values: readonly string[]): PropertyDecorator =>
-  All(`must be one of ${values.join(', ')}`, (o) => [IsIn([...values], o)]);
+  All(`must be one of ${values.join(', ')}`, (o, v) => [v.IsIn([...values], o)]);
 
 /** A nested mapping of keys, validated by its own class. */
 function Section(type: () => new () => object): PropertyDecorator {
   return (target, key) => {
-    Type(type)(target, key);
-    All('must be a mapping of keys', (o) => [IsObject(o), ValidateNested(o)])(target, key);
+    withValidationLibraries(({ classTransformer }) => classTransformer.Type(type))(target, key);
+    All('must be a mapping of keys', (o, v) => [v.IsObject(o), v.ValidateNested(o)])(target, key);
   };
 }
 
 /** The grammar of the `cron` package, which the scheduler runs: 5 fields, or 6 with seconds first, or `@daily`…. */
 const CronExpression = (): PropertyDecorator =>
-  Satisfies('cronExpression', (value) => {
-    if (typeof value !== 'string') return 'must be a cron expression such as "*/5 * * * *"';
-    const result = validateCronExpression(value);
-    return result.valid ? undefined : `must be a cron expression such as "*/5 * * * *" (${result.error?.message})`;
-  });
+  withValidationLibraries(({ cron }) =>
+    Satisfies('cronExpression', (value) => {
+      if (typeof value !== 'string') return 'must be a cron expression such as "*/5 * * * *"';
+      const result = cron.validateCronExpression(value);
+      return result.valid ? undefined : `must be a cron expression such as "*/5 * * * *" (${result.error?.message})`;
+    }),
+  );
 
 /** A duration such as `30s`, `5m`, `1h30m` or `24h`, within [min, max] milliseconds. */
 const Duration = (minMs: number, maxMs: number, range: string): PropertyDecorator =>
@@ -108,7 +115,11 @@ const QUANTITY_EXAMPLES: Record<ResourceName, string> = {
  */
 function Quantity(resource: ResourceName): PropertyDecorator {
   return (target, key) => {
-    Transform(({ value }: { value: unknown }) => (typeof value === 'number' ? String(value) : value))(target, key);
+    withValidationLibraries(({ classTransformer }) =>
+      classTransformer.Transform(({ value }: { value: unknown }) =>
+        typeof value === 'number' ? String(value) : value,
+      ),
+    )(target, key);
     Satisfies(`${resource}Quantity`, (value) => {
       if (typeof value !== 'string') return `must be ${QUANTITY_EXAMPLES[resource]}`;
       try {
