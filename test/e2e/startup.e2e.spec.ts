@@ -213,7 +213,12 @@ describe('serve that stops', () => {
     const port = await freePort();
     const file = await configFile(`server: { port: ${port} }\nmetrics: { port: ${await freePort()} }\n`);
     const run = exec(BIN, ['serve', '--config', file], { KUBECONFIG: kubeconfig });
-    await waitFor(async () => ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok ? true : undefined));
+    // A generous wait: on a loaded CI machine the agent's start-up alone has taken more than 15 s.
+    await waitFor(
+      async () => ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok ? true : undefined),
+      60_000,
+      'the agent ready',
+    );
     run.kill();
     const { code, stderr, stdout } = await run;
     expect(code).toBe(0);
@@ -221,7 +226,7 @@ describe('serve that stops', () => {
       expect.objectContaining({ level: 'info', event: 'stopped', signal: 'SIGTERM', msg: 'stopped on SIGTERM' }),
     ]);
     jsonLines(stdout);
-  });
+  }, 90_000);
 });
 
 describe('npm run demo on ports that are taken', () => {
