@@ -3,6 +3,7 @@ import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { isNamespaceAudited, resolveRuleSettings } from '@opsagent/core/config/config.loader';
 import { OpsAgentConfig } from '@opsagent/core/config/config.schema';
 import { parseDuration } from '@opsagent/core/duration';
+import { UsageHistory } from '@opsagent/core/audit/usage-history';
 import type { ScanWarning } from '@opsagent/core/issue';
 import { buildReport } from '@opsagent/core/report/report';
 import { RULES } from '@opsagent/core/rules/registry';
@@ -10,7 +11,6 @@ import { ClusterReader, type ClusterSnapshot } from '../kubernetes/cluster-reade
 import { IssueStore } from '../issues/issue-store.service';
 import type { ScanError, ScanRecord, ScanStatus, ScanTrigger, StoredIssue } from '../issues/issue-store.types';
 import { MetricsService } from '../metrics/metrics.service';
-import { UsageHistory } from './usage-history';
 
 export type TriggerResult =
   | { accepted: true; scan: ScanRecord }
@@ -161,10 +161,11 @@ export class DetectionService {
     const warnings: ScanWarning[] = [...snapshot.warnings];
     const forgetMissing = snapshot.failures.length === 0;
     const metricsAvailable = snapshot.usagePeaks !== undefined || snapshot.samples !== undefined;
+    if (forgetMissing) this.history.retain(snapshot.workloads);
     if (snapshot.usagePeaks) {
-      this.history.recordPeaks(snapshot.workloads, snapshot.usagePeaks, started, forgetMissing);
+      this.history.recordPeaks(snapshot.workloads, snapshot.usagePeaks, started);
     } else if (snapshot.samples) {
-      this.history.record(snapshot.workloads, snapshot.samples, started, forgetMissing);
+      this.history.record(snapshot.workloads, snapshot.samples, started);
     } else {
       warnings.push({
         code: 'metrics-unavailable',

@@ -235,9 +235,12 @@ export class OverProvisioningConfig {
   @Section(() => MemoryOverProvisioningConfig)
   memory = new MemoryOverProvisioningConfig();
 
-  /** How far back the service's in-memory usage history reaches (older samples are dropped). */
+  /**
+   * How far back the service's usage history reaches: 14 slots of window ÷ 14, each dropped whole once it is
+   * older than the window. Its memory does not depend on the window.
+   */
   @Duration(60_000, 30 * 86_400_000, '1m to 30d')
-  window = '24h';
+  window = '14d';
 }
 
 export const AUTH_MODES = ['none', 'kubernetes'] as const;
