@@ -3,7 +3,6 @@ import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { isNamespaceAudited, resolveRuleSettings } from '@opsagent/core/config/config.loader';
 import { OpsAgentConfig } from '@opsagent/core/config/config.schema';
 import { parseDuration } from '@opsagent/core/duration';
-import { UsageHistory } from '@opsagent/core/audit/usage-history';
 import type { ScanWarning } from '@opsagent/core/issue';
 import { buildReport } from '@opsagent/core/report/report';
 import { RULES } from '@opsagent/core/rules/registry';
@@ -11,6 +10,7 @@ import { ClusterReader, type ClusterSnapshot } from '../kubernetes/cluster-reade
 import { IssueStore } from '../issues/issue-store.service';
 import type { ScanError, ScanRecord, ScanStatus, ScanTrigger, StoredIssue } from '../issues/issue-store.types';
 import { MetricsService } from '../metrics/metrics.service';
+import { UsageHistoryService } from '../usage/usage-history.service';
 
 export type TriggerResult =
   | { accepted: true; scan: ScanRecord }
@@ -26,7 +26,6 @@ const USAGE_RULES = new Set(RULES.filter((r) => r.needsUsage).map((r) => r.id));
  */
 @Injectable()
 export class DetectionService {
-  private readonly history: UsageHistory;
   private readonly resolved;
   private readonly scanTimeoutMs: number;
   private readonly minIntervalMs: number;
@@ -40,8 +39,8 @@ export class DetectionService {
     private readonly metrics: MetricsService,
     private readonly config: OpsAgentConfig,
     @InjectPinoLogger(DetectionService.name) private readonly logger: PinoLogger,
+    private readonly usage: UsageHistoryService,
   ) {
-    this.history = new UsageHistory(parseDuration(config.overProvisioning.window));
     this.resolved = resolveRuleSettings(config);
     this.scanTimeoutMs = parseDuration(config.scanTimeout);
     this.minIntervalMs = parseDuration(config.scanMinInterval);
@@ -114,19 +113,23 @@ export class DetectionService {
     const signal = AbortSignal.any([abort.signal, AbortSignal.timeout(this.scanTimeoutMs)]);
     let snapshot: ClusterSnapshot | undefined;
     let fatal: string | undefined;
+    const filter = await this.usage.beginScan();
     try {
       snapshot = await this.reader.read({
         namespaces: this.config.includeNamespaces,
         usage: 'peaks',
         signal,
         onRequest: this.metrics.kubernetesRequest,
+        acceptSample: filter.accept,
       });
       if (signal.aborted) fatal = abortMessage(signal, this.scanTimeoutMs);
     } catch (error) {
       fatal = signal.aborted ? abortMessage(signal, this.scanTimeoutMs) : errorText(error);
     }
+    // The scan's own PodMetrics read is a sample too (the first one before the first scan's rules).
+    this.usage.scanRead(fatal === undefined ? snapshot : undefined, filter, started);
     if (fatal === undefined && snapshot && snapshot.failures.length < snapshot.kindsAttempted) {
-      this.evaluate(scan, snapshot, started);
+      this.evaluate(scan, snapshot);
     } else {
       scan.status = 'failed';
       scan.errors = snapshot?.failures.length
@@ -154,19 +157,14 @@ export class DetectionService {
       },
       `scan ${scan.id} ${scan.status} in ${scan.durationMs} ms`,
     );
+    await this.usage.save();
     return scan;
   }
 
-  private evaluate(scan: ScanRecord, snapshot: ClusterSnapshot, started: number): void {
-    const warnings: ScanWarning[] = [...snapshot.warnings];
-    const forgetMissing = snapshot.failures.length === 0;
+  private evaluate(scan: ScanRecord, snapshot: ClusterSnapshot): void {
+    const warnings: ScanWarning[] = [...snapshot.warnings, ...this.usage.takeWarnings()];
     const metricsAvailable = snapshot.usagePeaks !== undefined || snapshot.samples !== undefined;
-    if (forgetMissing) this.history.retain(snapshot.workloads);
-    if (snapshot.usagePeaks) {
-      this.history.recordPeaks(snapshot.workloads, snapshot.usagePeaks, started);
-    } else if (snapshot.samples) {
-      this.history.record(snapshot.workloads, snapshot.samples, started);
-    } else {
+    if (!metricsAvailable) {
       warnings.push({
         code: 'metrics-unavailable',
         message: `over-provisioning rules skipped this scan: ${snapshot.metricsError}; their previous issues are kept`,
@@ -178,7 +176,7 @@ export class DetectionService {
     const report = buildReport(
       {
         workloads: snapshot.workloads,
-        usage: this.history,
+        usage: this.usage.history,
         usageSamples: snapshot.usagePeaks?.samples ?? snapshot.samples?.length ?? 0,
         skipped: snapshot.skipped,
         warnings,

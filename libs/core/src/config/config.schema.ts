@@ -243,6 +243,23 @@ export class OverProvisioningConfig {
   window = '14d';
 }
 
+export class UsageConfig {
+  /**
+   * The service reads the PodMetrics list (that list alone) this often between scans and adds the samples to the
+   * usage history; a PodMetrics whose timestamp did not move since the last read counts once.
+   */
+  @Duration(1000, 3_600_000, '1s to 1h')
+  sampleInterval = '1m';
+
+  /**
+   * Where the service keeps its usage history (and the issues' first-seen times, in `<file>.issues`) across
+   * restarts; unset = memory only. Loaded at start, written after every scan and at shutdown.
+   */
+  @IsOptional()
+  @NonEmptyString()
+  historyFile?: string;
+}
+
 export const AUTH_MODES = ['none', 'kubernetes'] as const;
 
 export class ServerAuthConfig {
@@ -331,6 +348,9 @@ export class OpsAgentConfig {
 
   @Section(() => OverProvisioningConfig)
   overProvisioning = new OverProvisioningConfig();
+
+  @Section(() => UsageConfig)
+  usage = new UsageConfig();
 
   @Section(() => ServerConfig)
   server = new ServerConfig();
