@@ -31,11 +31,24 @@ export class FileHistoryStore extends HistoryStore {
   }
 
   async load(part: HistoryPart): Promise<Buffer | undefined> {
+    await this.removeStaleTemps(part);
     try {
       return await fs.readFile(this.where(part));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
+    }
+  }
+
+  /** Temporary files of a process killed while saving (kill -9, OOM): each may be as large as the history. */
+  private async removeStaleTemps(part: HistoryPart): Promise<void> {
+    const target = this.where(part);
+    const prefix = `.${path.basename(target)}.`;
+    const names = await fs.readdir(path.dirname(target)).catch(() => [] as string[]);
+    for (const name of names) {
+      if (name.startsWith(prefix) && name.endsWith('.tmp')) {
+        await fs.rm(path.join(path.dirname(target), name), { force: true }).catch(() => undefined);
+      }
     }
   }
 
