@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UsageHistory } from '@opsagent/core/audit/usage-history';
+import type { Workload } from '@opsagent/core/workload';
 import { cpuQuantity, memoryQuantity, startSimulator, type Simulator } from '../../tools/k8s-simulator/simulator';
 import { getJson, startAgent, tempDir, waitFor, waitForScan, type AgentProcess, type ScanJson } from './harness';
 
@@ -13,7 +14,7 @@ const METRICS_PATH = '/apis/metrics.k8s.io/v1beta1/pods';
 const MI = 2 ** 20;
 const WINDOW_MS = 14 * 86_400_000;
 
-const deployment = {
+const deployment: Workload = {
   kind: 'Deployment',
   apiVersion: 'apps/v1',
   namespace: 'shop',
@@ -21,7 +22,7 @@ const deployment = {
   annotations: {},
   templateAnnotations: {},
   containers: [],
-} as const;
+};
 
 interface IssueJson {
   id: string;
