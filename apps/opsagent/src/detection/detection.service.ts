@@ -78,6 +78,11 @@ export class DetectionService {
       .finally(() => {
         this.current = undefined;
       });
+    // The history file is written once the scan has ended (it may take a while; the next scan need not wait).
+    void done.then(
+      () => this.usage.save(),
+      () => undefined,
+    );
     this.current = { scan, done, abort };
     return { accepted: true, scan };
   }
@@ -157,7 +162,6 @@ export class DetectionService {
       },
       `scan ${scan.id} ${scan.status} in ${scan.durationMs} ms`,
     );
-    await this.usage.save();
     return scan;
   }
 

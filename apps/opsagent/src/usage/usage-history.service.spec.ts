@@ -235,6 +235,7 @@ describe('UsageHistoryService: kept across restarts', () => {
       else await before.usage.sample();
     }
     await before.detection.runOnce('schedule');
+    await before.usage.flush();
     expect(before.files.saves).toBe(4); // history + identity, after each of the 2 scans
     const firstSeen = new Map(before.store.all().map((i) => [i.id, i.firstSeen]));
     expect(overProvisioned(before.store)).toHaveLength(2);
@@ -254,6 +255,7 @@ describe('UsageHistoryService: kept across restarts', () => {
     reader.workloads = [web];
     reader.metrics = [metric('web-1', '2026-11-20T10:00:00Z')];
     await detection.runOnce('startup');
+    await usage.flush();
     files.parts.clear();
     reader.metrics = [metric('web-1', '2026-11-20T10:01:00Z')];
     await usage.sample();
@@ -276,6 +278,7 @@ describe('UsageHistoryService: kept across restarts', () => {
     before.reader.workloads = [web];
     before.reader.metrics = [metric('web-1', '2026-11-20T10:00:00Z')];
     await before.detection.runOnce('startup');
+    await before.usage.flush();
     before.files.parts.set('usage', spoil(before.files.parts.get('usage')!));
     const after = agent({ reader: before.reader, files: before.files });
     await after.usage.onModuleInit();
@@ -294,6 +297,7 @@ describe('UsageHistoryService: kept across restarts', () => {
     before.reader.workloads = [web];
     before.reader.metrics = [metric('web-1', '2026-11-20T10:00:00Z')];
     await before.detection.runOnce('startup');
+    await before.usage.flush();
     const reader = new FakeReader();
     reader.clusterIdentity = 'https://other:6443';
     const after = agent({ reader, files: before.files });
@@ -306,12 +310,13 @@ describe('UsageHistoryService: kept across restarts', () => {
   });
 
   it('keeps going in memory when the file cannot be written: one warning, scans succeed', async () => {
-    const { reader, detection, files, lines, value } = agent();
+    const { reader, detection, files, lines, value, usage } = agent();
     files.failWith = Object.assign(new Error("EACCES: permission denied, open '/data/.usage.tmp'"), { code: 'EACCES' });
     reader.workloads = [web];
     reader.metrics = [metric('web-1', '2026-11-20T10:00:00Z')];
     expect((await detection.runOnce('startup')).status).toBe('succeeded');
     expect((await detection.runOnce('schedule')).status).toBe('succeeded');
+    await usage.flush();
     const warnings = lines.filter((l) => l.event === 'usage-history-unwritable');
     expect(warnings).toHaveLength(1);
     expect(warnings[0].msg).toContain('usage history file /data/usage cannot be written (EACCES');

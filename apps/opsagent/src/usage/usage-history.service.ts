@@ -214,6 +214,11 @@ export class UsageHistoryService implements OnModuleInit, OnApplicationBootstrap
     return this.saving;
   }
 
+  /** Resolves once the saves started so far have ended. */
+  flush(): Promise<void> {
+    return this.saving;
+  }
+
   private filter(): SampleFilter {
     const previous = this.stamps;
     const next = new Map<string, number>();
