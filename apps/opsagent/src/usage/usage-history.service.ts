@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
@@ -74,14 +75,18 @@ export class UsageHistoryService implements OnModuleInit, OnApplicationBootstrap
   async onModuleInit(): Promise<void> {
     if (!this.persistent) return;
     const cluster = this.reader.clusterIdentity;
+    const started = performance.now();
     const usage = await this.loadPart('usage');
     if (usage) {
       try {
         this.history = UsageHistory.decode(usage, { windowMs: this.windowMs, cluster });
         this.history.expire(Date.now());
+        const loadMs = Math.round(performance.now() - started);
+        const file = this.files.where('usage');
         this.logger.info(
-          { event: 'usage-history-loaded', file: this.files.where('usage'), containers: this.history.seriesCount },
-          `usage history loaded from ${this.files.where('usage')}: ${this.history.seriesCount} containers, ${this.history.sampleCount} samples`,
+          { event: 'usage-history-loaded', file, containers: this.history.seriesCount, bytes: usage.length, loadMs },
+          `usage history loaded from ${file} in ${loadMs} ms: ${this.history.seriesCount} containers, ` +
+            `${this.history.sampleCount} samples`,
         );
       } catch (error) {
         this.unreadable('usage', error);
