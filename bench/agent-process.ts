@@ -146,6 +146,10 @@ export interface AgentScanSummary {
   idleRss?: number;
   /** VmHWM: the process's peak RSS over its whole life, which is its scans (bytes). */
   peakRss?: number;
+  /** Bytes of the usage history file the agent loaded at start (`usage.historyFile`), when it was given one. */
+  historyBytes?: number;
+  /** Containers in the history the agent saved at its end (bench/main.ts checks it kept them all). */
+  historySeries?: number;
 }
 
 /**
@@ -153,7 +157,7 @@ export interface AgentScanSummary {
  * one after the other through its REST API: its idle RSS, and its peak RSS (VmHWM) over those scans.
  */
 export async function measureAgentScans(
-  opts: AgentProcessOptions & { scans: number; log: (line: string) => void },
+  opts: AgentProcessOptions & { scans: number; log: (line: string) => void; historyBytes?: number },
 ): Promise<AgentScanSummary> {
   const agent = await startAgentProcess({
     ...opts,
@@ -185,7 +189,13 @@ export async function measureAgentScans(
       if (scan.status !== 'succeeded')
         throw new Error(`agent: scan ${String(scan.status)}: ${JSON.stringify(scan.errors)}`);
     }
-    return { nodeOptions: opts.nodeOptions, scans, idleRss, peakRss: agent.memory().peak };
+    return {
+      nodeOptions: opts.nodeOptions,
+      scans,
+      idleRss,
+      peakRss: agent.memory().peak,
+      ...(opts.historyBytes !== undefined ? { historyBytes: opts.historyBytes } : {}),
+    };
   } finally {
     await agent.stop();
   }

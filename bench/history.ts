@@ -1,7 +1,7 @@
 /**
  * The usage history's memory and time at a cluster size: a `UsageHistory` fed as the detection service feeds
- * it, one `record` per scan with every Pod's PodMetrics, until its window is full and then some (so samples are
- * evicted), and `statsFor` of every workload after each of those last scans (what the audit asks; it leaves the
+ * it, one `recordPeaks` per PodMetrics reading (every `usage.sampleInterval`), until its window is full and then
+ * some (so slots are evicted), and `statsFor` of every workload after each of those last readings (what the audit asks; it leaves the
  * history as it is, so the scans that fill the window skip it to keep the phase short). Runs in a child of its
  * own (bench/history-worker.ts) started with --expose-gc, so the heap figures are after forced collections and
  * the process holds nothing else.
@@ -11,8 +11,10 @@
  * and `UsageSample`s instead of being read over HTTP. Usage varies at random around each container's base
  * every scan (CPU 50–150 %, memory 90–110 %, in KiB as metrics-server reports it).
  */
+import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { UsageHistory } from '../apps/opsagent/src/detection/usage-history';
+import { UsageHistory } from '../libs/core/src/audit/usage-history';
+import { UsagePeaks } from '../libs/core/src/audit/usage-peaks';
 import type { UsageSample } from '../libs/core/src/usage';
 import type { Workload } from '../libs/core/src/workload';
 import { mulberry32 } from '../tools/k8s-simulator/random';
@@ -25,8 +27,10 @@ export interface HistoryRequest {
   windowMs: number;
   /** Time between scans on the history's clock (the default schedule: 5 minutes). */
   intervalMs: number;
-  /** Scans after the window has filled (so eviction runs); the times are the medians over these. */
+  /** Readings after the window has filled (so eviction runs); the times are the medians over these. */
   extraScans: number;
+  /** Write the history to this file and load it back (the agent's save and its load at start). */
+  file?: { path: string; cluster: string };
 }
 
 /** Bytes of the process's memory that a forced GC leaves: JS heap, and typed arrays' backing stores beside it. */
@@ -60,15 +64,18 @@ export interface HistorySummary {
   statsMs: number[];
   medianRecordMs: number;
   medianStatsMs: number;
+  /** The history file: its size, the time to write it and to load it (as at the agent's start). */
+  file?: { bytes: number; saveMs: number; loadMs: number };
   /** The whole phase, ms. */
   durationMs: number;
 }
 
 /** What `new UsageHistory(windowMs)` offers; another implementation can be measured the same way. */
 export interface HistoryLike {
-  record(workloads: readonly Workload[], samples: readonly UsageSample[], now: number, forgetMissing: boolean): void;
+  recordPeaks(workloads: readonly Workload[], peaks: UsagePeaks, now: number): void;
   statsFor(workload: Workload): ReadonlyMap<string, unknown>;
   readonly sampleCount: number;
+  encode(cluster: string, savedAt: number): Buffer;
 }
 
 const START_MS = Date.parse('2026-11-20T08:00:00Z');
@@ -123,14 +130,22 @@ function toWorkload(p: WorkloadPlan): { workload: Workload; podLabels: Record<st
   return { workload, podLabels: p.kind === 'Deployment' ? { ...labels, 'pod-template-hash': 'b7c9d5f4x8' } : labels };
 }
 
-/** Builds the inputs, then runs every scan; `create` makes the history (the agent's, unless told otherwise). */
-export function measureHistory(
-  request: HistoryRequest,
-  create: (windowMs: number) => HistoryLike = (windowMs) => new UsageHistory(windowMs),
-): HistorySummary {
-  const started = performance.now();
-  const plans = planWorkloads(SIZES[request.size], request.seed);
-  const rng = mulberry32(request.seed ^ 0x68697374);
+/** The bench's inputs to the history: its workloads, one PodMetrics list, and a way to draw new usage into it. */
+export interface HistoryInputs {
+  workloads: Workload[];
+  /** One PodMetrics per Pod; `draw()` rewrites their usage. */
+  samples: UsageSample[];
+  /** The same usage reduced to per-workload peaks (what the service records); `draw()` rewrites them too. */
+  peaks: UsagePeaks;
+  containers: number;
+  series: number;
+  /** New usage for every Pod (CPU 50–150 % of its base, memory 90–110 %, in KiB), and the peaks recomputed. */
+  draw(): void;
+}
+
+export function historyInputs(size: SizeName, seed: number): HistoryInputs {
+  const plans = planWorkloads(SIZES[size], seed);
+  const rng = mulberry32(seed ^ 0x68697374);
   const workloads: Workload[] = [];
   const samples: UsageSample[] = [];
   /** Per sampled container, its base usage, so each scan can draw around it. */
@@ -161,27 +176,59 @@ export function measureHistory(
       });
     samples.push({ namespace: pod.namespace, pod: pod.name, labels: pod.labels, containers: usage });
   }
-  const draw = () => {
-    let k = 0;
-    for (const s of samples) {
-      for (const c of s.containers) {
-        const base = bases[k++];
-        c.cpu = Math.max(1, Math.round(base.cpu * (0.5 + rng())));
-        c.memory = Math.ceil((base.memory * (0.9 + 0.2 * rng())) / 1024) * 1024;
-      }
-    }
+  const fresh = () => {
+    const p = new UsagePeaks(workloads);
+    for (const s of samples) p.add(s);
+    return p;
   };
+  const inputs: HistoryInputs = {
+    workloads,
+    samples,
+    peaks: new UsagePeaks([]),
+    containers,
+    series,
+    draw() {
+      let k = 0;
+      for (const s of samples) {
+        for (const c of s.containers) {
+          const base = bases[k++];
+          c.cpu = Math.max(1, Math.round(base.cpu * (0.5 + rng())));
+          c.memory = Math.ceil((base.memory * (0.9 + 0.2 * rng())) / 1024) * 1024;
+        }
+      }
+      inputs.peaks = fresh();
+    },
+  };
+  return inputs;
+}
+
+/**
+ * Builds the inputs, then records every reading; `create` makes the history (the agent's, unless told otherwise).
+ * `PEAK_DRAWS` readings are drawn (every Pod's usage drawn afresh and attributed with UsagePeaks, as the sampler
+ * does) and then recorded in rotation: attributing 60,000 PodMetrics 20,160 times (14 days at 1 minute) would
+ * measure attribution (the scan phase does), not the history.
+ */
+export function measureHistory(
+  request: HistoryRequest,
+  create: (windowMs: number) => HistoryLike = (windowMs) => new UsageHistory(windowMs),
+): HistorySummary {
+  const started = performance.now();
+  const inputs = historyInputs(request.size, request.seed);
+  const { workloads, series, containers, samples } = inputs;
+  const readings: UsagePeaks[] = [];
+  for (let i = 0; i < PEAK_DRAWS; i++) {
+    inputs.draw();
+    readings.push(inputs.peaks);
+  }
 
   const scans = Math.floor(request.windowMs / request.intervalMs) + 1 + request.extraScans;
-  draw();
   const before = gcMemory();
   const history = create(request.windowMs);
   const recordMs: number[] = [];
   const statsMs: number[] = [];
   for (let scan = 0; scan < scans; scan++) {
-    draw();
     const t0 = performance.now();
-    history.record(workloads, samples, START_MS + scan * request.intervalMs, true);
+    history.recordPeaks(workloads, readings[scan % PEAK_DRAWS], START_MS + scan * request.intervalMs);
     const t1 = performance.now();
     if (scan < scans - request.extraScans) continue;
     for (const w of workloads) history.statsFor(w);
@@ -191,8 +238,24 @@ export function measureHistory(
   const after = gcMemory();
   const sampleCount = history.sampleCount;
   const retainedBytes = after.heapUsed + after.arrayBuffers - (before.heapUsed + before.arrayBuffers);
+
+  // The file: written as the agent writes it, then loaded as the agent loads it at start.
+  let file: HistorySummary['file'];
+  if (request.file) {
+    const t0 = performance.now();
+    const bytes = history.encode(request.file.cluster, START_MS + scans * request.intervalMs);
+    fs.writeFileSync(request.file.path, bytes);
+    const t1 = performance.now();
+    const loaded = UsageHistory.decode(fs.readFileSync(request.file.path), {
+      windowMs: request.windowMs,
+      cluster: request.file.cluster,
+    });
+    const t2 = performance.now();
+    if (loaded.sampleCount !== sampleCount) throw new Error('history: the file loaded other samples than were saved');
+    file = { bytes: bytes.length, saveMs: t1 - t0, loadMs: t2 - t1 };
+  }
   // Everything alive at `before` (the inputs) and the history stay reachable until `after` is taken.
-  keepAlive = [workloads, samples, bases, history];
+  keepAlive = [workloads, samples, readings, history];
   return {
     size: request.size,
     workloads: workloads.length,
@@ -211,6 +274,10 @@ export function measureHistory(
     statsMs,
     medianRecordMs: median(recordMs),
     medianStatsMs: median(statsMs),
+    ...(file ? { file } : {}),
     durationMs: performance.now() - started,
   };
 }
+
+/** Distinct readings drawn (each is every Pod's usage drawn afresh and attributed); later readings reuse them. */
+const PEAK_DRAWS = 60;

@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { UsageHistory } from '../libs/core/src/audit/usage-history';
 import { parseDuration } from '../libs/core/src/duration';
 import { startSimulator, type RequestLogEntry, type Simulator } from '../tools/k8s-simulator/simulator';
 import {
@@ -51,9 +52,15 @@ const READER_CONCURRENCY = 4;
 /** The default schedule's interval: the steady-state scans are this far apart on the agent's clock. */
 const SCHEDULE_INTERVAL_MS = 5 * 60_000;
 const STEADY_WINDOW = '1h';
-/** The usage-history phase: the default `overProvisioning.window`, and the scans after it has filled (they evict). */
-const HISTORY_WINDOW = '24h';
+/**
+ * The usage-history phase: the default `overProvisioning.window` filled at the default `usage.sampleInterval`
+ * (14 days at 1 minute: 20,161 readings), and the readings after it has filled (they evict).
+ */
+const HISTORY_WINDOW = '14d';
+const HISTORY_INTERVAL = '1m';
 const HISTORY_EXTRA_SCANS = 12;
+/** The history file's cluster as the history phase writes it; the agent phase re-labels a copy for its simulator. */
+const HISTORY_CLUSTER = 'bench';
 
 const LABELS: Record<ScanMode, string> = {
   floor: 'floor: node:http + JSON.parse',
@@ -226,7 +233,13 @@ function summarize(mode: ScanMode, records: RunRecord[], idle: ModeSummary['idle
     maxRss: Math.max(...records.map((r) => r.maxRss)),
     idle,
     ...(mode === 'opsagent'
-      ? { issues: last.issues, workloads: last.workloads, containers: last.containers, usageSamples: last.usageSamples }
+      ? {
+          issues: last.issues,
+          workloads: last.workloads,
+          containers: last.containers,
+          // The first scan's: the served PodMetrics never change, so later scans count them as the same samples.
+          usageSamples: records[0].usageSamples,
+        }
       : {}),
   };
 }
@@ -330,6 +343,30 @@ async function measureSteady(sim: Simulator, size: SizeName, ctx: Context): Prom
   };
 }
 
+/**
+ * A copy of the history phase's file for the agent: the same bytes under a header naming the cluster the agent
+ * reads (the simulator's URL, the kubeconfig's server), so the agent loads it at start.
+ */
+function agentHistoryFile(source: string, cluster: string): { file: string; bytes: number; cluster: string } {
+  const bytes = fs.readFileSync(source);
+  const newline = bytes.indexOf(10);
+  const header = JSON.parse(bytes.subarray(0, newline).toString('utf8')) as Record<string, unknown>;
+  const file = `${source}.agent`;
+  fs.writeFileSync(
+    file,
+    Buffer.concat([Buffer.from(`${JSON.stringify({ ...header, cluster })}\n`), bytes.subarray(newline + 1)]),
+  );
+  return { file, bytes: bytes.length, cluster };
+}
+
+/** The header and the containers of a history file the agent saved (its last save, at shutdown). */
+function savedHistory(file: string): { cluster: unknown; series: number } {
+  const bytes = fs.readFileSync(file);
+  const header = JSON.parse(bytes.subarray(0, bytes.indexOf(10)).toString('utf8')) as Record<string, unknown>;
+  const history = UsageHistory.decode(bytes, { windowMs: Number(header.windowMs), cluster: String(header.cluster) });
+  return { cluster: header.cluster, series: history.seriesCount };
+}
+
 async function main(): Promise<number> {
   const flags = parseFlags(process.argv.slice(2));
   if (flags.print !== undefined) {
@@ -384,6 +421,23 @@ async function main(): Promise<number> {
     targets: [],
     problems: [],
   };
+  // First, so the agent phase can start from the full history file this phase writes.
+  const historyFile = path.join(dir, 'usage-history');
+  if (flags.history) {
+    const request = {
+      size: flags.size,
+      seed: flags.seed,
+      windowMs: parseDuration(HISTORY_WINDOW),
+      intervalMs: parseDuration(HISTORY_INTERVAL),
+      extraScans: HISTORY_EXTRA_SCANS,
+      file: { path: historyFile, cluster: HISTORY_CLUSTER },
+    };
+    log(`history: ${shape.workloads} workloads, a ${HISTORY_WINDOW} window read every ${HISTORY_INTERVAL}`);
+    report.history = await runHistory(request, {
+      execArgv: ['--expose-gc', ...agentExecArgv(ctx)],
+      timeoutMs: workerTimeout(ctx),
+    });
+  }
   try {
     if (flags.scan) {
       const modes: ScanMode[] = flags.naive ? ['floor', 'naive', 'opsagent'] : ['floor', 'opsagent'];
@@ -391,13 +445,32 @@ async function main(): Promise<number> {
       for (const summary of await measureModes(modes, sim!, ctx, runs)) report.scan[summary.mode] = summary;
       if (flags.agent) {
         log(`agent: the agent process (serve) scanning "${flags.size}" ${flags.agentScans} times`);
+        // With the full history of the history phase: the agent loads it at start, as after a restart.
+        const agentHistory = report.history?.file ? agentHistoryFile(historyFile, sim!.url) : undefined;
         report.agent = await measureAgentScans({
           kubeconfig: ctx.kubeconfig,
-          config: { overProvisioning: { minSamples: 1 }, kubernetes: { pageSize: flags.pageSize } },
+          config: {
+            overProvisioning: { minSamples: 1 },
+            kubernetes: { pageSize: flags.pageSize },
+            ...(agentHistory ? { usage: { historyFile: agentHistory.file } } : {}),
+          },
+          historyBytes: agentHistory?.bytes,
           nodeOptions: flags.agentNodeOptions,
           scans: flags.agentScans,
           log,
         });
+        if (agentHistory) {
+          // The agent saved the history at every scan and at shutdown: it loaded the file (same cluster) and kept
+          // every container (its workloads are the served cluster's).
+          const saved = savedHistory(agentHistory.file);
+          report.agent.historySeries = saved.series;
+          if (saved.cluster !== agentHistory.cluster || saved.series !== report.history!.series) {
+            report.problems.push(
+              `agent: the history it saved holds ${saved.series} containers of ${String(saved.cluster)}, expected ` +
+                `${report.history!.series} of ${agentHistory.cluster}: it did not start from the full history`,
+            );
+          }
+        }
       }
     }
     if (flags.steady) {
@@ -411,20 +484,6 @@ async function main(): Promise<number> {
     }
   } finally {
     await sim?.close();
-  }
-  if (flags.history) {
-    const request = {
-      size: flags.size,
-      seed: flags.seed,
-      windowMs: parseDuration(HISTORY_WINDOW),
-      intervalMs: SCHEDULE_INTERVAL_MS,
-      extraScans: HISTORY_EXTRA_SCANS,
-    };
-    log(`history: ${shape.workloads} workloads, a ${HISTORY_WINDOW} window of scans`);
-    report.history = await runHistory(request, {
-      execArgv: ['--expose-gc', ...agentExecArgv(ctx)],
-      timeoutMs: workerTimeout(ctx),
-    });
   }
   if (flags.rest) {
     report.rest = await runRest({

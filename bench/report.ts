@@ -117,6 +117,7 @@ const mib1 = (bytes: number): string => `${(bytes / MIB).toFixed(1)} MiB`;
 const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
 const secs = (ms: number): string =>
   ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`;
+const days = (ms: number): string => (ms % 86_400_000 === 0 ? `${ms / 86_400_000} d` : `${ms / 3_600_000} h`);
 const msFmt = (ms: number): string => (ms < 10 ? `${ms.toFixed(2)} ms` : `${ms.toFixed(1)} ms`);
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 
@@ -154,17 +155,38 @@ export function checkTargets(report: BenchReport): TargetCheck[] {
       ok: agentPeak <= 300 * MIB,
     });
   }
-  // The agent process ran three scans, not a day: a full window of usage history comes on top of its peak. Until
-  // both are measured in one process, their sum is the figure the same 300 MiB target judges.
+  // The agent process started from the history phase's full file (issue 12: ≤ 300 MiB with that history). A
+  // saved run from before that measured the two apart: their sum is judged then.
   const history = report.history;
   if (report.agent?.peakRss !== undefined && history && history.size === report.cluster.size) {
-    const sum = report.agent.peakRss + history.retainedBytes;
+    const loaded = report.agent.historyBytes !== undefined;
+    const value = loaded ? report.agent.peakRss : report.agent.peakRss + history.retainedBytes;
     checks.push({
       id: 'rss-with-history',
-      what: `agent peak RSS + a full ${history.windowMs / 3_600_000} h usage history (sum)`,
-      value: mib(sum),
+      what: loaded
+        ? `agent peak RSS with a full ${days(history.windowMs)} usage history loaded`
+        : `agent peak RSS + a full ${days(history.windowMs)} usage history (sum)`,
+      value: mib(value),
       target: '≤ 300 MiB',
-      ok: sum <= 300 * MIB,
+      ok: value <= 300 * MIB,
+    });
+  }
+  if (history) {
+    checks.push({
+      id: 'history-retained',
+      what: `usage history retained after GC (${days(history.windowMs)} every ${history.intervalMs / 60_000} min)`,
+      value: mib1(history.retainedBytes),
+      target: '≤ 40 MiB',
+      ok: history.retainedBytes <= 40 * MIB,
+    });
+  }
+  if (history?.file) {
+    checks.push({
+      id: 'history-load',
+      what: 'usage history file loaded at start (read + decode)',
+      value: msFmt(history.file.loadMs),
+      target: '≤ 1 s',
+      ok: history.file.loadMs <= 1000,
     });
   }
   if (opsagent) {
@@ -291,6 +313,7 @@ export function missingFigures(report: BenchReport): string[] {
     finite('history.bytesPerSample', h.bytesPerSample);
     finite('history.medianRecordMs', h.medianRecordMs);
     finite('history.medianStatsMs', h.medianStatsMs);
+    if (h.file) finite('history.file.loadMs', h.file.loadMs);
   }
   return missing;
 }
@@ -414,11 +437,19 @@ export function formatTable(report: BenchReport): string {
     );
     row('  peak RSS of the agent process (VmHWM)', mib(agent.peakRss), 'scan-rss');
     if (report.history && report.history.size === c.size && agent.peakRss !== undefined) {
-      row(
-        `  + a full ${report.history.windowMs / 3_600_000} h usage history (sum of two measurements)`,
-        mib(agent.peakRss + report.history.retainedBytes),
-        'rss-with-history',
-      );
+      if (agent.historyBytes !== undefined) {
+        row(
+          `  with a full ${days(report.history.windowMs)} usage history loaded at start (${mib1(agent.historyBytes)} file)`,
+          mib(agent.peakRss),
+          'rss-with-history',
+        );
+      } else {
+        row(
+          `  + a full ${days(report.history.windowMs)} usage history (sum of two measurements)`,
+          mib(agent.peakRss + report.history.retainedBytes),
+          'rss-with-history',
+        );
+      }
     }
   }
 
@@ -489,19 +520,27 @@ export function formatTable(report: BenchReport): string {
 
   const history = report.history;
   if (history) {
-    const hours = history.windowMs / 3_600_000;
     rows.push([
-      `usage history (${history.size}, ${int(history.scans)} scans ${history.intervalMs / 60_000} min apart, ${hours} h window)`,
+      `usage history (${history.size}, ${int(history.scans)} readings ${history.intervalMs / 60_000} min apart, ${days(history.windowMs)} window)`,
       `${int(history.workloads)} workloads · ${int(history.containers)} containers (${int(history.series)} with usage) · ${int(history.pods)} Pods`,
       '',
       '',
     ]);
+    row('  samples held', int(history.samples));
     row(
-      '  samples held · retained after GC · per sample',
-      `${int(history.samples)} · ${mib1(history.retainedBytes)} (heap ${mib1(history.after.heapUsed - history.before.heapUsed)}, array buffers ${mib1(history.after.arrayBuffers - history.before.arrayBuffers)}) · ${history.bytesPerSample.toFixed(1)} B`,
+      '  retained after GC (heap · array buffers · per container)',
+      `${mib1(history.retainedBytes)} (${mib1(history.after.heapUsed - history.before.heapUsed)} · ${mib1(history.after.arrayBuffers - history.before.arrayBuffers)} · ${int(history.retainedBytes / history.series)} B)`,
+      'history-retained',
     );
+    if (history.file) {
+      row(
+        '  history file: size · save · load at start',
+        `${mib1(history.file.bytes)} · ${msFmt(history.file.saveMs)} · ${msFmt(history.file.loadMs)}`,
+        'history-load',
+      );
+    }
     row(
-      `  per scan, median of the last ${history.recordMs.length}: record · statsFor of every workload`,
+      `  per reading, median of the last ${history.recordMs.length}: record · statsFor of every workload`,
       `${msFmt(history.medianRecordMs)} · ${msFmt(history.medianStatsMs)}`,
     );
   }

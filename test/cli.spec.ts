@@ -310,7 +310,13 @@ describe('--output json', () => {
       wastePerPod: 840,
       replicas: 3,
       wasteTotal: 2520,
+      // From the first sample's start (its timestamp − its 30s window) to the last timestamp: under a day.
+      coverage: { from: '2025-12-31T23:59:30.000Z', to: '2026-01-01T00:55:00.000Z' },
+      confidence: 'low',
     });
+    expect(report.issues.find((i) => i.rule === 'cpu-overprovisioned')?.message).toContain(
+      'over 12 samples (55m of data, confidence low);',
+    );
     // Peak 200Mi; recommendation 200Mi × 1.15 rounded up to a whole Mi = 230Mi; request 1Gi.
     const Mi = 1024 * 1024;
     expect(figures('memory-overprovisioned')).toEqual({
@@ -323,6 +329,8 @@ describe('--output json', () => {
       wastePerPod: 794 * Mi,
       replicas: 3,
       wasteTotal: 3 * 794 * Mi,
+      coverage: { from: '2025-12-31T23:59:30.000Z', to: '2026-01-01T00:55:00.000Z' },
+      confidence: 'low',
     });
     expect(report.summary).toMatchObject({ usageSamples: 12, containersWithoutUsage: 0 });
   });

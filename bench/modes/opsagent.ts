@@ -15,7 +15,11 @@ import {
   ClusterReader,
   type ClusterSnapshot,
   type ReadOptions,
+  type UsageAttribution,
+  type UsageRead,
 } from '../../apps/opsagent/src/kubernetes/cluster-reader';
+import { FileHistoryStore, MemoryOnlyHistoryStore } from '../../apps/opsagent/src/usage/history-store';
+import { USAGE_METRIC, UsageHistoryService } from '../../apps/opsagent/src/usage/usage-history.service';
 import { KubeApiClient } from '../../apps/opsagent/src/kubernetes/kube-api.client';
 import { KubernetesClusterReader } from '../../apps/opsagent/src/kubernetes/kubernetes-cluster-reader';
 import { MetricsService } from '../../apps/opsagent/src/metrics/metrics.service';
@@ -37,6 +41,12 @@ class TimedReader extends ClusterReader {
     } finally {
       this.lastMs = performance.now() - started;
     }
+  }
+  readUsage(attribution: UsageAttribution, options: Parameters<ClusterReader['readUsage']>[1]): Promise<UsageRead> {
+    return this.inner.readUsage(attribution, options);
+  }
+  get clusterIdentity(): string {
+    return this.inner.clusterIdentity;
   }
 }
 
@@ -85,7 +95,18 @@ export function createRunner(init: WorkerInit): Runner {
       },
     ),
   );
-  const detection = new DetectionService(reader, new IssueStore(), metricsService(), config, detectionLogger());
+  const store = new IssueStore();
+  const registers = [new Registry()];
+  const usage = new UsageHistoryService(
+    reader,
+    store,
+    config.usage.historyFile ? new FileHistoryStore(config.usage.historyFile) : new MemoryOnlyHistoryStore(),
+    config,
+    new Counter({ name: USAGE_METRIC.sampleReads, help: 'reads', labelNames: ['result'], registers }),
+    new Counter({ name: USAGE_METRIC.historyWrites, help: 'writes', labelNames: ['result'], registers }),
+    detectionLogger(),
+  );
+  const detection = new DetectionService(reader, store, metricsService(), config, detectionLogger(), usage);
 
   // Steady state: each scan happens one schedule interval after the previous one, as far as the usage
   // history's window can tell (it reads Date.now()).

@@ -240,7 +240,11 @@ describe('default render (helm install opsagent charts/opsagent -n ops-system)',
       const config = configOf(objects);
       const values = parse(fs.readFileSync(path.join(CHART_DIR, 'values.yaml'), 'utf8')) as { config: unknown };
       expect(config).toEqual(values.config);
-      expect(JSON.parse(JSON.stringify(parseConfig(config)))).toEqual(JSON.parse(JSON.stringify(parseConfig({}))));
+      // …but for the usage history file, which the agent leaves unset and the chart puts on /app/.cache.
+      const agent = JSON.parse(JSON.stringify(parseConfig(config))) as { usage: Record<string, unknown> };
+      expect(agent.usage.historyFile).toBe('/app/.cache/usage-history');
+      delete agent.usage.historyFile;
+      expect(agent).toEqual(JSON.parse(JSON.stringify(parseConfig({}))));
     });
 
     it('is mounted at /app/config, where the container args point', () => {
@@ -797,5 +801,55 @@ describe('NOTES.txt', () => {
     const custom = notes([CUSTOM_CONFIG]);
     expect(custom).toContain('port-forward svc/opsagent 8080:8080');
     expect(custom).toContain('port-forward svc/opsagent 8081:9100');
+  });
+});
+
+describe('usage history volume (config.usage.historyFile, persistence)', () => {
+  const cacheVolume = (deployment: IDeployment) => podSpec(deployment).volumes!.find((v) => v.name === 'cache')!;
+
+  it('by default keeps the history file on the /app/.cache emptyDir, sized for it and its copy being written', () => {
+    const objects = render();
+    const deployment = only<IDeployment>(objects, 'Deployment');
+    expect((configOf(objects).usage as Record<string, unknown>).historyFile).toBe('/app/.cache/usage-history');
+    expect(agentContainer(deployment).volumeMounts).toContainEqual({ name: 'cache', mountPath: '/app/.cache' });
+    expect(cacheVolume(deployment)).toEqual({ name: 'cache', emptyDir: { sizeLimit: '256Mi' } });
+    expect(objects.map((o) => o.kind)).not.toContain('PersistentVolumeClaim');
+  });
+
+  it('with persistence.enabled mounts a ReadWriteOnce claim it creates, kept on uninstall', () => {
+    const objects = render({ valuesFiles: [path.join(CHART_DIR, 'ci/persistence-values.yaml')] });
+    const claim = only<K8sObject & { spec: Record<string, unknown> }>(objects, 'PersistentVolumeClaim');
+    expect(claim.metadata.name).toBe('opsagent-cache');
+    expect(claim.metadata.namespace).toBe(NAMESPACE);
+    expect(claim.metadata.annotations).toEqual({ 'helm.sh/resource-policy': 'keep' });
+    expect(claim.spec).toEqual({
+      accessModes: ['ReadWriteOnce'],
+      storageClassName: 'standard-rwo',
+      resources: { requests: { storage: '2Gi' } },
+    });
+    expect(cacheVolume(only<IDeployment>(objects, 'Deployment'))).toEqual({
+      name: 'cache',
+      persistentVolumeClaim: { claimName: 'opsagent-cache' },
+    });
+  });
+
+  it('uses persistence.existingClaim instead of creating one, and the default StorageClass when none is named', () => {
+    const existing = render({ values: { persistence: { enabled: true, existingClaim: 'my-history' } } });
+    expect(existing.map((o) => o.kind)).not.toContain('PersistentVolumeClaim');
+    expect(cacheVolume(only<IDeployment>(existing, 'Deployment')).persistentVolumeClaim).toEqual({
+      claimName: 'my-history',
+    });
+    const claim = only<K8sObject & { spec: Record<string, unknown> }>(
+      render({ values: { persistence: { enabled: true } } }),
+      'PersistentVolumeClaim',
+    );
+    expect(claim.spec).not.toHaveProperty('storageClassName');
+    expect(claim.spec.resources).toEqual({ requests: { storage: '1Gi' } });
+  });
+
+  it("leaves the history in memory with historyFile '' (no key in config.yaml, which the agent accepts)", () => {
+    const config = configOf(render({ values: { config: { usage: { historyFile: '' } } } }));
+    expect(config.usage).toEqual({ sampleInterval: '1m' });
+    expect(parseConfig(config).usage.historyFile).toBeUndefined();
   });
 });

@@ -13,6 +13,7 @@ import type { IClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import type { IService } from 'kubernetes-models/v1/Service';
 import { startSimulator, type Simulator } from '../../tools/k8s-simulator/simulator';
+import { waitFor } from '../e2e/harness';
 import { freePorts, startContainer, waitForStatus, writeKubeconfig, type RunningContainer } from './container';
 import { readDockerfile } from './dockerfile';
 import { ensureHelm, only, render, SETUP_TIMEOUT_MS, type K8sObject } from './helm';
@@ -139,8 +140,15 @@ describe('the agent started from the rendered chart', () => {
     expect(agent.output()).not.toContain(SECRET_VALUE);
   });
 
-  it('writes nothing, not even to its emptyDirs, running as the image user with a read-only root', () => {
-    for (const dir of ['/tmp', '/app/.cache']) expect([dir, fs.readdirSync(agent.hostPath(dir))]).toEqual([dir, []]);
+  it('writes only its usage history to the /app/.cache emptyDir, running as the image user with a read-only root', async () => {
+    expect(fs.readdirSync(agent.hostPath('/tmp'))).toEqual([]);
+    // config.usage.historyFile (the chart's /app/.cache/usage-history), written once the scan has ended.
+    await waitFor(
+      async () => (fs.readdirSync(agent.hostPath('/app/.cache')).length === 2 ? true : undefined),
+      30_000,
+      'the usage history files',
+    );
+    expect(fs.readdirSync(agent.hostPath('/app/.cache')).sort()).toEqual(['usage-history', 'usage-history.issues']);
     if (!agent.asImageUser) console.warn('not root: the agent ran as the current user, not as UID 1000');
   });
 

@@ -84,11 +84,14 @@ describe('values.schema.json config ↔ the application config schema', () => {
 });
 
 describe('values.yaml config', () => {
-  it('spells out the default config (rules left to their per-rule defaults)', () => {
-    const config = values.config as Record<string, unknown>;
-    expect({ ...config, rules: defaults.rules }).toEqual(defaults);
+  it('spells out the default config (rules left to their per-rule defaults), and sets the usage history file', () => {
+    const { usage, ...config } = values.config as Record<string, unknown> & { usage: Record<string, unknown> };
+    const { historyFile, ...usageDefaults } = usage;
+    // The one value the chart sets beyond the agent's defaults: the history file on the /app/.cache volume.
+    expect(historyFile).toBe('/app/.cache/usage-history');
+    expect({ ...config, usage: usageDefaults, rules: defaults.rules }).toEqual(defaults);
     expect(config.rules).toEqual({});
-    expect(JSON.parse(JSON.stringify(parseConfig(config)))).toEqual(defaults);
+    expect(JSON.parse(JSON.stringify(parseConfig({ ...config, usage: usageDefaults })))).toEqual(defaults);
   });
 });
 

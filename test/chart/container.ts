@@ -14,6 +14,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ROOT } from './helm';
+import { parse, stringify } from 'yaml';
 
 /** The image's application directory (WORKDIR, HOME) and the entries the Dockerfile puts in it. */
 export const IMAGE_APP_DIR = '/app';
@@ -90,7 +91,13 @@ export function startContainer(spec: ContainerSpec): RunningContainer {
       fs.mkdirSync(mounts.get(dir)!);
       readOnly.push(mounts.get(dir)!);
     }
-    fs.writeFileSync(hostPath(file), content, { mode: 0o444 });
+    fs.writeFileSync(
+      hostPath(file),
+      path.basename(file) === 'config.yaml' ? mapConfigPaths(content, hostPath) : content,
+      {
+        mode: 0o444,
+      },
+    );
   }
   for (const dir of readOnly) fs.chmodSync(dir, 0o555);
 
@@ -194,4 +201,16 @@ export function writeKubeconfig(simulator: { writeKubeconfig(file: string): void
   simulator.writeKubeconfig(file);
   fs.chmodSync(file, 0o644);
   return { file, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * The agent's config names container paths too (`usage.historyFile`): mapped to the host like the argv's, so the
+ * file lands in the stand-in of its volume.
+ */
+function mapConfigPaths(content: string, hostPath: (containerPath: string) => string): string {
+  const config = parse(content) as { usage?: { historyFile?: unknown } } | null;
+  const file = config?.usage?.historyFile;
+  if (typeof file !== 'string' || !file.startsWith('/')) return content;
+  config!.usage!.historyFile = hostPath(file);
+  return stringify(config);
 }

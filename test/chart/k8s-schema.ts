@@ -15,7 +15,15 @@ import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { ClusterRole, ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
-import { ConfigMap, Namespace, Pod, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
+import {
+  ConfigMap,
+  Namespace,
+  PersistentVolumeClaim,
+  Pod,
+  Secret,
+  Service,
+  ServiceAccount,
+} from 'kubernetes-models/v1';
 import { parse } from 'yaml';
 import type { K8sObject } from './helm';
 
@@ -29,6 +37,7 @@ const MODELS: Record<string, { model: Model; crd: boolean }> = {
   'v1/Secret': { model: Secret, crd: false },
   'v1/Service': { model: Service, crd: false },
   'v1/Pod': { model: Pod, crd: false },
+  'v1/PersistentVolumeClaim': { model: PersistentVolumeClaim, crd: false },
   'apps/v1/Deployment': { model: Deployment, crd: false },
   'rbac.authorization.k8s.io/v1/ClusterRole': { model: ClusterRole, crd: false },
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': { model: ClusterRoleBinding, crd: false },

@@ -26,6 +26,7 @@ let sim: Simulator;
 let objects: Obj[];
 let snapshot: ClusterSnapshot;
 let peaksSnapshot: ClusterSnapshot;
+let reader: KubernetesClusterReader;
 /** PodMetrics served without labels (as some metrics pipelines do): the Pod list supplies them. */
 const unlabeled = new Set<string>();
 
@@ -43,7 +44,7 @@ beforeAll(async () => {
   sim.writeKubeconfig(kubeconfig);
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
-  const reader = new KubernetesClusterReader(new KubeApiClient(kc, { requestTimeoutMs: 10_000, retries: 1 }), {
+  reader = new KubernetesClusterReader(new KubeApiClient(kc, { requestTimeoutMs: 10_000, retries: 1 }), {
     pageSize: 25,
   });
   snapshot = await reader.read({});
@@ -133,5 +134,30 @@ describe('KubernetesClusterReader on full objects', () => {
       if (peaks) matched++;
     });
     expect(matched).toBeGreaterThan(snapshot.workloads.length / 2);
+  });
+
+  it('readUsage: reads the PodMetrics list alone, attributed with an earlier read, the filter leaving samples out', async () => {
+    sim.clearLog();
+    let asked = 0;
+    const read = await reader.readUsage(peaksSnapshot.attribution, {
+      acceptSample: () => ++asked % 2 === 0,
+    });
+    expect(sim.requests.map((r) => r.path)).toEqual(['/apis/metrics.k8s.io/v1beta1/pods']);
+    expect(read.requests).toBe(1);
+    expect(read.bytes).toBeGreaterThan(0);
+    expect(asked).toBe(snapshot.samples!.length);
+    expect(read.peaks.samples).toBe(Math.floor(asked / 2));
+    // Every other sample, attributed as the full read attributes them (labels from the Pods where missing).
+    const expected = new UsagePeaks(snapshot.workloads);
+    snapshot.samples!.forEach((sample, i) => {
+      if (i % 2 === 1) expected.add(sample);
+    });
+    snapshot.workloads.forEach((workload, i) => {
+      expect(read.peaks.of(peaksSnapshot.workloads[i])).toEqual(expected.of(workload));
+    });
+  });
+
+  it('names the cluster it reads by the API server URL', () => {
+    expect(reader.clusterIdentity).toBe(sim.url);
   });
 });

@@ -212,6 +212,11 @@ agent, reading YAML, would refuse as a string.
 {{- $_ := set $section "ratio" (float64 (get $section "ratio")) }}
 {{- end }}
 {{- end }}
+{{- /* usage.historyFile: '' = memory only (the agent takes no key rather than an empty path) */}}
+{{- $usage := dig "usage" (dict) $config }}
+{{- if eq (toString (get $usage "historyFile")) "" }}
+{{- $_ := unset $usage "historyFile" }}
+{{- end }}
 {{- toYaml $config }}
 {{- end }}
 
@@ -266,4 +271,11 @@ Labels that tell the `helm test` pod, which the NetworkPolicy always lets reach 
 {{- define "opsagent.testSelectorLabels" -}}
 app.kubernetes.io/name: {{ include "opsagent.name" . }}-test
 app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/*
+The claim mounted at /app/.cache when persistence.enabled: the existing one, or <fullname>-cache.
+*/}}
+{{- define "opsagent.cacheClaimName" -}}
+{{- default (printf "%s-cache" (include "opsagent.fullname" .)) .Values.persistence.existingClaim }}
 {{- end }}

@@ -19,6 +19,20 @@ export interface OverProvisioning {
   replicas?: number;
   /** wastePerPod × replicas, where replicas are known. */
   wasteTotal?: number;
+  /** Times (ISO 8601) of the first and the last sample behind the figure, where the usage source knows them. */
+  coverage?: { from: string; to: string };
+  /** How much data the figure stands on: `low` under 1 day between first and last sample, `medium` under 7, `high`. */
+  confidence?: Confidence;
+}
+
+export const CONFIDENCES = ['low', 'medium', 'high'] as const;
+export type Confidence = (typeof CONFIDENCES)[number];
+
+const DAY_MS = 86_400_000;
+
+/** `low` under 1 day of data (last sample − first), `medium` under 7 days, `high` from 7 days. */
+export function confidenceOf(spanMs: number): Confidence {
+  return spanMs < DAY_MS ? 'low' : spanMs < 7 * DAY_MS ? 'medium' : 'high';
 }
 
 export interface Issue {

@@ -4,8 +4,10 @@ export interface UsageSample {
   pod: string;
   /** Labels of the Pod (PodMetrics from metrics-server carry the Pod's labels). */
   labels: Record<string, string>;
-  /** RFC 3339 timestamp of the sample, when given. */
+  /** RFC 3339 timestamp of the sample, when given: the end of the interval it measures. */
   timestamp?: string;
+  /** The interval the sample measures (PodMetrics `window`), ms, when given. */
+  windowMs?: number;
   containers: ContainerUsage[];
 }
 

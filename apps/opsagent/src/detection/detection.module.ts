@@ -4,12 +4,13 @@ import { IssuesModule } from '../issues/issues.module';
 import { KubernetesModule } from '../kubernetes/kubernetes.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { ReportsModule } from '../reports/reports.module';
+import { UsageModule } from '../usage/usage.module';
 import { DetectionService } from './detection.service';
 import { ScansController } from './scans.controller';
 import { ScanScheduler } from './scan-scheduler.service';
 
 @Module({
-  imports: [ScheduleModule.forRoot(), KubernetesModule, IssuesModule, MetricsModule, ReportsModule],
+  imports: [ScheduleModule.forRoot(), KubernetesModule, IssuesModule, MetricsModule, UsageModule, ReportsModule],
   controllers: [ScansController],
   providers: [DetectionService, ScanScheduler],
   exports: [DetectionService, ScanScheduler],

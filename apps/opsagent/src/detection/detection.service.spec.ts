@@ -2,7 +2,17 @@ import type { PinoLogger } from 'nestjs-pino';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { parseConfig } from '@opsagent/core/config/config.loader';
 import type { Workload } from '@opsagent/core/workload';
-import { ClusterReader, type ClusterSnapshot, type ReadOptions } from '../kubernetes/cluster-reader';
+import { UsagePeaks } from '@opsagent/core/audit/usage-peaks';
+import type { OpsAgentConfig } from '@opsagent/core/config/config.schema';
+import type { UsageSample } from '@opsagent/core/usage';
+import {
+  ClusterReader,
+  type ClusterSnapshot,
+  type ReadOptions,
+  type UsageAttribution,
+} from '../kubernetes/cluster-reader';
+import { HistoryStore, type HistoryPart } from '../usage/history-store';
+import { USAGE_METRIC, UsageHistoryService } from '../usage/usage-history.service';
 import { IssueStore } from '../issues/issue-store.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { METRIC } from '../metrics/metrics.names';
@@ -12,10 +22,14 @@ import { DetectionService } from './detection.service';
 class FakeReader extends ClusterReader {
   next: Partial<ClusterSnapshot> | (() => Promise<ClusterSnapshot>) = {};
   reads: ReadOptions[] = [];
+  /** What `readUsage` (the sampler's PodMetrics read) returns: samples, or an error to throw. */
+  nextUsage: UsageSample[] | Error = [];
+  usageReads = 0;
+  readonly clusterIdentity = 'https://fake:6443';
   async read(options: ReadOptions): Promise<ClusterSnapshot> {
     this.reads.push(options);
     if (typeof this.next === 'function') return this.next();
-    return {
+    const snapshot: ClusterSnapshot = {
       workloads: [],
       skipped: {},
       samples: [],
@@ -24,12 +38,60 @@ class FakeReader extends ClusterReader {
       warnings: [],
       requests: 8,
       bytes: 100,
+      attribution: { workloads: [], podLabels: new Map() },
       ...this.next,
     };
+    snapshot.attribution = { workloads: snapshot.workloads, podLabels: new Map() };
+    if (snapshot.samples && options.acceptSample) snapshot.samples = snapshot.samples.filter(options.acceptSample);
+    return snapshot;
+  }
+  async readUsage(attribution: UsageAttribution, options: Parameters<ClusterReader['readUsage']>[1]) {
+    this.usageReads++;
+    if (this.nextUsage instanceof Error) throw this.nextUsage;
+    const peaks = new UsagePeaks(attribution.workloads);
+    for (const s of this.nextUsage) if (!options.acceptSample || options.acceptSample(s)) peaks.add(s);
+    return { peaks, requests: 1, bytes: 10 };
   }
 }
 
+/** The history files as an in-memory port. */
+class MemoryFiles extends HistoryStore {
+  readonly parts = new Map<HistoryPart, Buffer>();
+  failWith?: Error;
+  where(part: HistoryPart): string {
+    return `/mem/${part}`;
+  }
+  async load(part: HistoryPart): Promise<Buffer | undefined> {
+    return this.parts.get(part);
+  }
+  async save(part: HistoryPart, bytes: Buffer): Promise<void> {
+    if (this.failWith) throw this.failWith;
+    this.parts.set(part, bytes);
+  }
+}
+
+function usageService(
+  reader: ClusterReader,
+  store: IssueStore,
+  config: OpsAgentConfig,
+  logger: PinoLogger,
+  files: HistoryStore = new MemoryFiles(),
+  registry = new Registry(),
+): UsageHistoryService {
+  const r = { registers: [registry] };
+  return new UsageHistoryService(
+    reader,
+    store,
+    files,
+    config,
+    new Counter({ name: USAGE_METRIC.sampleReads, help: 'h', labelNames: ['result'], ...r }),
+    new Counter({ name: USAGE_METRIC.historyWrites, help: 'h', labelNames: ['result'], ...r }),
+    logger,
+  );
+}
+
 const silent = {
+  debug: () => undefined,
   info: () => undefined,
   warn: () => undefined,
   error: () => undefined,
@@ -43,6 +105,7 @@ function recordingLogger(): { logger: PinoLogger; lines: { level: string; event?
     lines.push({ level, event: object.event, status: object.status });
   return {
     logger: {
+      debug: at('debug'),
       info: at('info'),
       warn: at('warn'),
       error: at('error'),
@@ -63,6 +126,23 @@ function metrics(registry: Registry): MetricsService {
     new Counter({ name: METRIC.skipped, help: 'h', ...r }),
     new Counter({ name: METRIC.kubeRequests, help: 'h', labelNames: ['resource', 'code'], ...r }),
     new Gauge({ name: METRIC.buildInfo, help: 'h', labelNames: ['version', 'node_version'], ...r }),
+  );
+}
+
+function detection(
+  reader: FakeReader,
+  store: IssueStore,
+  metricsService: MetricsService,
+  config: OpsAgentConfig,
+  logger: PinoLogger,
+): DetectionService {
+  return new DetectionService(
+    reader,
+    store,
+    metricsService,
+    config,
+    logger,
+    usageService(reader, store, config, logger),
   );
 }
 
@@ -90,7 +170,7 @@ describe('DetectionService', () => {
     reader = new FakeReader();
     store = new IssueStore();
     registry = new Registry();
-    sut = new DetectionService(
+    sut = detection(
       reader,
       store,
       metrics(registry),
@@ -170,7 +250,7 @@ describe('DetectionService', () => {
 
   it('logs the scan line at info when it succeeds, warn when partial and error when failed', async () => {
     const { logger, lines } = recordingLogger();
-    sut = new DetectionService(reader, store, metrics(new Registry()), parseConfig({ scanMinInterval: '0s' }), logger);
+    sut = detection(reader, store, metrics(new Registry()), parseConfig({ scanMinInterval: '0s' }), logger);
     reader.next = { workloads: [workload('Deployment', 'web')] };
     await sut.runOnce('api');
     reader.next = {
@@ -194,7 +274,7 @@ describe('DetectionService', () => {
   });
 
   it('keeps the usage history through a scan without metrics, and the over-provisioning issues too', async () => {
-    sut = new DetectionService(
+    sut = detection(
       reader,
       store,
       metrics(new Registry()),
@@ -237,6 +317,7 @@ describe('DetectionService', () => {
           resolve({
             workloads: [],
             skipped: {},
+            attribution: { workloads: [], podLabels: new Map() },
             samples: [],
             failures: [],
             kindsAttempted: 8,

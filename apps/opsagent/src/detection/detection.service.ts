@@ -11,7 +11,7 @@ import { IssueStore } from '../issues/issue-store.service';
 import type { ScanError, ScanRecord, ScanStatus, ScanTrigger, StoredIssue } from '../issues/issue-store.types';
 import { MetricsService } from '../metrics/metrics.service';
 import { ReportPublisher } from '../reports/report-publisher.service';
-import { UsageHistory } from './usage-history';
+import { UsageHistoryService } from '../usage/usage-history.service';
 
 export type TriggerResult =
   | { accepted: true; scan: ScanRecord }
@@ -27,7 +27,6 @@ const USAGE_RULES = new Set(RULES.filter((r) => r.needsUsage).map((r) => r.id));
  */
 @Injectable()
 export class DetectionService {
-  private readonly history: UsageHistory;
   private readonly resolved;
   private readonly scanTimeoutMs: number;
   private readonly minIntervalMs: number;
@@ -41,10 +40,10 @@ export class DetectionService {
     private readonly metrics: MetricsService,
     private readonly config: OpsAgentConfig,
     @InjectPinoLogger(DetectionService.name) private readonly logger: PinoLogger,
+    private readonly usage: UsageHistoryService,
     /** Writes the PolicyReports after each scan that judged the cluster (issue 14); absent in unit tests. */
     @Optional() private readonly reports?: ReportPublisher,
   ) {
-    this.history = new UsageHistory(parseDuration(config.overProvisioning.window));
     this.resolved = resolveRuleSettings(config);
     this.scanTimeoutMs = parseDuration(config.scanTimeout);
     this.minIntervalMs = parseDuration(config.scanMinInterval);
@@ -82,6 +81,11 @@ export class DetectionService {
       .finally(() => {
         this.current = undefined;
       });
+    // The history file is written once the scan has ended (it may take a while; the next scan need not wait).
+    void done.then(
+      () => this.usage.save(),
+      () => undefined,
+    );
     this.current = { scan, done, abort };
     return { accepted: true, scan };
   }
@@ -117,19 +121,23 @@ export class DetectionService {
     const signal = AbortSignal.any([abort.signal, AbortSignal.timeout(this.scanTimeoutMs)]);
     let snapshot: ClusterSnapshot | undefined;
     let fatal: string | undefined;
+    const filter = await this.usage.beginScan();
     try {
       snapshot = await this.reader.read({
         namespaces: this.config.includeNamespaces,
         usage: 'peaks',
         signal,
         onRequest: this.metrics.kubernetesRequest,
+        acceptSample: filter.accept,
       });
       if (signal.aborted) fatal = abortMessage(signal, this.scanTimeoutMs);
     } catch (error) {
       fatal = signal.aborted ? abortMessage(signal, this.scanTimeoutMs) : errorText(error);
     }
+    // The scan's own PodMetrics read is a sample too (the first one before the first scan's rules).
+    this.usage.scanRead(fatal === undefined ? snapshot : undefined, filter, started);
     if (fatal === undefined && snapshot && snapshot.failures.length < snapshot.kindsAttempted) {
-      this.evaluate(scan, snapshot, started);
+      this.evaluate(scan, snapshot);
     } else {
       scan.status = 'failed';
       scan.errors = snapshot?.failures.length
@@ -171,15 +179,10 @@ export class DetectionService {
     return scan;
   }
 
-  private evaluate(scan: ScanRecord, snapshot: ClusterSnapshot, started: number): void {
-    const warnings: ScanWarning[] = [...snapshot.warnings];
-    const forgetMissing = snapshot.failures.length === 0;
+  private evaluate(scan: ScanRecord, snapshot: ClusterSnapshot): void {
+    const warnings: ScanWarning[] = [...snapshot.warnings, ...this.usage.takeWarnings()];
     const metricsAvailable = snapshot.usagePeaks !== undefined || snapshot.samples !== undefined;
-    if (snapshot.usagePeaks) {
-      this.history.recordPeaks(snapshot.workloads, snapshot.usagePeaks, started, forgetMissing);
-    } else if (snapshot.samples) {
-      this.history.record(snapshot.workloads, snapshot.samples, started, forgetMissing);
-    } else {
+    if (!metricsAvailable) {
       warnings.push({
         code: 'metrics-unavailable',
         message: `over-provisioning rules skipped this scan: ${snapshot.metricsError}; their previous issues are kept`,
@@ -191,7 +194,7 @@ export class DetectionService {
     const report = buildReport(
       {
         workloads: snapshot.workloads,
-        usage: this.history,
+        usage: this.usage.history,
         usageSamples: snapshot.usagePeaks?.samples ?? snapshot.samples?.length ?? 0,
         skipped: snapshot.skipped,
         warnings,

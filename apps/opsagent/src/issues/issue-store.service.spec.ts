@@ -150,3 +150,43 @@ describe('IssueStore', () => {
     });
   });
 });
+
+describe('IssueStore identity across restarts', () => {
+  const found = (id: string): Issue => ({
+    id,
+    rule: 'cpu-limit-missing',
+    severity: 'medium',
+    namespace: 'shop',
+    kind: 'Deployment',
+    name: id,
+    container: 'app',
+    message: 'm',
+    remediation: 'r',
+  });
+
+  it('keeps the first-seen time of an issue found again after a restart, and does not count it new', () => {
+    const before = new IssueStore();
+    before.replace([found('a'), found('b')], '2026-11-01T00:00:00.000Z', () => false);
+    const saved = before.identity();
+    const sut = new IssueStore();
+    sut.restoreIdentity(saved);
+    const { added } = sut.replace([found('a'), found('c')], '2026-11-20T00:00:00.000Z', () => false);
+    expect(added.map((i) => i.id)).toEqual(['c']);
+    expect(sut.get('a')?.firstSeen).toBe('2026-11-01T00:00:00.000Z');
+    expect(sut.get('c')?.firstSeen).toBe('2026-11-20T00:00:00.000Z');
+    // Used once: `b`, not found again, is forgotten; a later scan treats it as new.
+    expect(sut.identity()).toEqual(
+      new Map([
+        ['a', '2026-11-01T00:00:00.000Z'],
+        ['c', '2026-11-20T00:00:00.000Z'],
+      ]),
+    );
+    expect(sut.replace([found('b')], '2026-11-21T00:00:00.000Z', () => false).added.map((i) => i.id)).toEqual(['b']);
+  });
+
+  it('saves the restored identity again when no scan has used it yet', () => {
+    const sut = new IssueStore();
+    sut.restoreIdentity(new Map([['a', '2026-11-01T00:00:00.000Z']]));
+    expect(sut.identity()).toEqual(new Map([['a', '2026-11-01T00:00:00.000Z']]));
+  });
+});

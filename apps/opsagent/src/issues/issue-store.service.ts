@@ -41,6 +41,25 @@ export class IssueStore {
   private readonly jsonOf = new WeakMap<StoredIssue, string>();
   private latest?: ScanRecord;
   private running?: ScanRecord;
+  /** First-seen times of the issues of before a restart (id → ISO time), until the first `replace` uses them. */
+  private restored?: ReadonlyMap<string, string>;
+
+  /**
+   * The issues' identity saved before a restart: at the next `replace`, an issue found with one of these ids is
+   * not new (it keeps its first-seen time and is not in `added`); ids not found again are forgotten.
+   */
+  restoreIdentity(firstSeen: ReadonlyMap<string, string>): void {
+    this.restored = firstSeen;
+  }
+
+  /** Each current issue's id and first-seen time (what `restoreIdentity` takes after a restart). */
+  identity(): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const issue of this.snapshot.sorted) out.set(issue.id, issue.firstSeen);
+    // Not yet used (no scan since the restart): keep them for the next process too.
+    if (this.restored) for (const [id, seen] of this.restored) if (!out.has(id)) out.set(id, seen);
+    return out;
+  }
 
   /**
    * Replaces the set with `found` (stamped `now`). A previous issue that `keep` accepts and that was not
@@ -48,6 +67,8 @@ export class IssueStore {
    */
   replace(found: readonly Issue[], now: string, keep: (previous: StoredIssue) => boolean): ReplaceResult {
     const previous = this.snapshot.byId;
+    const restored = this.restored;
+    this.restored = undefined;
     const next: StoredIssue[] = [];
     const added: StoredIssue[] = [];
     const seen = new Set<string>();
@@ -55,11 +76,12 @@ export class IssueStore {
       if (seen.has(issue.id)) continue; // the same object listed twice must not count twice
       seen.add(issue.id);
       const before = previous.get(issue.id);
+      const seenBefore = before?.firstSeen ?? restored?.get(issue.id);
       // Not `{ ...issue, firstSeen, lastSeen }`: in Node 20's V8 that gives every object a hidden class of its own,
       // which makes each REST query's walk over the issues ~100× slower (megamorphic property loads).
-      const stored: StoredIssue = Object.assign({}, issue, { firstSeen: before?.firstSeen ?? now, lastSeen: now });
+      const stored: StoredIssue = Object.assign({}, issue, { firstSeen: seenBefore ?? now, lastSeen: now });
       next.push(stored);
-      if (!before) added.push(stored);
+      if (seenBefore === undefined) added.push(stored);
     }
     const resolved: StoredIssue[] = [];
     let carriedOver = 0;

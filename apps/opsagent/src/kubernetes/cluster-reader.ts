@@ -16,6 +16,11 @@ export interface ClusterSnapshot {
   /** The samples reduced to per-workload peaks as they were read (`usage: 'peaks'`); undefined as `samples`. */
   usagePeaks?: UsagePeaks;
   metricsError?: string;
+  /**
+   * What `readUsage` needs to attribute later PodMetrics reads to this snapshot's workloads (the Pods' labels, for
+   * PodMetrics that come without them). Opaque outside the reader.
+   */
+  attribution: UsageAttribution;
   /** Kinds that could not be read; their workloads are missing from `workloads`. */
   failures: KindReadFailure[];
   /** How many kinds the read tried (all failed = nothing was read). */
@@ -46,9 +51,40 @@ export interface ReadOptions {
    * sample reduced into `usagePeaks` as it is read and dropped, as the service's usage history keeps them.
    */
   usage?: 'samples' | 'peaks';
+  /**
+   * Called for every PodMetrics sample read; a sample it refuses is left out (the sampler's filter of samples
+   * whose `timestamp` did not move since the last read). Called again for the samples of a retried request.
+   */
+  acceptSample?: (sample: UsageSample) => boolean;
+}
+
+/** What attributing PodMetrics to workloads needs from a full read (see ClusterSnapshot.attribution). */
+export interface UsageAttribution {
+  readonly workloads: readonly Workload[];
+  readonly podLabels: ReadonlyMap<string, Record<string, string>>;
+}
+
+/** One PodMetrics read on its own, between scans. */
+export interface UsageRead {
+  /** The samples accepted, reduced to per-workload peaks of `attribution.workloads`. */
+  peaks: UsagePeaks;
+  requests: number;
+  bytes: number;
 }
 
 /** The port through which detection reads the cluster; bound in KubernetesModule. */
 export abstract class ClusterReader {
   abstract read(options: ReadOptions): Promise<ClusterSnapshot>;
+
+  /**
+   * Reads the PodMetrics list alone (metrics.k8s.io, nothing else), attributing each sample with a previous full
+   * read's `attribution`. Throws (ClusterReadError) when the metrics API is absent or the list cannot be read.
+   */
+  abstract readUsage(
+    attribution: UsageAttribution,
+    options: Pick<ReadOptions, 'namespaces' | 'signal' | 'onRequest' | 'acceptSample'>,
+  ): Promise<UsageRead>;
+
+  /** Which cluster this reads (the API server's URL): the usage history file is only loaded for the same one. */
+  abstract get clusterIdentity(): string;
 }

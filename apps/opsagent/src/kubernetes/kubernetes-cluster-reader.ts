@@ -9,7 +9,14 @@ import { toWorkload } from '@opsagent/core/manifests/workload-extractor';
 import type { UsageSample } from '@opsagent/core/usage';
 import type { Workload, WorkloadKind } from '@opsagent/core/workload';
 import { mapLimit } from '../common/map-limit';
-import { ClusterReader, type ClusterSnapshot, type KindReadFailure, type ReadOptions } from './cluster-reader';
+import {
+  ClusterReader,
+  type ClusterSnapshot,
+  type KindReadFailure,
+  type ReadOptions,
+  type UsageAttribution,
+  type UsageRead,
+} from './cluster-reader';
 import { KubeApiClient, MAX_UNCONSUMED_BODY_BYTES, type ApiResponse } from './kube-api.client';
 import { ClusterReadError } from './kubernetes.errors';
 import { ListItemCutter, ListSizeError, ListTextError, type CutOptions } from './list-text';
@@ -112,6 +119,7 @@ export class KubernetesClusterReader extends ClusterReader {
       warnings: [],
       requests: 0,
       bytes: 0,
+      attribution: { workloads: [], podLabels: new Map() },
     };
     // The Pods' labels, for PodMetrics that come without them (metrics-server copies them onto each PodMetrics:
     // that is how a sample finds its workload). Label sets are shared, so this is about 100 bytes a Pod.
@@ -133,6 +141,7 @@ export class KubernetesClusterReader extends ClusterReader {
       for (const warning of result.warnings) snapshot.warnings.push(warning);
       for (const [key, n] of result.skipped) snapshot.skipped[key] = (snapshot.skipped[key] ?? 0) + n;
     }
+    snapshot.attribution = { workloads: snapshot.workloads, podLabels };
     try {
       const usage = await this.readMetrics(options, counters, { podLabels, labelSets, workloads: snapshot.workloads });
       if (usage.peaks) snapshot.usagePeaks = usage.peaks;
@@ -145,6 +154,23 @@ export class KubernetesClusterReader extends ClusterReader {
     snapshot.requests = counters.requests;
     snapshot.bytes = counters.bytes;
     return snapshot;
+  }
+
+  async readUsage(
+    attribution: UsageAttribution,
+    options: Pick<ReadOptions, 'namespaces' | 'signal' | 'onRequest' | 'acceptSample'>,
+  ): Promise<UsageRead> {
+    const counters = { requests: 0, bytes: 0 };
+    const { peaks } = await this.readMetrics({ ...options, usage: 'peaks' }, counters, {
+      podLabels: attribution.podLabels,
+      labelSets: new LabelSets(),
+      workloads: attribution.workloads,
+    });
+    return { peaks: peaks!, requests: counters.requests, bytes: counters.bytes };
+  }
+
+  get clusterIdentity(): string {
+    return this.api.serverUrl;
   }
 
   /**
@@ -297,7 +323,11 @@ export class KubernetesClusterReader extends ClusterReader {
   private async readMetrics(
     options: ReadOptions,
     counters: Counters,
-    ctx: { podLabels: Map<string, Record<string, string>>; labelSets: LabelSets; workloads: readonly Workload[] },
+    ctx: {
+      podLabels: ReadonlyMap<string, Record<string, string>>;
+      labelSets: LabelSets;
+      workloads: readonly Workload[];
+    },
   ): Promise<{ samples: UsageSample[]; peaks?: UsagePeaks }> {
     const samples: UsageSample[] = [];
     const peaks = options.usage === 'peaks' ? new UsagePeaks(ctx.workloads) : undefined;
@@ -325,7 +355,7 @@ export class KubernetesClusterReader extends ClusterReader {
               );
             }
             const sample = toSample(item, ctx.labelSets, ctx.podLabels);
-            if (!sample) return;
+            if (!sample || (options.acceptSample && !options.acceptSample(sample))) return;
             if (attempt) attempt.add(sample);
             else listed.push(sample);
           });

@@ -246,3 +246,32 @@ describe('issue identity and order', () => {
     expect(issues.slice(0, 4).map((i) => `${i.namespace}/${i.container}`)).toEqual(['a/c', 'a/c', 'z/a', 'z/a']);
   });
 });
+
+describe('SampleUsage sample times', () => {
+  const at = (pod: string, timestamp?: string, windowMs?: number): UsageSample => ({
+    namespace: 'shop',
+    pod,
+    labels: { app: 'web' },
+    ...(timestamp ? { timestamp } : {}),
+    ...(windowMs ? { windowMs } : {}),
+    containers: [{ name: 'app', cpu: 10, memory: MI }],
+  });
+  const web = workload([container('app', {})]);
+
+  it('covers from the earliest timestamp − window to the latest timestamp', () => {
+    const usage = new SampleUsage([
+      at('web-0', '2026-11-20T10:05:00Z', 30_000),
+      at('web-1', '2026-11-20T10:00:00Z', 60_000),
+      at('web-0', '2026-11-21T12:00:00Z', 30_000),
+    ]);
+    const stats = usage.statsFor(web).get('app')!;
+    expect(stats.firstSampleAt).toBe(Date.parse('2026-11-20T09:59:00Z'));
+    expect(stats.lastSampleAt).toBe(Date.parse('2026-11-21T12:00:00Z'));
+  });
+
+  it('gives no times when a sample has none', () => {
+    const stats = new SampleUsage([at('web-0', '2026-11-20T10:05:00Z'), at('web-1')]).statsFor(web).get('app')!;
+    expect(stats.firstSampleAt).toBeUndefined();
+    expect(stats.lastSampleAt).toBeUndefined();
+  });
+});

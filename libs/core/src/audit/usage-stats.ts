@@ -46,17 +46,38 @@ export class SampleUsage implements UsageSource {
   statsFor(workload: Workload): ReadonlyMap<string, ContainerUsageStats> {
     const cpu = new Map<string, number[]>();
     const memory = new Map<string, number[]>();
+    const times = new Map<string, { first: number; last: number; n: number }>();
     for (const sample of this.byNamespace.get(workload.namespace) ?? []) {
       const owned =
         workload.kind === 'Pod' ? sample.pod === workload.name : matchesSelector(workload.selector, sample.labels);
       if (!owned) continue;
+      // A PodMetrics measures the `window` before its `timestamp`: that interval is what the sample covers.
+      const end = sample.timestamp === undefined ? NaN : Date.parse(sample.timestamp);
       for (const c of sample.containers) {
         push(cpu, c.name, c.cpu);
         push(memory, c.name, c.memory);
+        if (Number.isNaN(end)) continue;
+        const start = end - (sample.windowMs ?? 0);
+        const t = times.get(c.name);
+        if (!t) times.set(c.name, { first: start, last: end, n: 1 });
+        else {
+          t.first = Math.min(t.first, start);
+          t.last = Math.max(t.last, end);
+          t.n++;
+        }
       }
     }
     const stats = new Map<string, ContainerUsageStats>();
-    for (const [name, values] of cpu) stats.set(name, summarizeUsage(values, memory.get(name) ?? []));
+    for (const [name, values] of cpu) {
+      const summary = summarizeUsage(values, memory.get(name) ?? []);
+      // Coverage only when every sample of the container has a time: a figure must not claim more than it knows.
+      const t = times.get(name);
+      if (t && t.n === values.length) {
+        summary.firstSampleAt = t.first;
+        summary.lastSampleAt = t.last;
+      }
+      stats.set(name, summary);
+    }
     return stats;
   }
 }

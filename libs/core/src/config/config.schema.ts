@@ -246,9 +246,29 @@ export class OverProvisioningConfig {
   @Section(() => MemoryOverProvisioningConfig)
   memory = new MemoryOverProvisioningConfig();
 
-  /** How far back the service's in-memory usage history reaches (older samples are dropped). */
+  /**
+   * How far back the service's usage history reaches: 14 slots of window ÷ 14, each dropped whole once it is
+   * older than the window. Its memory does not depend on the window.
+   */
   @Duration(60_000, 30 * 86_400_000, '1m to 30d')
-  window = '24h';
+  window = '14d';
+}
+
+export class UsageConfig {
+  /**
+   * The service reads the PodMetrics list (that list alone) this often between scans and adds the samples to the
+   * usage history; a PodMetrics whose timestamp did not move since the last read counts once.
+   */
+  @Duration(1000, 3_600_000, '1s to 1h')
+  sampleInterval = '1m';
+
+  /**
+   * Where the service keeps its usage history (and the issues' first-seen times, in `<file>.issues`) across
+   * restarts; unset = memory only. Loaded at start, written after every scan and at shutdown.
+   */
+  @IsOptional()
+  @NonEmptyString()
+  historyFile?: string;
 }
 
 export const AUTH_MODES = ['none', 'kubernetes'] as const;
@@ -350,6 +370,9 @@ export class OpsAgentConfig {
 
   @Section(() => OverProvisioningConfig)
   overProvisioning = new OverProvisioningConfig();
+
+  @Section(() => UsageConfig)
+  usage = new UsageConfig();
 
   @Section(() => ServerConfig)
   server = new ServerConfig();

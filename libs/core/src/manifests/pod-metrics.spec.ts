@@ -18,6 +18,7 @@ describe('PodMetrics', () => {
         pod: 'web-5d8f7c9b4-x2x7q',
         labels: { app: 'web', tier: 'frontend', 'pod-template-hash': '5d8f7c9b4' },
         timestamp: '2025-01-15T10:00:00Z',
+        windowMs: 30_000,
         containers: [
           // 12345678n = 12.345678m, rounded up like Kubernetes' MilliValue().
           { name: 'app', cpu: 13, memory: 81920 * 1024 },
@@ -29,6 +30,7 @@ describe('PodMetrics', () => {
         pod: 'debug',
         labels: {},
         timestamp: '2025-01-15T10:00:00Z',
+        windowMs: 30_000,
         containers: [{ name: 'shell', cpu: 1, memory: 1024 ** 2 }],
       },
     ]);
@@ -77,5 +79,31 @@ describe('PodMetrics', () => {
     expect(() => toUsageSample(missing, { defaultNamespace: 'default', file: 'm.yaml', line: 1 })).toThrow(
       'm.yaml:1: PodMetrics n/p: containers[0].usage.memory: usage.memory is missing',
     );
+  });
+});
+
+describe('PodMetrics window', () => {
+  const item = (window: unknown, timestamp: unknown = '2026-11-20T10:00:00Z') => ({
+    apiVersion: 'metrics.k8s.io/v1beta1',
+    kind: 'PodMetrics',
+    metadata: { name: 'web-1', namespace: 'shop' },
+    timestamp,
+    window,
+    containers: [{ name: 'app', usage: { cpu: '10m', memory: '1Mi' } }],
+  });
+  const ctx = { defaultNamespace: 'default' };
+
+  it.each([
+    ['30s', 30_000],
+    ['1m0.5s', 60_500],
+    ['15.012s', 15_012],
+    ['1m0s', 60_000],
+  ])('reads the Go duration %s as %d ms', (window, ms) => {
+    expect(toUsageSample(item(window), ctx).windowMs).toBe(ms);
+  });
+
+  it('names a bad window or timestamp', () => {
+    expect(() => toUsageSample(item('soon'), ctx)).toThrow(/window "soon" is not a duration/);
+    expect(() => toUsageSample(item('30s', 'yesterday'), ctx)).toThrow(/timestamp "yesterday" is not an RFC 3339 time/);
   });
 });

@@ -37,6 +37,14 @@ export function toUsageSample(object: Record<string, unknown>, ctx: ObjectContex
   const timestamp = r.get(['timestamp']);
   if (timestamp instanceof Date) sample.timestamp = timestamp.toISOString();
   else if (nonEmptyString(timestamp)) sample.timestamp = timestamp as string;
+  if (sample.timestamp !== undefined && Number.isNaN(Date.parse(sample.timestamp)))
+    r.fail(['timestamp'], `timestamp ${JSON.stringify(sample.timestamp)} is not an RFC 3339 time`);
+  const window = nonEmptyString(r.get(['window']));
+  if (window !== undefined) {
+    const ms = goDurationMs(window);
+    if (ms === undefined) r.fail(['window'], `window ${JSON.stringify(window)} is not a duration (e.g. 30s, 1m0.5s)`);
+    sample.windowMs = ms;
+  }
   return sample;
 }
 
@@ -46,4 +54,16 @@ function usage(r: ObjectReader, index: number, resource: ResourceName): number {
   // A missing figure is an input error, not zero: a zero would drag the measured usage down.
   if (value === undefined) r.fail(path, `usage.${resource} is missing`);
   return value;
+}
+
+const GO_DURATION = /^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/;
+const GO_PART = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g;
+const GO_UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A Go duration as metrics-server writes PodMetrics `window` (`30s`, `1m0.5s`, `15.012s`), in ms. */
+function goDurationMs(text: string): number | undefined {
+  if (!GO_DURATION.test(text)) return undefined;
+  let ms = 0;
+  for (const [, value, unit] of text.matchAll(GO_PART)) ms += Number(value) * GO_UNIT_MS[unit];
+  return ms;
 }

@@ -61,3 +61,50 @@ describe('over-provisioning messages', () => {
     expect(sut({ cpu: 1000 }, { cpuP95: 100, memoryMax: 0, samples: 2 }, 0)('cpu')).toContain('(0m over 0 replicas)');
   });
 });
+
+describe('over-provisioning trust figures', () => {
+  const DAY = 86_400_000;
+  const t0 = Date.parse('2026-11-20T00:00:00Z');
+  const figures = (firstSampleAt: number | undefined, lastSampleAt: number | undefined) => {
+    const container: ContainerSpec = { name: 'app', role: 'container', path: 'x', requests: { cpu: 1000 }, limits: {} };
+    const workload: Workload = {
+      kind: 'Deployment',
+      apiVersion: 'apps/v1',
+      namespace: 'shop',
+      name: 'web',
+      annotations: {},
+      templateAnnotations: {},
+      containers: [container],
+    };
+    const usage = { cpuP95: 100, memoryMax: 0, samples: 30, firstSampleAt, lastSampleAt };
+    return evaluateOverProvisioning({ workload, container, usage, settings }, 'cpu');
+  };
+
+  it.each([
+    [0, 'low'],
+    [DAY - 1, 'low'],
+    [DAY, 'medium'],
+    [7 * DAY - 1, 'medium'],
+    [7 * DAY, 'high'],
+    [30 * DAY, 'high'],
+  ])('a span of %d ms between first and last sample is confidence %s', (span, confidence) => {
+    const finding = figures(t0, t0 + span)!;
+    expect(finding.overProvisioning?.confidence).toBe(confidence);
+    expect(finding.overProvisioning?.coverage).toEqual({
+      from: '2026-11-20T00:00:00.000Z',
+      to: new Date(t0 + span).toISOString(),
+    });
+    expect(finding.message).toContain(`, confidence ${confidence})`);
+  });
+
+  it('says how much data in the message', () => {
+    expect(figures(t0, t0 + 20 * 3_600_000)!.message).toContain('over 30 samples (20h of data, confidence low);');
+    expect(figures(t0, t0 + 6.5 * DAY)!.message).toContain('(6.5d of data, confidence medium)');
+  });
+
+  it('claims no coverage or confidence when the source gives no times', () => {
+    const finding = figures(undefined, undefined)!;
+    expect(finding.overProvisioning).not.toHaveProperty('coverage');
+    expect(finding.overProvisioning).not.toHaveProperty('confidence');
+  });
+});

@@ -1,5 +1,5 @@
 import { formatQuantity, readableQuantity, type ResourceName } from '../quantity';
-import type { OverProvisioning } from '../issue';
+import { confidenceOf, type OverProvisioning } from '../issue';
 import type { RuleContext, RuleFinding } from './rule';
 import { effectiveRequest } from './resources';
 
@@ -44,6 +44,16 @@ export function evaluateOverProvisioning(ctx: RuleContext, resource: ResourceNam
     figures.replicas = workload.replicas;
     figures.wasteTotal = wastePerPod * workload.replicas;
   }
+  let trust = '';
+  if (usage.firstSampleAt !== undefined && usage.lastSampleAt !== undefined) {
+    const span = Math.max(0, usage.lastSampleAt - usage.firstSampleAt);
+    figures.coverage = {
+      from: new Date(usage.firstSampleAt).toISOString(),
+      to: new Date(usage.lastSampleAt).toISOString(),
+    };
+    figures.confidence = confidenceOf(span);
+    trust = ` (${formatSpan(span)} of data, confidence ${figures.confidence})`;
+  }
   // Readable units for a person (2.3Gi, not 2418398Ki); the exact figures are in `overProvisioning`. The
   // recommendation is also given exactly when rounding changed it, since it is the value to write in the manifest.
   const fmt = (n: number) => readableQuantity(n, resource);
@@ -57,9 +67,18 @@ export function evaluateOverProvisioning(ctx: RuleContext, resource: ResourceNam
   return {
     message:
       `container "${container.name}" requests ${fmt(request)} ${resource} but its ${measure} is ${fmt(used)} ` +
-      `over ${plural(usage.samples, 'sample')}; recommend ${recommendation}, saving ${fmt(wastePerPod)} per Pod${total}`,
+      `over ${plural(usage.samples, 'sample')}${trust}; recommend ${recommendation}, saving ${fmt(wastePerPod)} per Pod${total}`,
     overProvisioning: figures,
   };
+}
+
+/** A span of data as a person reads it: `45m`, `20h`, `6.5d`. */
+export function formatSpan(ms: number): string {
+  const minutes = ms / 60_000;
+  if (minutes < 60) return `${Math.floor(minutes)}m`;
+  const hours = minutes / 60;
+  if (hours < 24) return `${Math.floor(hours)}h`;
+  return `${Math.floor((hours / 24) * 10) / 10}d`;
 }
 
 /** `1 replica`, `3 replicas`, `0 replicas`. */

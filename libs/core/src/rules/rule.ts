@@ -10,6 +10,9 @@ export interface ContainerUsageStats {
   cpuP95: number;
   /** Maximum of memory, bytes. */
   memoryMax: number;
+  /** Time of the first and the last sample behind the figures, ms since the epoch (coverage, confidence). */
+  firstSampleAt?: number;
+  lastSampleAt?: number;
 }
 
 export interface OverProvisioningThreshold {
