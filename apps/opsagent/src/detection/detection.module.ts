@@ -3,12 +3,13 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { IssuesModule } from '../issues/issues.module';
 import { KubernetesModule } from '../kubernetes/kubernetes.module';
 import { MetricsModule } from '../metrics/metrics.module';
+import { PrometheusModule } from '../prometheus/prometheus.module';
 import { DetectionService } from './detection.service';
 import { ScansController } from './scans.controller';
 import { ScanScheduler } from './scan-scheduler.service';
 
 @Module({
-  imports: [ScheduleModule.forRoot(), KubernetesModule, IssuesModule, MetricsModule],
+  imports: [ScheduleModule.forRoot(), KubernetesModule, IssuesModule, MetricsModule, PrometheusModule],
   controllers: [ScansController],
   providers: [DetectionService, ScanScheduler],
   exports: [DetectionService, ScanScheduler],

@@ -1,15 +1,17 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { isNamespaceAudited, resolveRuleSettings } from '@opsagent/core/config/config.loader';
 import { OpsAgentConfig } from '@opsagent/core/config/config.schema';
 import { parseDuration } from '@opsagent/core/duration';
 import type { ScanWarning } from '@opsagent/core/issue';
+import { NO_USAGE } from '@opsagent/core/audit/usage-stats';
 import { buildReport } from '@opsagent/core/report/report';
 import { RULES } from '@opsagent/core/rules/registry';
 import { ClusterReader, type ClusterSnapshot } from '../kubernetes/cluster-reader';
 import { IssueStore } from '../issues/issue-store.service';
 import type { ScanError, ScanRecord, ScanStatus, ScanTrigger, StoredIssue } from '../issues/issue-store.types';
 import { MetricsService } from '../metrics/metrics.service';
+import { WindowUsageReader, type WindowUsage } from '../prometheus/window-usage-reader';
 import { UsageHistory } from './usage-history';
 
 export type TriggerResult =
@@ -40,6 +42,8 @@ export class DetectionService {
     private readonly metrics: MetricsService,
     private readonly config: OpsAgentConfig,
     @InjectPinoLogger(DetectionService.name) private readonly logger: PinoLogger,
+    /** Bound only with `usage.source: prometheus`: usage over the whole window instead of the sampled history. */
+    @Optional() @Inject(WindowUsageReader) private readonly windowUsage: WindowUsageReader | null = null,
   ) {
     this.history = new UsageHistory(parseDuration(config.overProvisioning.window));
     this.resolved = resolveRuleSettings(config);
@@ -113,20 +117,29 @@ export class DetectionService {
     const started = Date.now();
     const signal = AbortSignal.any([abort.signal, AbortSignal.timeout(this.scanTimeoutMs)]);
     let snapshot: ClusterSnapshot | undefined;
+    let windowUsage: WindowUsage | undefined;
     let fatal: string | undefined;
     try {
       snapshot = await this.reader.read({
         namespaces: this.config.includeNamespaces,
-        usage: 'peaks',
+        usage: this.windowUsage ? 'none' : 'peaks',
         signal,
         onRequest: this.metrics.kubernetesRequest,
       });
+      if (this.windowUsage && snapshot.failures.length < snapshot.kindsAttempted) {
+        windowUsage = await this.windowUsage.read({
+          workloads: snapshot.workloads,
+          livePods: snapshot.pods ?? [],
+          isNamespaceAudited: (ns) => isNamespaceAudited(this.config, ns),
+          signal,
+        });
+      }
       if (signal.aborted) fatal = abortMessage(signal, this.scanTimeoutMs);
     } catch (error) {
       fatal = signal.aborted ? abortMessage(signal, this.scanTimeoutMs) : errorText(error);
     }
     if (fatal === undefined && snapshot && snapshot.failures.length < snapshot.kindsAttempted) {
-      this.evaluate(scan, snapshot, started);
+      this.evaluate(scan, snapshot, started, windowUsage);
     } else {
       scan.status = 'failed';
       scan.errors = snapshot?.failures.length
@@ -157,11 +170,23 @@ export class DetectionService {
     return scan;
   }
 
-  private evaluate(scan: ScanRecord, snapshot: ClusterSnapshot, started: number): void {
+  private evaluate(scan: ScanRecord, snapshot: ClusterSnapshot, started: number, windowUsage?: WindowUsage): void {
     const warnings: ScanWarning[] = [...snapshot.warnings];
     const forgetMissing = snapshot.failures.length === 0;
-    const metricsAvailable = snapshot.usagePeaks !== undefined || snapshot.samples !== undefined;
-    if (snapshot.usagePeaks) {
+    const metricsAvailable = windowUsage
+      ? windowUsage.ok
+      : snapshot.usagePeaks !== undefined || snapshot.samples !== undefined;
+    if (windowUsage) {
+      // Prometheus holds the whole window: nothing is recorded here, and a failed read is handled as an absent
+      // metrics-server is: the usage rules skip this scan and keep their issues.
+      if (windowUsage.ok) warnings.push(...windowUsage.warnings);
+      else {
+        warnings.push({
+          code: 'prometheus-unavailable',
+          message: `over-provisioning rules skipped this scan: ${windowUsage.reason}; their previous issues are kept`,
+        });
+      }
+    } else if (snapshot.usagePeaks) {
       this.history.recordPeaks(snapshot.workloads, snapshot.usagePeaks, started, forgetMissing);
     } else if (snapshot.samples) {
       this.history.record(snapshot.workloads, snapshot.samples, started, forgetMissing);
@@ -177,8 +202,12 @@ export class DetectionService {
     const report = buildReport(
       {
         workloads: snapshot.workloads,
-        usage: this.history,
-        usageSamples: snapshot.usagePeaks?.samples ?? snapshot.samples?.length ?? 0,
+        usage: windowUsage ? (windowUsage.ok ? windowUsage.usage : NO_USAGE) : this.history,
+        usageSamples: windowUsage
+          ? windowUsage.ok
+            ? windowUsage.usage.sampleCount
+            : 0
+          : (snapshot.usagePeaks?.samples ?? snapshot.samples?.length ?? 0),
         skipped: snapshot.skipped,
         warnings,
       },
@@ -211,6 +240,7 @@ export class DetectionService {
       usageSamples: report.summary.usageSamples,
       apiRequests: snapshot.requests,
       apiBytes: snapshot.bytes,
+      ...(windowUsage ? { prometheusQueries: windowUsage.queries } : {}),
     };
     // Only the issues new in the store: counting every current finding again would make rate() the scan frequency.
     this.metrics.issuesFirstFound(added);

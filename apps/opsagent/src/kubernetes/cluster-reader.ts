@@ -1,3 +1,4 @@
+import type { LivePod } from '@opsagent/core/audit/prometheus-usage';
 import type { UsagePeaks } from '@opsagent/core/audit/usage-peaks';
 import type { ScanWarning } from '@opsagent/core/issue';
 import type { UsageSample } from '@opsagent/core/usage';
@@ -16,6 +17,8 @@ export interface ClusterSnapshot {
   /** The samples reduced to per-workload peaks as they were read (`usage: 'peaks'`); undefined as `samples`. */
   usagePeaks?: UsagePeaks;
   metricsError?: string;
+  /** The Pods read, with their labels (`usage: 'none'`: usage comes from elsewhere and is attributed through them). */
+  pods?: LivePod[];
   /** Kinds that could not be read; their workloads are missing from `workloads`. */
   failures: KindReadFailure[];
   /** How many kinds the read tried (all failed = nothing was read). */
@@ -44,8 +47,9 @@ export interface ReadOptions {
   /**
    * `samples` (default): every PodMetrics sample in `samples`, as a one-off audit reads them. `peaks`: each
    * sample reduced into `usagePeaks` as it is read and dropped, as the service's usage history keeps them.
+   * `none`: PodMetrics are not read (usage comes from Prometheus); the Pods and their labels are in `pods`.
    */
-  usage?: 'samples' | 'peaks';
+  usage?: 'samples' | 'peaks' | 'none';
 }
 
 /** The port through which detection reads the cluster; bound in KubernetesModule. */

@@ -71,6 +71,10 @@ describe('defaults', () => {
     ['kubernetes.pageSize', 500],
     ['kubernetes.requestTimeout', '30s'],
     ['kubernetes.retries', 3],
+    ['usage.source', 'metrics-server'],
+    ['usage.prometheus.url', undefined],
+    ['usage.prometheus.bearerTokenFile', undefined],
+    ['usage.prometheus.timeout', '30s'],
     ['scanTimeout', '4m'],
     ['scanMinInterval', '30s'],
     ['logLevel', 'info'],
@@ -161,6 +165,11 @@ describe('accepted values', () => {
     ['kubernetes.pageSize', 10000, 10000],
     ['kubernetes.requestTimeout', '1m30s', '1m30s'],
     ['kubernetes.retries', 0, 0],
+    ['usage.source', 'metrics-server', 'metrics-server'],
+    ['usage.prometheus.url', 'http://prometheus.monitoring:9090', 'http://prometheus.monitoring:9090'],
+    ['usage.prometheus.url', 'https://thanos.example.com/prom/', 'https://thanos.example.com/prom/'],
+    ['usage.prometheus.bearerTokenFile', '/var/run/secrets/prom/token', '/var/run/secrets/prom/token'],
+    ['usage.prometheus.timeout', '2m', '2m'],
     ['scanTimeout', '90s', '90s'],
     ['scanMinInterval', '0s', '0s'],
     ['logLevel', 'debug', 'debug'],
@@ -255,6 +264,12 @@ describe('rejected values', () => {
     ['auth cache too long', at('server.auth.cacheTtl', '2h'), 'server.auth.cacheTtl', /^must be a duration from 0s to 1h/],
     ['review timeout 0', at('server.auth.reviewTimeout', '0s'), 'server.auth.reviewTimeout', /^must be a duration from 100ms to 1m/],
     ['reviews per second 0', at('server.auth.reviewsPerSecond', 0), 'server.auth.reviewsPerSecond', 'must be an integer from 1 to 10000'],
+    ['usage source unknown', at('usage.source', 'datadog'), 'usage.source', 'must be one of metrics-server, prometheus'],
+    ['prometheus without its url', at('usage.source', 'prometheus'), 'usage.prometheus.url', 'must be set when usage.source is prometheus'],
+    ['prometheus url without a scheme', at('usage.prometheus.url', 'prometheus:9090'), 'usage.prometheus.url', /^must be an http:\/\/ or https:\/\/ URL/],
+    ['prometheus url not http', at('usage.prometheus.url', 'ftp://prometheus'), 'usage.prometheus.url', /^must be an http:\/\/ or https:\/\/ URL/],
+    ['prometheus token file empty', at('usage.prometheus.bearerTokenFile', ''), 'usage.prometheus.bearerTokenFile', 'must be a non-empty string'],
+    ['prometheus timeout too short', at('usage.prometheus.timeout', '10ms'), 'usage.prometheus.timeout', /^must be a duration from 100ms to 10m/],
     ['log level unknown', at('logLevel', 'verbose'), 'logLevel', 'must be one of fatal, error, warn, info, debug, trace'],
     ['ports equal', { server: { port: 8080 }, metrics: { port: 8080 } }, 'metrics.port', 'must differ from server.port (both are 8080)'],
     ['the root a list', [{ schedule: '* * * * *' }], '(root)', 'must be a mapping of keys, not a list'],
@@ -309,6 +324,12 @@ describe('rejected values', () => {
     expect(() => parseConfig({ scheduel: 1 })).toThrow('invalid config <inline>:\n  scheduel: unknown key');
   });
 
+  it('accepts the prometheus source with its url', () => {
+    const sut = parseConfig({ usage: { source: 'prometheus', prometheus: { url: 'http://127.0.0.1:9091' } } });
+    expect(sut.usage.source).toBe('prometheus');
+    expect(sut.usage.prometheus).toEqual({ url: 'http://127.0.0.1:9091', timeout: '30s' });
+  });
+
   it('does not compare ports when one of them is already invalid', () => {
     expect(problemsOf(() => parseConfig({ server: { port: 'x' }, metrics: { port: 'x' } }))).toEqual([
       { path: 'server.port', reason: port },
@@ -343,6 +364,10 @@ describe('CONFIG_KEYS', () => {
       'kubernetes.pageSize',
       'kubernetes.requestTimeout',
       'kubernetes.retries',
+      'usage.source',
+      'usage.prometheus.url',
+      'usage.prometheus.bearerTokenFile',
+      'usage.prometheus.timeout',
       'scanTimeout',
       'scanMinInterval',
       'logLevel',

@@ -10,6 +10,10 @@ export interface ContainerUsageStats {
   cpuP95: number;
   /** Maximum of memory, bytes. */
   memoryMax: number;
+  /** Time of the oldest sample behind the figures, ms since the epoch, when the source knows it. */
+  firstSampleAt?: number;
+  /** Time of the newest sample behind the figures, ms since the epoch, when the source knows it. */
+  lastSampleAt?: number;
 }
 
 export interface OverProvisioningThreshold {

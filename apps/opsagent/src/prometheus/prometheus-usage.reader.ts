@@ -1,0 +1,214 @@
+import {
+  PrometheusUsage,
+  type ControllerOwner,
+  type PodContainerUsage,
+  type PodOwner,
+} from '@opsagent/core/audit/prometheus-usage';
+import type { ScanWarning } from '@opsagent/core/issue';
+import { PrometheusClient, PrometheusError, type VectorSample } from './prometheus.client';
+import { WindowUsageReader, type WindowUsage, type WindowUsageRequest } from './window-usage-reader';
+
+/**
+ * Points one subquery may hold for one batch of namespaces. Prometheus refuses a query that would hold more than
+ * `--query.max-samples` (50,000,000 by default) at once, and a subquery holds every point of every series it
+ * selects: steps × series. Each batch holds up to this many points per subquery, so three of them, plus the series
+ * of Pods gone since (not in the live count), stay well inside the default.
+ */
+export const POINTS_PER_BATCH = 10_000_000;
+/** Containers a Pod is assumed to have when sizing batches (the live Pods are counted, not their containers). */
+const CONTAINERS_PER_POD = 2;
+/** Finest subquery step: the resolution of cAdvisor's scrapes in kube-prometheus-stack (30 s) is finer. */
+const MIN_STEP_S = 60;
+/** Steps per window at most: 14 days at one minute. A longer window gets a coarser step. */
+const MAX_STEPS = 20_160;
+/** Range of the CPU rate at each step: four scrapes at kube-prometheus-stack's 30 s interval, and some. */
+const RATE_RANGE = '5m';
+
+const STAT_LABEL = 'opsagent_stat';
+
+export interface PrometheusUsageSettings {
+  windowMs: number;
+}
+
+/**
+ * Reads the scan's usage from Prometheus over `overProvisioning.window`, aggregated by Prometheus: per Pod
+ * container the p95 of the CPU rate (`quantile_over_time` over a subquery of `rate()`), the peak working set
+ * (`max_over_time`), its samples (`count_over_time`) and the times of the oldest and newest of them
+ * (`timestamp()`). One query per batch of namespaces, sized by their live Pods, plus one for the owner series of
+ * kube-state-metrics: never one per container.
+ */
+export class PrometheusUsageReader extends WindowUsageReader {
+  private readonly windowS: number;
+  private readonly stepS: number;
+
+  constructor(
+    private readonly client: PrometheusClient,
+    settings: PrometheusUsageSettings,
+  ) {
+    super();
+    this.windowS = Math.max(1, Math.round(settings.windowMs / 1000));
+    this.stepS = Math.max(MIN_STEP_S, Math.ceil(this.windowS / MAX_STEPS));
+  }
+
+  async read(request: WindowUsageRequest): Promise<WindowUsage> {
+    const now = request.now ?? Date.now();
+    const namespaces = [
+      ...new Set(request.workloads.map((w) => w.namespace).filter((ns) => request.isNamespaceAudited(ns))),
+    ].sort();
+    const batches = this.batches(namespaces, request);
+    let queries = 0;
+    const ask = async (query: string): Promise<VectorSample[]> => {
+      queries++;
+      return this.client.query(query, now, request.signal);
+    };
+    try {
+      const usage: PodContainerUsage[] = [];
+      const owners = namespaces.length > 0 ? parseOwners(await ask(this.ownersQuery(namespaces))) : parseOwners([]);
+      for (const batch of batches) usage.push(...parseUsage(await ask(this.usageQuery(batch))));
+      const result = new PrometheusUsage({
+        workloads: request.workloads,
+        usage,
+        ...owners,
+        livePods: request.livePods,
+      });
+      return { ok: true, usage: result, queries, warnings: attributionWarnings(result, owners) };
+    } catch (error) {
+      if (!(error instanceof PrometheusError)) throw error;
+      return { ok: false, reason: error.message, queries };
+    }
+  }
+
+  /** Namespaces in batches whose live Pods keep a subquery within POINTS_PER_BATCH (a namespace is never split). */
+  private batches(namespaces: readonly string[], request: WindowUsageRequest): string[][] {
+    const pods = new Map<string, number>();
+    for (const p of request.livePods) pods.set(p.namespace, (pods.get(p.namespace) ?? 0) + 1);
+    const steps = Math.ceil(this.windowS / this.stepS);
+    const budget = Math.max(1, Math.floor(POINTS_PER_BATCH / (steps * CONTAINERS_PER_POD)));
+    const out: string[][] = [];
+    let current: string[] = [];
+    let weight = 0;
+    for (const ns of namespaces) {
+      const w = Math.max(1, pods.get(ns) ?? 0);
+      if (current.length > 0 && weight + w > budget) {
+        out.push(current);
+        current = [];
+        weight = 0;
+      }
+      current.push(ns);
+      weight += w;
+    }
+    if (current.length > 0) out.push(current);
+    return out;
+  }
+
+  private usageQuery(namespaces: readonly string[]): string {
+    const sel = `{namespace=~"${namespaceRegex(namespaces)}",container!="",container!="POD"}`;
+    const range = `${this.windowS}s`;
+    const sub = `[${range}:${this.stepS}s]`;
+    const by = 'by (namespace, pod, container)';
+    const cpu = `container_cpu_usage_seconds_total${sel}`;
+    const mem = `container_memory_working_set_bytes${sel}`;
+    const stat = (name: string, expr: string) => `label_replace(${expr}, "${STAT_LABEL}", "${name}", "", "")`;
+    return [
+      stat('cpu_p95', `max ${by} (quantile_over_time(0.95, rate(${cpu}[${RATE_RANGE}])${sub}))`),
+      stat('memory_max', `max ${by} (max_over_time(${mem}[${range}]))`),
+      stat('samples', `sum ${by} (count_over_time(${mem}[${range}]))`),
+      stat('first', `min ${by} (min_over_time(timestamp(${mem})${sub}))`),
+      stat('last', `max ${by} (max_over_time(timestamp(${mem})${sub}))`),
+    ].join(' or ');
+  }
+
+  private ownersQuery(namespaces: readonly string[]): string {
+    const ns = `namespace=~"${namespaceRegex(namespaces)}"`;
+    const range = `${this.windowS}s`;
+    return [
+      `max by (namespace, pod, owner_kind, owner_name) (max_over_time(kube_pod_owner{${ns},owner_is_controller!="false"}[${range}]))`,
+      `max by (namespace, replicaset, owner_kind, owner_name) (max_over_time(kube_replicaset_owner{${ns}}[${range}]))`,
+      `max by (namespace, job_name, owner_kind, owner_name) (max_over_time(kube_job_owner{${ns}}[${range}]))`,
+    ].join(' or ');
+  }
+}
+
+/** Namespace names are DNS-1123 labels (no regex metacharacters); escaped all the same. */
+function namespaceRegex(namespaces: readonly string[]): string {
+  return namespaces.map((ns) => ns.replace(/[\\^$.|?*+()[\]{}]/g, '\\\\$&')).join('|');
+}
+
+function parseUsage(vector: readonly VectorSample[]): PodContainerUsage[] {
+  const rows = new Map<string, PodContainerUsage>();
+  for (const { metric, value } of vector) {
+    const { namespace, pod, container } = metric;
+    if (!namespace || !pod || !container) continue;
+    const key = `${namespace}\u0000${pod}\u0000${container}`;
+    let row = rows.get(key);
+    if (!row) rows.set(key, (row = { namespace, pod, container, samples: 0 }));
+    switch (metric[STAT_LABEL]) {
+      case 'cpu_p95':
+        row.cpuP95 = value * 1000; // cores → millicores
+        break;
+      case 'memory_max':
+        row.memoryMax = value;
+        break;
+      case 'samples':
+        row.samples = value;
+        break;
+      case 'first':
+        row.firstSampleAt = Math.round(value * 1000);
+        break;
+      case 'last':
+        row.lastSampleAt = Math.round(value * 1000);
+        break;
+    }
+  }
+  return [...rows.values()];
+}
+
+interface Owners {
+  podOwners: PodOwner[];
+  replicaSetOwners: ControllerOwner[];
+  jobOwners: ControllerOwner[];
+}
+
+function parseOwners(vector: readonly VectorSample[]): Owners {
+  const owners: Owners = { podOwners: [], replicaSetOwners: [], jobOwners: [] };
+  for (const { metric } of vector) {
+    const { namespace, owner_kind: kind = '', owner_name: owner = '' } = metric;
+    if (!namespace) continue;
+    if (metric.pod) owners.podOwners.push({ namespace, pod: metric.pod, kind, name: owner });
+    else if (metric.replicaset) owners.replicaSetOwners.push({ namespace, name: metric.replicaset, kind, owner });
+    else if (metric.job_name) owners.jobOwners.push({ namespace, name: metric.job_name, kind, owner });
+  }
+  return owners;
+}
+
+function attributionWarnings(usage: PrometheusUsage, owners: Owners): ScanWarning[] {
+  const { pods, byLivePod, unattributed } = usage.counts;
+  if (pods === 0) {
+    return [
+      {
+        code: 'prometheus-no-usage',
+        message:
+          'Prometheus has no container_cpu_usage_seconds_total / container_memory_working_set_bytes series with ' +
+          'namespace, pod and container labels for the audited namespaces (is cAdvisor scraped?)',
+      },
+    ];
+  }
+  const warnings: ScanWarning[] = [];
+  if (owners.podOwners.length === 0) {
+    warnings.push({
+      code: 'prometheus-no-owners',
+      message:
+        'Prometheus has no kube_pod_owner series (is kube-state-metrics scraped?): Pods were attributed to ' +
+        `workloads through the live Pods (${byLivePod} of ${pods} Pods with usage), so Pods gone since a rollout ` +
+        `are not counted (${unattributed} Pods with usage belong to no live Pod)`,
+    });
+  } else if (owners.replicaSetOwners.length === 0 && owners.podOwners.some((o) => o.kind === 'ReplicaSet')) {
+    warnings.push({
+      code: 'prometheus-no-owners',
+      message:
+        'Prometheus has kube_pod_owner but no kube_replicaset_owner series: Pods of ReplicaSets owned by a ' +
+        `Deployment cannot be attributed to it (${unattributed} of ${pods} Pods with usage unattributed)`,
+    });
+  }
+  return warnings;
+}
