@@ -28,6 +28,8 @@ const STAT_LABEL = 'opsagent_stat';
 
 export interface PrometheusUsageSettings {
   windowMs: number;
+  /** Default POINTS_PER_BATCH (tests lower it to see batches split). */
+  pointsPerBatch?: number;
 }
 
 /**
@@ -40,12 +42,14 @@ export interface PrometheusUsageSettings {
 export class PrometheusUsageReader extends WindowUsageReader {
   private readonly windowS: number;
   private readonly stepS: number;
+  private readonly pointsPerBatch: number;
 
   constructor(
     private readonly client: PrometheusClient,
     settings: PrometheusUsageSettings,
   ) {
     super();
+    this.pointsPerBatch = settings.pointsPerBatch ?? POINTS_PER_BATCH;
     this.windowS = Math.max(1, Math.round(settings.windowMs / 1000));
     this.stepS = Math.max(MIN_STEP_S, Math.ceil(this.windowS / MAX_STEPS));
   }
@@ -83,7 +87,7 @@ export class PrometheusUsageReader extends WindowUsageReader {
     const pods = new Map<string, number>();
     for (const p of request.livePods) pods.set(p.namespace, (pods.get(p.namespace) ?? 0) + 1);
     const steps = Math.ceil(this.windowS / this.stepS);
-    const budget = Math.max(1, Math.floor(POINTS_PER_BATCH / (steps * CONTAINERS_PER_POD)));
+    const budget = Math.max(1, Math.floor(this.pointsPerBatch / (steps * CONTAINERS_PER_POD)));
     const out: string[][] = [];
     let current: string[] = [];
     let weight = 0;
