@@ -305,6 +305,7 @@ describe('PrometheusUsageReader against a real Prometheus', () => {
   const reader = (pointsPerBatch?: number) =>
     new PrometheusUsageReader(new PrometheusClient({ url: prometheus.url, timeoutMs: 20_000 }), {
       windowMs: 2 * DAY * 1000,
+      rateRangeMs: 5 * 60_000,
       pointsPerBatch,
     });
 

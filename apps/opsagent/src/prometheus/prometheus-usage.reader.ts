@@ -21,13 +21,13 @@ const CONTAINERS_PER_POD = 2;
 const MIN_STEP_S = 60;
 /** Steps per window at most: 14 days at one minute. A longer window gets a coarser step. */
 const MAX_STEPS = 20_160;
-/** Range of the CPU rate at each step: four scrapes at kube-prometheus-stack's 30 s interval, and some. */
-const RATE_RANGE = '5m';
 
 const STAT_LABEL = 'opsagent_stat';
 
 export interface PrometheusUsageSettings {
   windowMs: number;
+  /** `usage.prometheus.rateRange`: range of the CPU `rate()` (5 minutes: 10 scrapes at kube-prometheus-stack's 30 s). */
+  rateRangeMs: number;
   /** Default POINTS_PER_BATCH (tests lower it to see batches split). */
   pointsPerBatch?: number;
 }
@@ -43,6 +43,7 @@ export class PrometheusUsageReader extends WindowUsageReader {
   private readonly windowS: number;
   private readonly stepS: number;
   private readonly pointsPerBatch: number;
+  private readonly rateRange: string;
 
   constructor(
     private readonly client: PrometheusClient,
@@ -50,6 +51,7 @@ export class PrometheusUsageReader extends WindowUsageReader {
   ) {
     super();
     this.pointsPerBatch = settings.pointsPerBatch ?? POINTS_PER_BATCH;
+    this.rateRange = `${Math.max(1, Math.round(settings.rateRangeMs / 1000))}s`;
     this.windowS = Math.max(1, Math.round(settings.windowMs / 1000));
     this.stepS = Math.max(MIN_STEP_S, Math.ceil(this.windowS / MAX_STEPS));
   }
@@ -114,7 +116,7 @@ export class PrometheusUsageReader extends WindowUsageReader {
     const mem = `container_memory_working_set_bytes${sel}`;
     const stat = (name: string, expr: string) => `label_replace(${expr}, "${STAT_LABEL}", "${name}", "", "")`;
     return [
-      stat('cpu_p95', `max ${by} (quantile_over_time(0.95, rate(${cpu}[${RATE_RANGE}])${sub}))`),
+      stat('cpu_p95', `max ${by} (quantile_over_time(0.95, rate(${cpu}[${this.rateRange}])${sub}))`),
       stat('memory_max', `max ${by} (max_over_time(${mem}[${range}]))`),
       stat('samples', `sum ${by} (count_over_time(${mem}[${range}]))`),
       stat('first', `min ${by} (min_over_time(timestamp(${mem})${sub}))`),

@@ -15,7 +15,10 @@ export function createWindowUsageReader(config: OpsAgentConfig): PrometheusUsage
     timeoutMs: parseDuration(prometheus.timeout),
     bearerTokenFile: prometheus.bearerTokenFile,
   });
-  return new PrometheusUsageReader(client, { windowMs: parseDuration(config.overProvisioning.window) });
+  return new PrometheusUsageReader(client, {
+    windowMs: parseDuration(config.overProvisioning.window),
+    rateRangeMs: parseDuration(prometheus.rateRange),
+  });
 }
 
 @Module({

@@ -75,6 +75,7 @@ describe('defaults', () => {
     ['usage.prometheus.url', undefined],
     ['usage.prometheus.bearerTokenFile', undefined],
     ['usage.prometheus.timeout', '30s'],
+    ['usage.prometheus.rateRange', '5m'],
     ['scanTimeout', '4m'],
     ['scanMinInterval', '30s'],
     ['logLevel', 'info'],
@@ -170,6 +171,7 @@ describe('accepted values', () => {
     ['usage.prometheus.url', 'https://thanos.example.com/prom/', 'https://thanos.example.com/prom/'],
     ['usage.prometheus.bearerTokenFile', '/var/run/secrets/prom/token', '/var/run/secrets/prom/token'],
     ['usage.prometheus.timeout', '2m', '2m'],
+    ['usage.prometheus.rateRange', '2m', '2m'],
     ['scanTimeout', '90s', '90s'],
     ['scanMinInterval', '0s', '0s'],
     ['logLevel', 'debug', 'debug'],
@@ -269,6 +271,7 @@ describe('rejected values', () => {
     ['prometheus url without a scheme', at('usage.prometheus.url', 'prometheus:9090'), 'usage.prometheus.url', /^must be an http:\/\/ or https:\/\/ URL/],
     ['prometheus url not http', at('usage.prometheus.url', 'ftp://prometheus'), 'usage.prometheus.url', /^must be an http:\/\/ or https:\/\/ URL/],
     ['prometheus token file empty', at('usage.prometheus.bearerTokenFile', ''), 'usage.prometheus.bearerTokenFile', 'must be a non-empty string'],
+    ['prometheus rate range too short', at('usage.prometheus.rateRange', '30s'), 'usage.prometheus.rateRange', /^must be a duration from 1m to 1d/],
     ['prometheus timeout too short', at('usage.prometheus.timeout', '10ms'), 'usage.prometheus.timeout', /^must be a duration from 100ms to 10m/],
     ['log level unknown', at('logLevel', 'verbose'), 'logLevel', 'must be one of fatal, error, warn, info, debug, trace'],
     ['ports equal', { server: { port: 8080 }, metrics: { port: 8080 } }, 'metrics.port', 'must differ from server.port (both are 8080)'],
@@ -327,7 +330,7 @@ describe('rejected values', () => {
   it('accepts the prometheus source with its url', () => {
     const sut = parseConfig({ usage: { source: 'prometheus', prometheus: { url: 'http://127.0.0.1:9091' } } });
     expect(sut.usage.source).toBe('prometheus');
-    expect(sut.usage.prometheus).toEqual({ url: 'http://127.0.0.1:9091', timeout: '30s' });
+    expect(sut.usage.prometheus).toEqual({ url: 'http://127.0.0.1:9091', timeout: '30s', rateRange: '5m' });
   });
 
   it('does not compare ports when one of them is already invalid', () => {
@@ -368,6 +371,7 @@ describe('CONFIG_KEYS', () => {
       'usage.prometheus.url',
       'usage.prometheus.bearerTokenFile',
       'usage.prometheus.timeout',
+      'usage.prometheus.rateRange',
       'scanTimeout',
       'scanMinInterval',
       'logLevel',

@@ -267,6 +267,9 @@ export class PrometheusUsageConfig {
   /** Timeout of each Prometheus query. */
   @Duration(100, 600_000, '100ms to 10m')
   timeout = '30s';
+  /** Range of `rate()` over the CPU counter at each step; at least four scrape intervals of cAdvisor. */
+  @Duration(60_000, 86_400_000, '1m to 1d')
+  rateRange = '5m';
 }
 
 export class UsageConfig {
