@@ -74,26 +74,59 @@ export async function writeOpenMetrics(file: string, families: readonly OmFamily
   return samples;
 }
 
+/** promtool cuts its input into blocks of 2 h, reading the whole input once per block. */
+const BLOCK_S = 7200;
+
+export interface Backfill {
+  samples: number;
+  /** Bytes of OpenMetrics text written (and deleted once backfilled). */
+  bytes: number;
+  seconds: number;
+}
+
+/**
+ * Backfills the families into `tsdb` with `promtool tsdb create-blocks-from openmetrics`, one OpenMetrics file per
+ * 2-hour block: promtool reads its whole input once per block it makes, so one file of 7 days would be read 84
+ * times; one file per block is read once.
+ */
+export async function backfill(
+  dir: string,
+  tsdb: string,
+  families: readonly OmFamily[],
+  range: OmRange,
+): Promise<Backfill> {
+  const started = Date.now();
+  const result: Backfill = { samples: 0, bytes: 0, seconds: 0 };
+  const file = path.join(dir, 'block.om');
+  for (let from = Math.floor(range.start / BLOCK_S) * BLOCK_S; from <= range.end; from += BLOCK_S) {
+    // Sample times of the range inside [from, from + 2h).
+    const first = range.start + Math.max(0, Math.ceil((from - range.start) / range.step)) * range.step;
+    const last = Math.min(range.end, from + BLOCK_S - 1);
+    if (first > last) continue;
+    result.samples += await writeOpenMetrics(file, families, { start: first, end: last, step: range.step });
+    result.bytes += fs.statSync(file).size;
+    await promisify(execFile)('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', '--quiet', file, tsdb], {
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    fs.rmSync(file, { force: true });
+  }
+  result.seconds = (Date.now() - started) / 1000;
+  return result;
+}
+
 export interface PrometheusServer {
   url: string;
   process: ChildProcess;
-  /** Seconds promtool took to backfill. */
-  backfillSeconds: number;
   /** Stops the server (SIGTERM, then SIGKILL after 10 s). */
   close(): Promise<void>;
 }
 
 /**
- * Backfills `openMetricsFile` into `dir`/tsdb and starts Prometheus on it, ready (`/-/ready` 200) when this
- * resolves. Retention is 400 days, so no backfilled block is dropped at start.
+ * Starts Prometheus on the blocks in `dir`/tsdb (see `backfill`), ready (`/-/ready` 200) when this resolves.
+ * Retention is 400 days, so no backfilled block is dropped at start.
  */
-export async function startPrometheus(dir: string, openMetricsFile: string): Promise<PrometheusServer> {
+export async function startPrometheus(dir: string): Promise<PrometheusServer> {
   const tsdb = path.join(dir, 'tsdb');
-  const started = Date.now();
-  await promisify(execFile)('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', openMetricsFile, tsdb], {
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  const backfillSeconds = (Date.now() - started) / 1000;
   const config = path.join(dir, 'prometheus.yml');
   fs.writeFileSync(config, 'global:\n  scrape_interval: 1h\nscrape_configs: []\n');
   const port = await freePort();
@@ -130,7 +163,6 @@ export async function startPrometheus(dir: string, openMetricsFile: string): Pro
   return {
     url,
     process: child,
-    backfillSeconds,
     close: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');

@@ -17,10 +17,10 @@ import { WindowUsageReader, type WindowUsage, type WindowUsageRequest } from './
 export const POINTS_PER_BATCH = 10_000_000;
 /** Containers a Pod is assumed to have when sizing batches (the live Pods are counted, not their containers). */
 const CONTAINERS_PER_POD = 2;
-/** Finest subquery step: the resolution of cAdvisor's scrapes in kube-prometheus-stack (30 s) is finer. */
+/** Finest subquery step. */
 const MIN_STEP_S = 60;
-/** Steps per window at most: 14 days at one minute. A longer window gets a coarser step. */
-const MAX_STEPS = 20_160;
+/** Steps per window at most: 30 days at 5 minutes. A longer window (or shorter range) gets a coarser step. */
+const MAX_STEPS = 8_640;
 
 const STAT_LABEL = 'opsagent_stat';
 
@@ -51,9 +51,12 @@ export class PrometheusUsageReader extends WindowUsageReader {
   ) {
     super();
     this.pointsPerBatch = settings.pointsPerBatch ?? POINTS_PER_BATCH;
-    this.rateRange = `${Math.max(1, Math.round(settings.rateRangeMs / 1000))}s`;
+    const rateRangeS = Math.max(1, Math.round(settings.rateRangeMs / 1000));
+    this.rateRange = `${rateRangeS}s`;
     this.windowS = Math.max(1, Math.round(settings.windowMs / 1000));
-    this.stepS = Math.max(MIN_STEP_S, Math.ceil(this.windowS / MAX_STEPS));
+    // One step per rate range: the ranges tile the window, so every sample counts once, and the p95 is that of
+    // the rate-range averages (5-minute averages by default: 4,032 of them over 14 days).
+    this.stepS = Math.max(MIN_STEP_S, rateRangeS, Math.ceil(this.windowS / MAX_STEPS));
   }
 
   async read(request: WindowUsageRequest): Promise<WindowUsage> {
