@@ -63,7 +63,10 @@ function wobble(seed: number, t: number): number {
 }
 
 /** cAdvisor and kube-state-metrics families for every Pod of the cluster, as kube-prometheus-stack scrapes them. */
-function familiesOf(cluster: ReturnType<typeof buildCluster>, range: { start: number; end: number; step: number }) {
+export function familiesOf(
+  cluster: ReturnType<typeof buildCluster>,
+  range: { start: number; end: number; step: number },
+) {
   const pods: PodUsage[] = [];
   const podOwners: Obj[] = [];
   const rsOwners: Obj[] = [];

@@ -122,8 +122,11 @@ export class PrometheusUsageReader extends WindowUsageReader {
       stat('cpu_p95', `max ${by} (quantile_over_time(0.95, rate(${cpu}[${this.rateRange}])${sub}))`),
       stat('memory_max', `max ${by} (max_over_time(${mem}[${range}]))`),
       stat('samples', `sum ${by} (count_over_time(${mem}[${range}]))`),
-      stat('first', `min ${by} (min_over_time(timestamp(${mem})${sub}))`),
-      stat('last', `max ${by} (max_over_time(timestamp(${mem})${sub}))`),
+      // `timestamp()` of a bare selector in a subquery (the sample's own time) took 17.6 s where this took 1.1 s
+      // (Prometheus 2.42, 300 series over 7 days); of an expression (`> -Inf` keeps every value) it is the time of
+      // the step that sees a sample, so first and last are exact to within one step.
+      stat('first', `min ${by} (min_over_time(timestamp(${mem} > -Inf)${sub}))`),
+      stat('last', `max ${by} (max_over_time(timestamp(${mem} > -Inf)${sub}))`),
     ].join(' or ');
   }
 
