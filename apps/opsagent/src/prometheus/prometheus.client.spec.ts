@@ -102,15 +102,13 @@ describe('PrometheusClient', () => {
 
   it("gives Prometheus' own error of a refused query with its status", async () => {
     const server = await serve((_req, res) =>
-      res
-        .writeHead(422, { 'content-type': 'application/json' })
-        .end(
-          JSON.stringify({
-            status: 'error',
-            errorType: 'execution',
-            error: 'query processing would load too many samples',
-          }),
-        ),
+      res.writeHead(422, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          status: 'error',
+          errorType: 'execution',
+          error: 'query processing would load too many samples',
+        }),
+      ),
     );
     try {
       const sut = new PrometheusClient({ url: server.url, timeoutMs: 20_000 });
