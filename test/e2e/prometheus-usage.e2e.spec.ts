@@ -301,11 +301,11 @@ describe('PrometheusUsageReader against a real Prometheus', () => {
     workload('Deployment', 'legacy', 'batch'),
   ];
   const livePods = [{ namespace: 'legacy', name: 'batch-abc-1', labels: { app: 'batch' } }];
-  const reader = (pointsPerBatch?: number) =>
+  const reader = (samplesPerBatch?: number) =>
     new PrometheusUsageReader(new PrometheusClient({ url: prometheus.url, timeoutMs: 20_000 }), {
       windowMs: 2 * DAY * 1000,
       rateRangeMs: 5 * 60_000,
-      pointsPerBatch,
+      samplesPerBatch,
     });
 
   it('backfilled the data', () => {
@@ -340,7 +340,7 @@ describe('PrometheusUsageReader against a real Prometheus', () => {
     expect(sut.queries).toBe(2); // owners, and one batch of both namespaces
   });
 
-  it('splits the namespaces into batches when a subquery would hold too many points, with the same figures', async () => {
+  it('splits the namespaces into batches when a query would read too many samples, with the same figures', async () => {
     const whole = await reader().read({ workloads, livePods, isNamespaceAudited: () => true });
     const split = await reader(1).read({ workloads, livePods, isNamespaceAudited: () => true });
     if (!whole.ok || !split.ok) throw new Error('read failed');

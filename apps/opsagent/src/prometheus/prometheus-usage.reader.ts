@@ -9,12 +9,15 @@ import { PrometheusClient, PrometheusError, type VectorSample } from './promethe
 import { WindowUsageReader, type WindowUsage, type WindowUsageRequest } from './window-usage-reader';
 
 /**
- * Points one subquery may hold for one batch of namespaces. Prometheus refuses a query that would hold more than
- * `--query.max-samples` (50,000,000 by default) at once, and a subquery holds every point of every series it
- * selects: steps × series. Each batch holds up to this many points per subquery, so three of them, plus the series
- * of Pods gone since (not in the live count), stay well inside the default.
+ * What one query of a batch of namespaces may read, per series and summed over its Pods' series: the raw samples of
+ * the window (at ASSUMED_SCRAPE_S) or the subquery's steps, whichever is more. It bounds the query's time (a range
+ * function reads every raw sample of its range) and the points a subquery holds at once: Prometheus refuses a query
+ * over `--query.max-samples` (50,000,000 by default), and a subquery holds steps × series. 20 million leaves room for
+ * the series of Pods gone since (not in the live count).
  */
-export const POINTS_PER_BATCH = 10_000_000;
+export const SAMPLES_PER_BATCH = 20_000_000;
+/** kube-prometheus-stack scrapes cAdvisor every 30 s. */
+const ASSUMED_SCRAPE_S = 30;
 /** Containers a Pod is assumed to have when sizing batches (the live Pods are counted, not their containers). */
 const CONTAINERS_PER_POD = 2;
 /** Finest subquery step. */
@@ -28,8 +31,8 @@ export interface PrometheusUsageSettings {
   windowMs: number;
   /** `usage.prometheus.rateRange`: range of the CPU `rate()` (5 minutes: 10 scrapes at kube-prometheus-stack's 30 s). */
   rateRangeMs: number;
-  /** Default POINTS_PER_BATCH (tests lower it to see batches split). */
-  pointsPerBatch?: number;
+  /** Default SAMPLES_PER_BATCH (tests lower it to see batches split). */
+  samplesPerBatch?: number;
 }
 
 /**
@@ -42,7 +45,7 @@ export interface PrometheusUsageSettings {
 export class PrometheusUsageReader extends WindowUsageReader {
   private readonly windowS: number;
   private readonly stepS: number;
-  private readonly pointsPerBatch: number;
+  private readonly samplesPerBatch: number;
   private readonly rateRange: string;
 
   constructor(
@@ -50,7 +53,7 @@ export class PrometheusUsageReader extends WindowUsageReader {
     settings: PrometheusUsageSettings,
   ) {
     super();
-    this.pointsPerBatch = settings.pointsPerBatch ?? POINTS_PER_BATCH;
+    this.samplesPerBatch = settings.samplesPerBatch ?? SAMPLES_PER_BATCH;
     const rateRangeS = Math.max(1, Math.round(settings.rateRangeMs / 1000));
     this.rateRange = `${rateRangeS}s`;
     this.windowS = Math.max(1, Math.round(settings.windowMs / 1000));
@@ -87,12 +90,12 @@ export class PrometheusUsageReader extends WindowUsageReader {
     }
   }
 
-  /** Namespaces in batches whose live Pods keep a subquery within POINTS_PER_BATCH (a namespace is never split). */
+  /** Namespaces in batches whose live Pods keep a query within SAMPLES_PER_BATCH (a namespace is never split). */
   private batches(namespaces: readonly string[], request: WindowUsageRequest): string[][] {
     const pods = new Map<string, number>();
     for (const p of request.livePods) pods.set(p.namespace, (pods.get(p.namespace) ?? 0) + 1);
-    const steps = Math.ceil(this.windowS / this.stepS);
-    const budget = Math.max(1, Math.floor(this.pointsPerBatch / (steps * CONTAINERS_PER_POD)));
+    const perSeries = Math.max(Math.ceil(this.windowS / this.stepS), Math.ceil(this.windowS / ASSUMED_SCRAPE_S));
+    const budget = Math.max(1, Math.floor(this.samplesPerBatch / (perSeries * CONTAINERS_PER_POD)));
     const out: string[][] = [];
     let current: string[] = [];
     let weight = 0;
