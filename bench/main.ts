@@ -135,11 +135,7 @@ function parseFlags(argv: string[]): Flags {
       ]),
     )
     .option('--prometheus-days <n>', 'days of usage backfilled into Prometheus (the window)', integer(1, 30), 7)
-    .option(
-      '--prometheus-step <s>',
-      'seconds between backfilled samples (default: 3600; tiny: 600)',
-      integer(30, 86_400),
-    )
+    .option('--prometheus-step <s>', 'seconds between backfilled samples (default: 3600)', integer(30, 86_400))
     .option('--prometheus-scans <n>', 'scans of the agent with the Prometheus source', integer(1, 20), 2)
     .option('--skip-rest', 'same as --no-rest')
     .option('--skip-steady', 'same as --no-steady')
@@ -466,7 +462,7 @@ async function main(): Promise<number> {
       size,
       seed: flags.seed,
       days: flags.prometheusDays,
-      stepS: flags.prometheusStep ?? (tiny ? 600 : 3600),
+      stepS: flags.prometheusStep ?? 3600,
       pageSize: flags.pageSize,
       nodeOptions: flags.agentNodeOptions,
       scans: flags.prometheusScans,

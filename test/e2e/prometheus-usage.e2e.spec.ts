@@ -340,6 +340,11 @@ describe('PrometheusUsageReader against a real Prometheus', () => {
     expect(sut.queries).toBe(2); // owners, and one batch of both namespaces
   });
 
+  it('asks nothing and warns of nothing when no audited namespace has a workload', async () => {
+    const sut = await reader().read({ workloads, livePods, isNamespaceAudited: () => false });
+    expect(sut).toMatchObject({ ok: true, queries: 0, warnings: [] });
+  });
+
   it('splits the namespaces into batches when a query would read too many samples, with the same figures', async () => {
     const whole = await reader().read({ workloads, livePods, isNamespaceAudited: () => true });
     const split = await reader(1).read({ workloads, livePods, isNamespaceAudited: () => true });

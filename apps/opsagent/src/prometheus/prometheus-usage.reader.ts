@@ -67,6 +67,11 @@ export class PrometheusUsageReader extends WindowUsageReader {
     const namespaces = [
       ...new Set(request.workloads.map((w) => w.namespace).filter((ns) => request.isNamespaceAudited(ns))),
     ].sort();
+    if (namespaces.length === 0) {
+      // Nothing to ask about: no warning about series Prometheus was never asked for.
+      const empty = new PrometheusUsage({ ...parseOwners([]), workloads: [], usage: [], livePods: [] });
+      return { ok: true, usage: empty, queries: 0, warnings: [] };
+    }
     const batches = this.batches(namespaces, request);
     let queries = 0;
     const ask = async (query: string): Promise<VectorSample[]> => {
@@ -75,7 +80,7 @@ export class PrometheusUsageReader extends WindowUsageReader {
     };
     try {
       const usage: PodContainerUsage[] = [];
-      const owners = namespaces.length > 0 ? parseOwners(await ask(this.ownersQuery(namespaces))) : parseOwners([]);
+      const owners = parseOwners(await ask(this.ownersQuery(namespaces)));
       for (const batch of batches) usage.push(...parseUsage(await ask(this.usageQuery(batch))));
       const result = new PrometheusUsage({
         workloads: request.workloads,
