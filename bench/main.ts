@@ -40,6 +40,7 @@ import { AGENT_NODE_OPTIONS } from './agent-flags';
 import { measureAgentScans } from './agent-process';
 import { measureCli } from './cli';
 import { runRest } from './rest';
+import { runPrometheusPhase } from './prometheus';
 
 /** The REST flood of issue 11: 500 connections on the heaviest page while the liveness probe runs. */
 const HEALTH_LOAD_CONNECTIONS = 500;
@@ -83,6 +84,11 @@ interface Flags {
   history: boolean;
   cli: boolean;
   cliRuns?: number;
+  prometheus: boolean;
+  prometheusSize?: SizeName;
+  prometheusDays: number;
+  prometheusStep?: number;
+  prometheusScans: number;
   steadySize?: SizeName;
   steadyScans: number;
   restIssues?: number;
@@ -127,6 +133,17 @@ function parseFlags(argv: string[]): Flags {
     .option('--no-history', "skip the usage history's memory and time (a full default window at --size)")
     .option('--no-cli', 'skip the CLI start-up (bin/opsagent --help and scan examples/)')
     .option('--cli-runs <n>', 'measured runs of each CLI command (default: 9; tiny: 5)', integer(1, 100))
+    .option('--no-prometheus', 'skip the scans with usage.source: prometheus against a backfilled Prometheus')
+    .addOption(
+      new Option('--prometheus-size <size>', 'cluster of the Prometheus phase (default: small; tiny: tiny)').choices([
+        'tiny',
+        'small',
+        'large',
+      ]),
+    )
+    .option('--prometheus-days <n>', 'days of usage backfilled into Prometheus (the window)', integer(1, 30), 7)
+    .option('--prometheus-step <s>', 'seconds between backfilled samples (default: 3600)', integer(30, 86_400))
+    .option('--prometheus-scans <n>', 'scans of the agent with the Prometheus source', integer(1, 20), 2)
     .option('--skip-rest', 'same as --no-rest')
     .option('--skip-steady', 'same as --no-steady')
     .addOption(
@@ -497,6 +514,24 @@ async function main(): Promise<number> {
       log,
     });
   }
+  if (flags.prometheus) {
+    const size: SizeName = flags.prometheusSize ?? (tiny ? 'tiny' : 'small');
+    log(`prometheus: the agent process with usage.source: prometheus on "${size}", ${flags.prometheusDays} days`);
+    report.prometheus = await runPrometheusPhase({
+      size,
+      seed: flags.seed,
+      days: flags.prometheusDays,
+      stepS: flags.prometheusStep ?? 3600,
+      pageSize: flags.pageSize,
+      nodeOptions: flags.agentNodeOptions,
+      scans: flags.prometheusScans,
+      log,
+      serve: async (cluster) => {
+        const served = await serve(cluster, ctx);
+        return { kubeconfig: ctx.kubeconfig, close: () => served.sim.close() };
+      },
+    });
+  }
   if (flags.cli) {
     const cliRuns = flags.cliRuns ?? (tiny ? 5 : 9);
     log(`cli: bin/opsagent --help and scan examples/, and node -e '', 1 warm-up + ${cliRuns} runs each, interleaved`);
@@ -519,6 +554,12 @@ async function main(): Promise<number> {
   for (const e of report.rest?.endpoints ?? []) {
     if (e.errors > 0 || e.non2xx > 0)
       report.problems.push(`rest ${e.url}: ${e.errors} errors, ${e.non2xx} non-2xx answers`);
+  }
+  for (const [i, scan] of (report.prometheus?.scans ?? []).entries()) {
+    if (scan.status !== 'succeeded' || scan.warnings.length > 0 || !(Number(scan.usageSamples) > 0))
+      report.problems.push(
+        `prometheus scan ${i + 1}: ${scan.status}, ${scan.usageSamples} samples; ${scan.warnings.join('; ') || 'no warnings'}`,
+      );
   }
   report.problems.push(...missingFigures(report).map((f) => `missing figure: ${f}`));
 

@@ -3,6 +3,7 @@ import type { ClusterSize, SizeName, SyntheticCluster } from './cluster';
 import type { AgentScanSummary } from './agent-process';
 import type { CliResult } from './cli';
 import type { HistorySummary } from './history';
+import type { PrometheusSummary } from './prometheus';
 import type { ScanMode, MemorySnapshot, RunResult } from './protocol';
 import type { RestResult } from './rest';
 
@@ -98,6 +99,8 @@ export interface BenchReport {
   rest?: RestResult;
   /** Start-up of the CLI: `--help` and the offline `scan examples/`. */
   cli?: CliResult;
+  /** The agent process with `usage.source: prometheus` against a backfilled Prometheus. */
+  prometheus?: PrometheusSummary;
   targets: TargetCheck[];
   /** Broken expectations (not timing): a wrong request count, a missing figure. Non-empty = exit 1. */
   problems: string[];
@@ -306,6 +309,11 @@ export function missingFigures(report: BenchReport): string[] {
     finite(`cli.${c.name}.medianCpuMs`, c.medianCpuMs);
   }
   if (report.cli) finite('cli.floor.medianMs', report.cli.floor?.medianMs);
+  report.prometheus?.scans.forEach((scan, i) => {
+    finite(`prometheus.scans[${i}].durationMs`, scan.durationMs);
+    finite(`prometheus.scans[${i}].prometheusQueries`, scan.prometheusQueries);
+    finite(`prometheus.scans[${i}].usageSamples`, scan.usageSamples);
+  });
   const h = report.history;
   if (h) {
     finite('history.samples', h.samples);
@@ -542,6 +550,26 @@ export function formatTable(report: BenchReport): string {
     row(
       `  per reading, median of the last ${history.recordMs.length}: record · statsFor of every workload`,
       `${msFmt(history.medianRecordMs)} · ${msFmt(history.medianStatsMs)}`,
+    );
+  }
+
+  const prom = report.prometheus;
+  if (prom) {
+    rows.push([
+      `usage.source: prometheus ("${prom.size}", agent process)`,
+      `${prom.days} days backfilled, a sample every ${prom.stepS} s: ${int(prom.series)} series, ${int(prom.samplesWritten)} samples`,
+      '',
+      '',
+    ]);
+    row(
+      '  promtool backfill · OpenMetrics text',
+      `${prom.backfillSeconds.toFixed(1)} s · ${mb(prom.openMetricsBytes)}`,
+    );
+    prom.scans.forEach((s, i) =>
+      row(
+        `  scan ${i + 1}: time · queries · Prometheus samples · containers without usage`,
+        `${secs(s.durationMs)} · ${s.prometheusQueries ?? 'n/a'} · ${int(s.usageSamples ?? NaN)} · ${int(s.containersWithoutUsage ?? NaN)} (${s.status}${s.warnings.length ? `, ${s.warnings.length} warnings` : ''})`,
+      ),
     );
   }
 

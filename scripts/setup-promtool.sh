@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Makes sure `promtool` (Prometheus' rule and metrics checker) is on PATH, for the specs that run it.
+# Makes sure `promtool` (Prometheus' rule and metrics checker, and its TSDB backfiller) and `prometheus` (the server
+# the Prometheus usage-source specs and the bench query) are on PATH, for the specs that run them.
 #
-# promtool comes with Debian's `prometheus` package (2.42 on bookworm). When it is missing this installs that package
+# Both come with Debian's `prometheus` package (2.42 on bookworm). When it is missing this installs that package
 # with apt-get (as root, non-interactively: CI is a fresh Debian machine with no stdin). Parallel callers (one per
 # Jest worker, or several clones on one machine) take a machine-wide lock, so only the first one installs and the
 # others find promtool when they get the lock. Idempotent: does nothing when promtool is already there. Exits non-zero
 # with the reason when it cannot install it, so the specs fail rather than skip.
 set -euo pipefail
 
-if command -v promtool >/dev/null 2>&1; then
+have_both() { command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1; }
+
+if have_both; then
   exit 0
 fi
 
@@ -16,17 +19,17 @@ lock="${TMPDIR:-/tmp}/opsagent-setup-promtool.lock"
 if command -v flock >/dev/null 2>&1; then
   exec 9>"$lock"
   flock 9
-  if command -v promtool >/dev/null 2>&1; then
+  if have_both; then
     exit 0
   fi
 fi
 
 if [ "$(id -u)" != 0 ]; then
-  echo "setup-promtool: promtool is not on PATH and installing Debian's prometheus package needs root; install it (apt-get install -y prometheus) or put promtool on PATH" >&2
+  echo "setup-promtool: promtool or prometheus is not on PATH and installing Debian's prometheus package needs root; install it (apt-get install -y prometheus) or put promtool and prometheus on PATH" >&2
   exit 1
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
-  echo "setup-promtool: promtool is not on PATH and there is no apt-get to install Debian's prometheus package; put promtool on PATH" >&2
+  echo "setup-promtool: promtool or prometheus is not on PATH and there is no apt-get to install Debian's prometheus package; put them on PATH" >&2
   exit 1
 fi
 
@@ -44,8 +47,8 @@ fi
 trap '[ -n "$own_policy" ] && rm -f "$policy"' EXIT
 apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends prometheus </dev/null >&2
 
-if ! command -v promtool >/dev/null 2>&1; then
-  echo "setup-promtool: the prometheus package installed no promtool on PATH" >&2
+if ! have_both; then
+  echo "setup-promtool: the prometheus package installed no promtool or no prometheus on PATH" >&2
   exit 1
 fi
 echo "setup-promtool: installed $(promtool --version 2>&1 | head -n 1)" >&2

@@ -24,10 +24,11 @@ describe('npm run bench -- --size tiny', () => {
     ({ stdout } = await run(
       process.execPath,
       [path.join(ROOT, 'dist', 'bench', 'main.js'), '--size', 'tiny', '--out', out, '--quiet'],
-      { cwd: ROOT, timeout: 180_000, maxBuffer: 16 * 1024 * 1024 },
+      // The Prometheus phase backfills and starts a real Prometheus: 300 s leaves room on a loaded machine.
+      { cwd: ROOT, timeout: 300_000, maxBuffer: 16 * 1024 * 1024 },
     ));
     report = JSON.parse(fs.readFileSync(out, 'utf8')) as BenchReport;
-  }, 480_000);
+  }, 600_000);
 
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -133,6 +134,21 @@ describe('npm run bench -- --size tiny', () => {
   it('starts the agent process from that full history file and keeps every container of it', () => {
     expect(report.agent!.historyBytes).toBe(report.history!.file!.bytes);
     expect(report.agent!.historySeries).toBe(report.history!.series);
+  });
+
+  it('scans with usage.source: prometheus against a backfilled Prometheus, with its queries and samples', () => {
+    const p = report.prometheus!;
+    expect(p).toMatchObject({ size: 'tiny', days: 7, pods: report.cluster.counts.Pod });
+    positive(p.samplesWritten);
+    positive(p.backfillSeconds);
+    expect(p.scans).toHaveLength(2);
+    for (const scan of p.scans) {
+      expect(scan).toMatchObject({ status: 'succeeded', warnings: [] });
+      expect(scan.prometheusQueries).toBeGreaterThanOrEqual(2);
+      positive(scan.usageSamples);
+      positive(scan.durationMs);
+    }
+    expect(stdout).toMatch(/usage\.source: prometheus \("tiny", agent process\)/);
   });
 
   it('times the CLI start-up: --help and the offline scan of examples/, several runs each, with their medians', () => {

@@ -659,6 +659,36 @@ describe('NetworkPolicy (networkPolicy.enabled)', () => {
     expect(policy.spec?.egress).toHaveLength(2);
   });
 
+  it('lets out to Prometheus (its namespace and pods, on networkPolicy.prometheus.ports) with usage.source: prometheus', () => {
+    const on = { enabled: true, metrics: { podSelector: { matchLabels: { app: 'prometheus' } } } };
+    const without = only<INetworkPolicy>(render({ values: { networkPolicy: on } }), 'NetworkPolicy');
+    expect(without.spec?.egress).toHaveLength(2);
+    const policy = only<INetworkPolicy>(
+      render({
+        values: {
+          networkPolicy: { ...on, prometheus: { ports: [9090, 10902] } },
+          config: {
+            usage: { source: 'prometheus', prometheus: { url: 'http://prometheus-operated.monitoring:9090' } },
+          },
+        },
+      }),
+      'NetworkPolicy',
+    );
+    expect(policy.spec?.egress).toHaveLength(3);
+    expect(policy.spec?.egress?.[2]).toEqual({
+      to: [
+        {
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } },
+          podSelector: { matchLabels: { app: 'prometheus' } },
+        },
+      ],
+      ports: [
+        { port: 9090, protocol: 'TCP' },
+        { port: 10902, protocol: 'TCP' },
+      ],
+    });
+  });
+
   it('by default lets the API port be reached from the release namespace only (and the helm test pod)', () => {
     const policy = only<INetworkPolicy>(render({ values: { networkPolicy: { enabled: true } } }), 'NetworkPolicy');
     expect(policy.spec?.ingress?.[0].from).toEqual([TEST_POD_PEER, { podSelector: {} }]);

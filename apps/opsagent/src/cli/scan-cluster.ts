@@ -1,4 +1,4 @@
-import { SampleUsage } from '@opsagent/core/audit/usage-stats';
+import { NO_USAGE, SampleUsage, type UsageSource } from '@opsagent/core/audit/usage-stats';
 import { isNamespaceAudited, resolveRuleSettings } from '@opsagent/core/config/config.loader';
 import { parseDuration } from '@opsagent/core/duration';
 import type { ScanWarning } from '@opsagent/core/issue';
@@ -8,6 +8,7 @@ import { KubeApiClient } from '../kubernetes/kube-api.client';
 import { loadKubeConfig } from '../kubernetes/kube-config.factory';
 import { KubernetesClusterReader } from '../kubernetes/kubernetes-cluster-reader';
 import { ClusterReadError } from '../kubernetes/kubernetes.errors';
+import { createWindowUsageReader } from '../prometheus/prometheus.module';
 import { exitCodeFor, render, type ScanOptions, type ScanOutcome } from './scan.command';
 
 // Its own module, loaded only by `opsagent scan` without PATH: it pulls in @kubernetes/client-node, which the
@@ -24,7 +25,8 @@ export async function scanCluster(options: ScanOptions): Promise<ScanOutcome> {
     }),
     { pageSize: config.kubernetes.pageSize },
   );
-  const snapshot = await reader.read({ namespaces: config.includeNamespaces });
+  const prometheus = createWindowUsageReader(config);
+  const snapshot = await reader.read({ namespaces: config.includeNamespaces, usage: prometheus ? 'none' : 'samples' });
   if (snapshot.failures.length === snapshot.kindsAttempted) {
     throw new ClusterReadError('cluster', snapshot.failures.map((f) => `${f.resource}: ${f.reason}`).join('; '));
   }
@@ -34,11 +36,36 @@ export async function scanCluster(options: ScanOptions): Promise<ScanOutcome> {
   }
   if (snapshot.metricsError) warnings.push({ code: 'metrics-unavailable', message: snapshot.metricsError });
   const { rules, settings } = resolveRuleSettings(config);
+  let usage: UsageSource = new SampleUsage(snapshot.samples ?? []);
+  let usageSamples = snapshot.samples?.length ?? 0;
+  let prometheusQueries: number | undefined;
+  if (prometheus) {
+    // The whole window from Prometheus: a one-off scan judges as the service does, with no warm-up.
+    const window = await prometheus.read({
+      workloads: snapshot.workloads,
+      livePods: snapshot.pods ?? [],
+      isNamespaceAudited: (ns) => isNamespaceAudited(config, ns),
+    });
+    prometheusQueries = window.queries;
+    if (window.ok) {
+      usage = window.usage;
+      usageSamples = window.usage.sampleCount;
+      warnings.push(...window.warnings);
+    } else {
+      usage = NO_USAGE;
+      usageSamples = 0;
+      warnings.push({
+        code: 'prometheus-unavailable',
+        message: `over-provisioning rules skipped: ${window.reason}`,
+      });
+    }
+  }
   const report = buildReport(
     {
       workloads: snapshot.workloads,
-      usage: new SampleUsage(snapshot.samples ?? []),
-      usageSamples: snapshot.samples?.length ?? 0,
+      usage,
+      usageSamples,
+      prometheusQueries,
       skipped: snapshot.skipped,
       warnings,
     },

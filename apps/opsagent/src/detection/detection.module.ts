@@ -3,6 +3,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { IssuesModule } from '../issues/issues.module';
 import { KubernetesModule } from '../kubernetes/kubernetes.module';
 import { MetricsModule } from '../metrics/metrics.module';
+import { PrometheusModule } from '../prometheus/prometheus.module';
 import { ReportsModule } from '../reports/reports.module';
 import { UsageModule } from '../usage/usage.module';
 import { DetectionService } from './detection.service';
@@ -10,7 +11,15 @@ import { ScansController } from './scans.controller';
 import { ScanScheduler } from './scan-scheduler.service';
 
 @Module({
-  imports: [ScheduleModule.forRoot(), KubernetesModule, IssuesModule, MetricsModule, UsageModule, ReportsModule],
+  imports: [
+    ScheduleModule.forRoot(),
+    KubernetesModule,
+    IssuesModule,
+    MetricsModule,
+    UsageModule,
+    ReportsModule,
+    PrometheusModule,
+  ],
   controllers: [ScansController],
   providers: [DetectionService, ScanScheduler],
   exports: [DetectionService, ScanScheduler],

@@ -16,6 +16,8 @@ import { USAGE_METRIC, UsageHistoryService } from '../usage/usage-history.servic
 import { IssueStore } from '../issues/issue-store.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { METRIC } from '../metrics/metrics.names';
+import { PrometheusUsage } from '@opsagent/core/audit/prometheus-usage';
+import { WindowUsageReader, type WindowUsage, type WindowUsageRequest } from '../prometheus/window-usage-reader';
 import { DetectionService } from './detection.service';
 
 /** A ClusterReader port that returns whatever snapshot the test sets (the HTTP reader has its own e2e specs). */
@@ -350,5 +352,94 @@ describe('DetectionService', () => {
       errors: [{ kind: 'scan', reason: 'scan aborted: shutting down' }],
     });
     expect(() => sut.trigger('api')).toThrow(/shutting down/);
+  });
+});
+
+/** A WindowUsageReader port answering from in-memory Pod rows, or failing as an unreachable Prometheus does. */
+class FakeWindowUsage extends WindowUsageReader {
+  fail?: string;
+  requests: WindowUsageRequest[] = [];
+  async read(request: WindowUsageRequest): Promise<WindowUsage> {
+    this.requests.push(request);
+    if (this.fail) return { ok: false, reason: this.fail, queries: 1 };
+    const usage = new PrometheusUsage({
+      workloads: request.workloads,
+      usage: [
+        { namespace: 'shop', pod: 'web-1', container: 'app', cpuP95: 100, memoryMax: 64 * 2 ** 20, samples: 500 },
+      ],
+      podOwners: [],
+      replicaSetOwners: [],
+      jobOwners: [],
+      livePods: request.livePods,
+    });
+    return { ok: true, usage, queries: 2, warnings: [] };
+  }
+}
+
+describe('DetectionService with a window usage source (usage.source: prometheus)', () => {
+  const config = parseConfig({
+    includeNamespaces: ['shop'],
+    scanMinInterval: '0s',
+    usage: { source: 'prometheus', prometheus: { url: 'http://prometheus:9090' } },
+  });
+  const sized = (): Workload => ({
+    ...workload('Deployment', 'web'),
+    containers: [
+      {
+        name: 'app',
+        role: 'container',
+        path: 'x',
+        requests: { cpu: 2000, memory: 2 * 2 ** 30 },
+        limits: { cpu: 2000, memory: 2 * 2 ** 30 },
+      },
+    ],
+  });
+  let reader: FakeReader;
+  let window: FakeWindowUsage;
+  let sut: DetectionService;
+
+  beforeEach(() => {
+    reader = new FakeReader();
+    reader.next = {
+      workloads: [sized()],
+      samples: undefined,
+      pods: [{ namespace: 'shop', name: 'web-1', labels: { app: 'web' } }],
+    };
+    window = new FakeWindowUsage();
+    const store = new IssueStore();
+    sut = new DetectionService(
+      reader,
+      store,
+      metrics(new Registry()),
+      config,
+      silent,
+      usageService(reader, store, config, silent),
+      undefined,
+      window,
+    );
+  });
+
+  it('reads no PodMetrics, judges at its first scan from the window and counts the queries', async () => {
+    const scan = await sut.runOnce('startup');
+    expect(reader.reads[0].usage).toBe('none');
+    expect(window.requests[0].livePods).toEqual([{ namespace: 'shop', name: 'web-1', labels: { app: 'web' } }]);
+    expect(scan.warnings).toEqual([]);
+    expect(scan.counts).toMatchObject({ prometheusQueries: 2, usageSamples: 500, issues: 2 });
+  });
+
+  it('keeps the over-provisioning issues and warns when the source cannot be read', async () => {
+    await sut.runOnce('startup');
+    window.fail = 'Prometheus http://prometheus:9090/api/v1/query: HTTP 503 unavailable';
+    const scan = await sut.runOnce('api');
+    expect(scan.status).toBe('succeeded');
+    expect(scan.warnings).toEqual([
+      {
+        code: 'prometheus-unavailable',
+        message:
+          'over-provisioning rules skipped this scan: Prometheus http://prometheus:9090/api/v1/query: HTTP 503 ' +
+          'unavailable; their previous issues are kept',
+      },
+    ]);
+    expect(scan.counts).toMatchObject({ issues: 2, resolved: 0, carriedOver: 2, prometheusQueries: 1 });
   });
 });

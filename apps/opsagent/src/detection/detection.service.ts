@@ -1,9 +1,10 @@
-import { Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { isNamespaceAudited, resolveRuleSettings } from '@opsagent/core/config/config.loader';
 import { OpsAgentConfig } from '@opsagent/core/config/config.schema';
 import { parseDuration } from '@opsagent/core/duration';
 import type { ScanWarning } from '@opsagent/core/issue';
+import { NO_USAGE } from '@opsagent/core/audit/usage-stats';
 import { buildReport } from '@opsagent/core/report/report';
 import { RULES } from '@opsagent/core/rules/registry';
 import { ClusterReader, type ClusterSnapshot } from '../kubernetes/cluster-reader';
@@ -12,6 +13,7 @@ import type { ScanError, ScanRecord, ScanStatus, ScanTrigger, StoredIssue } from
 import { MetricsService } from '../metrics/metrics.service';
 import { ReportPublisher } from '../reports/report-publisher.service';
 import { UsageHistoryService } from '../usage/usage-history.service';
+import { WindowUsageReader, type WindowUsage } from '../prometheus/window-usage-reader';
 
 export type TriggerResult =
   | { accepted: true; scan: ScanRecord }
@@ -43,6 +45,8 @@ export class DetectionService {
     private readonly usage: UsageHistoryService,
     /** Writes the PolicyReports after each scan that judged the cluster (issue 14); absent in unit tests. */
     @Optional() private readonly reports?: ReportPublisher,
+    /** Bound only with `usage.source: prometheus`: usage over the whole window instead of the sampled history. */
+    @Optional() @Inject(WindowUsageReader) private readonly windowUsage: WindowUsageReader | null = null,
   ) {
     this.resolved = resolveRuleSettings(config);
     this.scanTimeoutMs = parseDuration(config.scanTimeout);
@@ -120,16 +124,25 @@ export class DetectionService {
     const started = Date.now();
     const signal = AbortSignal.any([abort.signal, AbortSignal.timeout(this.scanTimeoutMs)]);
     let snapshot: ClusterSnapshot | undefined;
+    let windowUsage: WindowUsage | undefined;
     let fatal: string | undefined;
     const filter = await this.usage.beginScan();
     try {
       snapshot = await this.reader.read({
         namespaces: this.config.includeNamespaces,
-        usage: 'peaks',
+        usage: this.windowUsage ? 'none' : 'peaks',
         signal,
         onRequest: this.metrics.kubernetesRequest,
         acceptSample: filter.accept,
       });
+      if (this.windowUsage && snapshot.failures.length < snapshot.kindsAttempted) {
+        windowUsage = await this.windowUsage.read({
+          workloads: snapshot.workloads,
+          livePods: snapshot.pods ?? [],
+          isNamespaceAudited: (ns) => isNamespaceAudited(this.config, ns),
+          signal,
+        });
+      }
       if (signal.aborted) fatal = abortMessage(signal, this.scanTimeoutMs);
     } catch (error) {
       fatal = signal.aborted ? abortMessage(signal, this.scanTimeoutMs) : errorText(error);
@@ -137,7 +150,7 @@ export class DetectionService {
     // The scan's own PodMetrics read is a sample too (the first one before the first scan's rules).
     this.usage.scanRead(fatal === undefined ? snapshot : undefined, filter, started);
     if (fatal === undefined && snapshot && snapshot.failures.length < snapshot.kindsAttempted) {
-      this.evaluate(scan, snapshot);
+      this.evaluate(scan, snapshot, windowUsage);
     } else {
       scan.status = 'failed';
       scan.errors = snapshot?.failures.length
@@ -179,10 +192,22 @@ export class DetectionService {
     return scan;
   }
 
-  private evaluate(scan: ScanRecord, snapshot: ClusterSnapshot): void {
+  private evaluate(scan: ScanRecord, snapshot: ClusterSnapshot, windowUsage?: WindowUsage): void {
     const warnings: ScanWarning[] = [...snapshot.warnings, ...this.usage.takeWarnings()];
-    const metricsAvailable = snapshot.usagePeaks !== undefined || snapshot.samples !== undefined;
-    if (!metricsAvailable) {
+    const metricsAvailable = windowUsage
+      ? windowUsage.ok
+      : snapshot.usagePeaks !== undefined || snapshot.samples !== undefined;
+    if (windowUsage) {
+      // Prometheus holds the whole window: nothing is recorded here, and a failed read is handled as an absent
+      // metrics-server is: the usage rules skip this scan and keep their issues.
+      if (windowUsage.ok) warnings.push(...windowUsage.warnings);
+      else {
+        warnings.push({
+          code: 'prometheus-unavailable',
+          message: `over-provisioning rules skipped this scan: ${windowUsage.reason}; their previous issues are kept`,
+        });
+      }
+    } else if (!metricsAvailable) {
       warnings.push({
         code: 'metrics-unavailable',
         message: `over-provisioning rules skipped this scan: ${snapshot.metricsError}; their previous issues are kept`,
@@ -194,8 +219,12 @@ export class DetectionService {
     const report = buildReport(
       {
         workloads: snapshot.workloads,
-        usage: this.usage.history,
-        usageSamples: snapshot.usagePeaks?.samples ?? snapshot.samples?.length ?? 0,
+        usage: windowUsage ? (windowUsage.ok ? windowUsage.usage : NO_USAGE) : this.usage.history,
+        usageSamples: windowUsage
+          ? windowUsage.ok
+            ? windowUsage.usage.sampleCount
+            : 0
+          : (snapshot.usagePeaks?.samples ?? snapshot.samples?.length ?? 0),
         skipped: snapshot.skipped,
         warnings,
       },
@@ -228,6 +257,7 @@ export class DetectionService {
       usageSamples: report.summary.usageSamples,
       apiRequests: snapshot.requests,
       apiBytes: snapshot.bytes,
+      ...(windowUsage ? { prometheusQueries: windowUsage.queries } : {}),
     };
     // Only the issues new in the store: counting every current finding again would make rate() the scan frequency.
     this.metrics.issuesFirstFound(added);

@@ -32,6 +32,8 @@ export interface ScanCounts {
   usageSamples: number;
   apiRequests: number;
   apiBytes: number;
+  /** Queries sent to Prometheus (`usage.source: prometheus` only). */
+  prometheusQueries?: number;
 }
 
 export interface ScanRecord {

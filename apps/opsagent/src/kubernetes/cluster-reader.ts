@@ -1,3 +1,4 @@
+import type { LivePod } from '@opsagent/core/audit/prometheus-usage';
 import type { UsagePeaks } from '@opsagent/core/audit/usage-peaks';
 import type { ScanWarning } from '@opsagent/core/issue';
 import type { UsageSample } from '@opsagent/core/usage';
@@ -21,6 +22,8 @@ export interface ClusterSnapshot {
    * PodMetrics that come without them). Opaque outside the reader.
    */
   attribution: UsageAttribution;
+  /** The Pods read, with their labels (`usage: 'none'`: usage comes from elsewhere and is attributed through them). */
+  pods?: LivePod[];
   /** Kinds that could not be read; their workloads are missing from `workloads`. */
   failures: KindReadFailure[];
   /** How many kinds the read tried (all failed = nothing was read). */
@@ -49,8 +52,9 @@ export interface ReadOptions {
   /**
    * `samples` (default): every PodMetrics sample in `samples`, as a one-off audit reads them. `peaks`: each
    * sample reduced into `usagePeaks` as it is read and dropped, as the service's usage history keeps them.
+   * `none`: PodMetrics are not read (usage comes from Prometheus); the Pods and their labels are in `pods`.
    */
-  usage?: 'samples' | 'peaks';
+  usage?: 'samples' | 'peaks' | 'none';
   /**
    * Called for every PodMetrics sample read; a sample it refuses is left out (the sampler's filter of samples
    * whose `timestamp` did not move since the last read). Called again for the samples of a retried request.

@@ -142,13 +142,25 @@ export class KubernetesClusterReader extends ClusterReader {
       for (const [key, n] of result.skipped) snapshot.skipped[key] = (snapshot.skipped[key] ?? 0) + n;
     }
     snapshot.attribution = { workloads: snapshot.workloads, podLabels };
-    try {
-      const usage = await this.readMetrics(options, counters, { podLabels, labelSets, workloads: snapshot.workloads });
-      if (usage.peaks) snapshot.usagePeaks = usage.peaks;
-      else snapshot.samples = usage.samples;
-    } catch (error) {
-      if (options.signal?.aborted) throw error;
-      snapshot.metricsError = error instanceof Error ? error.message : String(error);
+    if (options.usage === 'none') {
+      snapshot.pods = [];
+      for (const [key, labels] of podLabels) {
+        const slash = key.indexOf('/');
+        snapshot.pods.push({ namespace: key.slice(0, slash), name: key.slice(slash + 1), labels });
+      }
+    } else {
+      try {
+        const usage = await this.readMetrics(options, counters, {
+          podLabels,
+          labelSets,
+          workloads: snapshot.workloads,
+        });
+        if (usage.peaks) snapshot.usagePeaks = usage.peaks;
+        else snapshot.samples = usage.samples;
+      } catch (error) {
+        if (options.signal?.aborted) throw error;
+        snapshot.metricsError = error instanceof Error ? error.message : String(error);
+      }
     }
     failures.sort((a, b) => a.resource.localeCompare(b.resource));
     snapshot.requests = counters.requests;

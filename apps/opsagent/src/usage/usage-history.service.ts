@@ -103,6 +103,8 @@ export class UsageHistoryService implements OnModuleInit, OnApplicationBootstrap
   }
 
   onApplicationBootstrap(): void {
+    // With Prometheus as the source each scan reads the whole window from it: there is nothing to sample.
+    if (this.config.usage.source === 'prometheus') return;
     this.timer = setInterval(() => void this.sample(), this.intervalMs);
     this.timer.unref();
   }

@@ -62,6 +62,11 @@ describe('defaults', () => {
     ['overProvisioning.window', '14d'],
     ['usage.sampleInterval', '1m'],
     ['usage.historyFile', undefined],
+    ['usage.source', 'metrics-server'],
+    ['usage.prometheus.url', undefined],
+    ['usage.prometheus.bearerTokenFile', undefined],
+    ['usage.prometheus.timeout', '30s'],
+    ['usage.prometheus.rateRange', '5m'],
     ['server.port', 18080],
     ['server.shedAfterBusy', '100ms'],
     ['server.auth.mode', 'none'],
@@ -156,6 +161,12 @@ describe('accepted values', () => {
     ['usage.sampleInterval', '1s', '1s'],
     ['usage.sampleInterval', '1h', '1h'],
     ['usage.historyFile', '/app/.cache/usage-history', '/app/.cache/usage-history'],
+    ['usage.source', 'metrics-server', 'metrics-server'],
+    ['usage.prometheus.url', 'http://prometheus.monitoring:9090', 'http://prometheus.monitoring:9090'],
+    ['usage.prometheus.url', 'https://thanos.example.com/prom/', 'https://thanos.example.com/prom/'],
+    ['usage.prometheus.bearerTokenFile', '/var/run/secrets/prom/token', '/var/run/secrets/prom/token'],
+    ['usage.prometheus.timeout', '2m', '2m'],
+    ['usage.prometheus.rateRange', '2m', '2m'],
     ['server.port', 1, 1],
     ['server.port', 65535, 65535],
     ['server.shedAfterBusy', '1ms', '1ms'],
@@ -258,6 +269,13 @@ describe('rejected values', () => {
     ['sample interval too short', at('usage.sampleInterval', '500ms'), 'usage.sampleInterval', /^must be a duration from 1s to 1h/],
     ['sample interval too long', at('usage.sampleInterval', '2h'), 'usage.sampleInterval', /^must be a duration from 1s to 1h/],
     ['history file empty', at('usage.historyFile', ''), 'usage.historyFile', 'must be a non-empty string'],
+    ['usage source unknown', at('usage.source', 'datadog'), 'usage.source', 'must be one of metrics-server, prometheus'],
+    ['prometheus without its url', at('usage.source', 'prometheus'), 'usage.prometheus.url', 'must be set when usage.source is prometheus'],
+    ['prometheus url without a scheme', at('usage.prometheus.url', 'prometheus:9090'), 'usage.prometheus.url', /^must be an http:\/\/ or https:\/\/ URL/],
+    ['prometheus url not http', at('usage.prometheus.url', 'ftp://prometheus'), 'usage.prometheus.url', /^must be an http:\/\/ or https:\/\/ URL/],
+    ['prometheus token file empty', at('usage.prometheus.bearerTokenFile', ''), 'usage.prometheus.bearerTokenFile', 'must be a non-empty string'],
+    ['prometheus rate range too short', at('usage.prometheus.rateRange', '30s'), 'usage.prometheus.rateRange', /^must be a duration from 1m to 1d/],
+    ['prometheus timeout too short', at('usage.prometheus.timeout', '10ms'), 'usage.prometheus.timeout', /^must be a duration from 100ms to 10m/],
     ['context empty', at('kubernetes.context', ''), 'kubernetes.context', 'must be a non-empty string'],
     ['page size zero', at('kubernetes.pageSize', 0), 'kubernetes.pageSize', 'must be an integer from 1 to 10000'],
     ['request timeout a number', at('kubernetes.requestTimeout', 30), 'kubernetes.requestTimeout', /^must be a duration from 100ms to 10m/],
@@ -324,6 +342,12 @@ describe('rejected values', () => {
     expect(() => parseConfig({ scheduel: 1 })).toThrow('invalid config <inline>:\n  scheduel: unknown key');
   });
 
+  it('accepts the prometheus source with its url', () => {
+    const sut = parseConfig({ usage: { source: 'prometheus', prometheus: { url: 'http://127.0.0.1:9091' } } });
+    expect(sut.usage.source).toBe('prometheus');
+    expect(sut.usage.prometheus).toEqual({ url: 'http://127.0.0.1:9091', timeout: '30s', rateRange: '5m' });
+  });
+
   it('does not compare ports when one of them is already invalid', () => {
     expect(problemsOf(() => parseConfig({ server: { port: 'x' }, metrics: { port: 'x' } }))).toEqual([
       { path: 'server.port', reason: port },
@@ -349,6 +373,11 @@ describe('CONFIG_KEYS', () => {
       'overProvisioning.window',
       'usage.sampleInterval',
       'usage.historyFile',
+      'usage.source',
+      'usage.prometheus.url',
+      'usage.prometheus.bearerTokenFile',
+      'usage.prometheus.timeout',
+      'usage.prometheus.rateRange',
       'server.port',
       'server.shedAfterBusy',
       'server.auth.mode',

@@ -254,6 +254,38 @@ export class OverProvisioningConfig {
   window = '14d';
 }
 
+export const USAGE_SOURCES = ['metrics-server', 'prometheus'] as const;
+
+/** An absolute http(s) URL, such as the base URL of a Prometheus server. */
+const HttpUrl = (): PropertyDecorator =>
+  Satisfies('httpUrl', (value) => {
+    const expected = 'must be an http:// or https:// URL such as "http://prometheus-operated.monitoring:9090"';
+    if (typeof value !== 'string') return expected;
+    try {
+      const url = new URL(value);
+      return url.protocol === 'http:' || url.protocol === 'https:' ? undefined : expected;
+    } catch {
+      return expected;
+    }
+  });
+
+export class PrometheusUsageConfig {
+  /** Base URL of the Prometheus HTTP API (`/api/v1/query` is appended); required with `usage.source: prometheus`. */
+  @IsOptional()
+  @HttpUrl()
+  url?: string;
+  /** File holding a bearer token sent as `Authorization: Bearer …`; read at each scan, so a rotated token is used. */
+  @IsOptional()
+  @NonEmptyString()
+  bearerTokenFile?: string;
+  /** Timeout of each Prometheus query. */
+  @Duration(100, 600_000, '100ms to 10m')
+  timeout = '30s';
+  /** Range of `rate()` over the CPU counter at each step; at least four scrape intervals of cAdvisor. */
+  @Duration(60_000, 86_400_000, '1m to 1d')
+  rateRange = '5m';
+}
+
 export class UsageConfig {
   /**
    * The service reads the PodMetrics list (that list alone) this often between scans and adds the samples to the
@@ -269,6 +301,15 @@ export class UsageConfig {
   @IsOptional()
   @NonEmptyString()
   historyFile?: string;
+
+  /**
+   * Where usage comes from: `metrics-server` (PodMetrics, sampled by the agent) or `prometheus` (cAdvisor and
+   * kube-state-metrics series over `overProvisioning.window`, aggregated by Prometheus).
+   */
+  @OneOf(USAGE_SOURCES)
+  source: (typeof USAGE_SOURCES)[number] = 'metrics-server';
+  @Section(() => PrometheusUsageConfig)
+  prometheus = new PrometheusUsageConfig();
 }
 
 export const AUTH_MODES = ['none', 'kubernetes'] as const;
@@ -414,6 +455,13 @@ export const CROSS_CHECKS: readonly {
     check: ({ server, metrics }) =>
       server.port === metrics.port
         ? { path: 'metrics.port', reason: `must differ from server.port (both are ${server.port})` }
+        : undefined,
+  },
+  {
+    reads: ['usage'],
+    check: ({ usage }) =>
+      usage.source === 'prometheus' && usage.prometheus.url === undefined
+        ? { path: 'usage.prometheus.url', reason: 'must be set when usage.source is prometheus' }
         : undefined,
   },
 ];

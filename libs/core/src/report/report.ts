@@ -17,6 +17,8 @@ export interface ReportSummary extends AuditStats {
    * (`{"Rollout": 2}`); empty when there are none. Included in `workloads`.
    */
   customWorkloads: Record<string, number>;
+  /** Queries sent to Prometheus for the usage (`usage.source: prometheus` only). */
+  prometheusQueries?: number;
 }
 
 /** What one audit produces, whatever the source (manifest files or the cluster). */
@@ -32,6 +34,7 @@ export interface ReportInput {
   usageSamples: number;
   skipped: Record<string, number>;
   customWorkloads?: Record<string, number>;
+  prometheusQueries?: number;
   warnings: ScanWarning[];
 }
 
@@ -49,6 +52,7 @@ export function buildReport(input: ReportInput, options: AuditOptions): AuditRep
       usageSamples: input.usageSamples,
       skipped: input.skipped,
       customWorkloads: input.customWorkloads ?? {},
+      ...(input.prometheusQueries !== undefined ? { prometheusQueries: input.prometheusQueries } : {}),
     },
     warnings: [...input.warnings, ...result.warnings],
   };

@@ -10,8 +10,9 @@ export interface ContainerUsageStats {
   cpuP95: number;
   /** Maximum of memory, bytes. */
   memoryMax: number;
-  /** Time of the first and the last sample behind the figures, ms since the epoch (coverage, confidence). */
+  /** Time of the oldest sample behind the figures, ms since the epoch, when the source knows it. */
   firstSampleAt?: number;
+  /** Time of the newest sample behind the figures, ms since the epoch, when the source knows it. */
   lastSampleAt?: number;
 }
 
