@@ -1,3 +1,4 @@
+import { UsageAttribution } from '@opsagent/core/audit/usage-attribution';
 import { SampleUsage } from '@opsagent/core/audit/usage-stats';
 import { isNamespaceAudited, resolveRuleSettings } from '@opsagent/core/config/config.loader';
 import { parseDuration } from '@opsagent/core/duration';
@@ -37,7 +38,11 @@ export async function scanCluster(options: ScanOptions): Promise<ScanOutcome> {
   const report = buildReport(
     {
       workloads: snapshot.workloads,
-      usage: new SampleUsage(snapshot.samples ?? []),
+      usage: new SampleUsage(
+        snapshot.workloads,
+        snapshot.samples ?? [],
+        new UsageAttribution(snapshot.workloads, snapshot.owners),
+      ),
       usageSamples: snapshot.samples?.length ?? 0,
       skipped: snapshot.skipped,
       warnings,

@@ -1,3 +1,4 @@
+import type { OwnerIndex } from '@opsagent/core/audit/usage-attribution';
 import type { UsagePeaks } from '@opsagent/core/audit/usage-peaks';
 import type { ScanWarning } from '@opsagent/core/issue';
 import type { UsageSample } from '@opsagent/core/usage';
@@ -15,6 +16,11 @@ export interface ClusterSnapshot {
   samples?: UsageSample[];
   /** The samples reduced to per-workload peaks as they were read (`usage: 'peaks'`); undefined as `samples`. */
   usagePeaks?: UsagePeaks;
+  /**
+   * The Pods (with their labels and controller) and the owner objects read, by which samples are attributed to
+   * workloads: `new UsageAttribution(workloads, owners)`. Kept for samples read later (between scans).
+   */
+  owners?: OwnerIndex;
   metricsError?: string;
   /** Kinds that could not be read; their workloads are missing from `workloads`. */
   failures: KindReadFailure[];

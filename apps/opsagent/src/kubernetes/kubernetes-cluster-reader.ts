@@ -3,6 +3,7 @@ import { isExemptionAnnotation } from '@opsagent/core/audit/exemptions';
 import type { ScanWarning } from '@opsagent/core/issue';
 import { ManifestError } from '@opsagent/core/manifests/errors';
 import { isRecord } from '@opsagent/core/manifests/object-reader';
+import { OwnerIndex, recordOwnership, UsageAttribution } from '@opsagent/core/audit/usage-attribution';
 import { UsagePeaks } from '@opsagent/core/audit/usage-peaks';
 import { toUsageSample } from '@opsagent/core/manifests/pod-metrics';
 import { toWorkload } from '@opsagent/core/manifests/workload-extractor';
@@ -21,7 +22,10 @@ interface ResourceType {
   plural: string;
 }
 
-/** Everything the rules audit. Pods are read for bare Pods and for the labels usage is matched by. */
+/**
+ * Everything the rules audit. Pods, and the ReplicaSets and Jobs between them and their workloads, are also read
+ * for attributing usage (their controller ownerReferences, the Pods' labels: see UsageAttribution).
+ */
 export const WORKLOAD_RESOURCES: readonly ResourceType[] = [
   { kind: 'Deployment', apiVersion: 'apps/v1', group: 'apps', plural: 'deployments' },
   { kind: 'StatefulSet', apiVersion: 'apps/v1', group: 'apps', plural: 'statefulsets' },
@@ -113,14 +117,15 @@ export class KubernetesClusterReader extends ClusterReader {
       requests: 0,
       bytes: 0,
     };
-    // The Pods' labels, for PodMetrics that come without them (metrics-server copies them onto each PodMetrics:
-    // that is how a sample finds its workload). Label sets are shared, so this is about 100 bytes a Pod.
+    // Each Pod's controller and labels, each owned ReplicaSet's and Job's controller, each workload's uid: the
+    // chain a PodMetrics sample follows to its workload. Label sets and controller references are shared, so this
+    // is about 100 bytes a Pod.
     const labelSets = new LabelSets();
-    const podLabels = new Map<string, Record<string, string>>();
+    const owners = new OwnerIndex();
+    snapshot.owners = owners;
     const results = await mapLimit(WORKLOAD_RESOURCES, CONCURRENCY, async (type) => {
       try {
-        const pods = type.kind === 'Pod' ? { labels: podLabels, labelSets } : undefined;
-        return await this.readKind(type, options, counters, pods);
+        return await this.readKind(type, options, counters, { owners, labelSets });
       } catch (error) {
         failures.push(toFailure(type, error));
         return undefined;
@@ -134,7 +139,7 @@ export class KubernetesClusterReader extends ClusterReader {
       for (const [key, n] of result.skipped) snapshot.skipped[key] = (snapshot.skipped[key] ?? 0) + n;
     }
     try {
-      const usage = await this.readMetrics(options, counters, { podLabels, labelSets, workloads: snapshot.workloads });
+      const usage = await this.readMetrics(options, counters, { owners, labelSets, workloads: snapshot.workloads });
       if (usage.peaks) snapshot.usagePeaks = usage.peaks;
       else snapshot.samples = usage.samples;
     } catch (error) {
@@ -155,14 +160,14 @@ export class KubernetesClusterReader extends ClusterReader {
     type: ResourceType,
     options: ReadOptions,
     counters: Counters,
-    pods?: PodLabels,
+    index: Owners,
   ): Promise<KindResult> {
     for (let relist = 0; ; relist++) {
       const result = emptyResult();
       const pages = { n: 0 }; // across namespaces: the cap is per kind
       try {
         for (const namespace of options.namespaces ?? [undefined]) {
-          await this.listPaged(type, namespace, options, counters, result, pages, pods);
+          await this.listPaged(type, namespace, options, counters, result, pages, index);
         }
         return result;
       } catch (error) {
@@ -178,7 +183,7 @@ export class KubernetesClusterReader extends ClusterReader {
    * One item into `into`. An object that cannot be read (the API server validated it, so this is unexpected) is
    * a warning naming it, and left out: one odd object must not fail its kind.
    */
-  private project(type: ResourceType, item: Record<string, unknown>, into: KindResult, pods?: PodLabels): void {
+  private project(type: ResourceType, item: Record<string, unknown>, into: KindResult, index: Owners): void {
     const metadata = isRecord(item.metadata) ? item.metadata : {};
     const namespace = typeof metadata.namespace === 'string' ? metadata.namespace : undefined;
     const name = typeof metadata.name === 'string' ? metadata.name : undefined;
@@ -192,10 +197,10 @@ export class KubernetesClusterReader extends ClusterReader {
       });
     };
     let projection: ReturnType<typeof toWorkload>;
+    let labels: Record<string, string> | null = {};
     try {
-      const labels = pods ? stringMap(metadata.labels) : undefined;
+      if (type.kind === 'Pod') labels = stringMap(metadata.labels);
       if (labels === null) return unreadable('metadata.labels is not a map of strings');
-      if (pods && labels) pods.labels.set(`${namespace}/${name}`, pods.labelSets.intern(labels));
       projection = toWorkload(item, { defaultNamespace: 'default', kind: type.kind, apiVersion: type.apiVersion });
     } catch (error) {
       // ManifestError: a field the rules read is malformed. Anything else (a RangeError from a value nested too
@@ -209,6 +214,8 @@ export class KubernetesClusterReader extends ClusterReader {
             : String(error);
       return unreadable(reason);
     }
+    const podLabels = labels;
+    recordOwnership(index.owners, item, projection, () => index.labelSets.intern(podLabels));
     if (projection.type === 'workload') into.workloads.push(withAuditedAnnotations(projection.workload));
     else if (projection.type === 'skipped')
       into.skipped.set(projection.key, (into.skipped.get(projection.key) ?? 0) + 1);
@@ -227,7 +234,7 @@ export class KubernetesClusterReader extends ClusterReader {
     counters: Counters,
     into: KindResult,
     pages: { n: number },
-    pods?: PodLabels,
+    index: Owners,
   ): Promise<void> {
     const resource = resourceName(type);
     const path = listPath(type.apiVersion, type.plural, namespace);
@@ -266,7 +273,7 @@ export class KubernetesClusterReader extends ClusterReader {
                   200,
                 );
               }
-              this.project(type, item, result, pods);
+              this.project(type, item, result, index);
             },
           );
           page = { result, list };
@@ -297,10 +304,11 @@ export class KubernetesClusterReader extends ClusterReader {
   private async readMetrics(
     options: ReadOptions,
     counters: Counters,
-    ctx: { podLabels: Map<string, Record<string, string>>; labelSets: LabelSets; workloads: readonly Workload[] },
+    ctx: { owners: OwnerIndex; labelSets: LabelSets; workloads: readonly Workload[] },
   ): Promise<{ samples: UsageSample[]; peaks?: UsagePeaks }> {
     const samples: UsageSample[] = [];
-    const peaks = options.usage === 'peaks' ? new UsagePeaks(ctx.workloads) : undefined;
+    const attribution = options.usage === 'peaks' ? new UsageAttribution(ctx.workloads, ctx.owners) : undefined;
+    const peaks = attribution ? new UsagePeaks(ctx.workloads, attribution) : undefined;
     for (const namespace of options.namespaces ?? [undefined]) {
       // metrics-server ignores limit/continue: one request per list, as large as the cluster (about 0.6 KB a
       // Pod). It is read as it arrives and parsed one item at a time, never held whole; with `usage: 'peaks'`
@@ -314,7 +322,7 @@ export class KubernetesClusterReader extends ClusterReader {
         async (chunks) => {
           // a retried request starts again from nothing
           listed = [];
-          attempt = peaks ? new UsagePeaks(ctx.workloads) : undefined;
+          attempt = attribution ? new UsagePeaks(ctx.workloads, attribution) : undefined;
           let items = 0;
           await readList(METRICS.resource, chunks, { maxItemBytes: this.maxItemBytes }, (item) => {
             if (++items > this.maxObjects) {
@@ -324,7 +332,7 @@ export class KubernetesClusterReader extends ClusterReader {
                 200,
               );
             }
-            const sample = toSample(item, ctx.labelSets, ctx.podLabels);
+            const sample = toSample(item, ctx.labelSets, ctx.owners);
             if (!sample) return;
             if (attempt) attempt.add(sample);
             else listed.push(sample);
@@ -350,9 +358,9 @@ export class KubernetesClusterReader extends ClusterReader {
 
 class ContinueExpired extends Error {}
 
-/** What the Pod list leaves for the PodMetrics that follow: each Pod's labels, by `namespace/name`. */
-interface PodLabels {
-  labels: Map<string, Record<string, string>>;
+/** What the lists leave for the PodMetrics that follow: the owner index, and the label sets it shares. */
+interface Owners {
+  owners: OwnerIndex;
   labelSets: LabelSets;
 }
 
@@ -377,11 +385,7 @@ class LabelSets {
 }
 
 /** One PodMetrics item as a usage sample; undefined (one lost sample, not the scan's usage) when malformed. */
-function toSample(
-  item: Record<string, unknown>,
-  labelSets: LabelSets,
-  podLabels: ReadonlyMap<string, Record<string, string>>,
-): UsageSample | undefined {
+function toSample(item: Record<string, unknown>, labelSets: LabelSets, owners: OwnerIndex): UsageSample | undefined {
   try {
     const sample = toUsageSample(item, {
       defaultNamespace: 'default',
@@ -390,7 +394,7 @@ function toSample(
     });
     sample.labels =
       Object.keys(sample.labels).length === 0
-        ? (podLabels.get(`${sample.namespace}/${sample.pod}`) ?? sample.labels)
+        ? (owners.pod(sample.namespace, sample.pod)?.labels ?? sample.labels)
         : labelSets.intern(sample.labels);
     return sample;
   } catch (error) {
