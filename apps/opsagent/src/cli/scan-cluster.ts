@@ -34,6 +34,7 @@ export async function scanCluster(options: ScanOptions): Promise<ScanOutcome> {
     warnings.push({ code: 'kind-unreadable', kind: f.kind, message: `${f.resource} could not be read: ${f.reason}` });
   }
   if (snapshot.metricsError) warnings.push({ code: 'metrics-unavailable', message: snapshot.metricsError });
+  else warnings.push(singleSampleWarning(config.overProvisioning.minSamples));
   const { rules, settings } = resolveRuleSettings(config);
   const report = buildReport(
     {
@@ -50,4 +51,19 @@ export async function scanCluster(options: ScanOptions): Promise<ScanOutcome> {
     { rules, settings, isNamespaceAudited: (ns) => isNamespaceAudited(config, ns) },
   );
   return { report, output: render(report, options), exitCode: exitCodeFor(report, options.failOn) };
+}
+
+/**
+ * metrics-server keeps only the latest sample of each Pod, so one read gives each container one sample per Pod: a
+ * workload with fewer Pods than `overProvisioning.minSamples` (nearly every one at the default 12) is never judged.
+ */
+function singleSampleWarning(minSamples: number): ScanWarning {
+  return {
+    code: 'usage-single-sample',
+    message:
+      'metrics-server gives one usage sample per Pod, so a one-off scan of the cluster can almost never judge ' +
+      `over-provisioning (a container needs overProvisioning.minSamples = ${minSamples} samples); for a judgement, ` +
+      'set usage.source: prometheus to read the usage history from Prometheus, or run the service ' +
+      '(opsagent serve), which samples usage over time',
+  };
 }
