@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { startSimulator, type Simulator } from '../../tools/k8s-simulator/simulator';
 import { workloadObjects } from './fixtures';
@@ -52,6 +53,15 @@ describe('bin/opsagent scan without PATH', () => {
     const table = await run(['scan']);
     expect(table.status).toBe(0);
     expect(table.stderr).toContain(`warning: ${warning!.message}`);
+  });
+
+  it('does not warn when one sample is enough (overProvisioning.minSamples: 1)', async () => {
+    const config = path.join(tempDir('opsagent-live-config-'), 'config.yaml');
+    fs.writeFileSync(config, 'overProvisioning:\n  minSamples: 1\n');
+    const result = await run(['scan', '--config', config, '--output', 'json']);
+    expect(result.status).toBe(0);
+    const codes = (JSON.parse(result.stdout) as { warnings: { code: string }[] }).warnings.map((w) => w.code);
+    expect(codes).not.toContain('usage-single-sample');
   });
 
   it('gives the metrics-unavailable warning instead when metrics.k8s.io is absent', async () => {

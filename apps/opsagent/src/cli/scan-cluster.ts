@@ -34,7 +34,8 @@ export async function scanCluster(options: ScanOptions): Promise<ScanOutcome> {
     warnings.push({ code: 'kind-unreadable', kind: f.kind, message: `${f.resource} could not be read: ${f.reason}` });
   }
   if (snapshot.metricsError) warnings.push({ code: 'metrics-unavailable', message: snapshot.metricsError });
-  else warnings.push(singleSampleWarning(config.overProvisioning.minSamples));
+  else if (config.overProvisioning.minSamples > 1)
+    warnings.push(singleSampleWarning(config.overProvisioning.minSamples));
   const { rules, settings } = resolveRuleSettings(config);
   const report = buildReport(
     {
@@ -56,6 +57,7 @@ export async function scanCluster(options: ScanOptions): Promise<ScanOutcome> {
 /**
  * metrics-server keeps only the latest sample of each Pod, so one read gives each container one sample per Pod: a
  * workload with fewer Pods than `overProvisioning.minSamples` (nearly every one at the default 12) is never judged.
+ * With `minSamples: 1` every Pod is judged from its one sample, and there is nothing to warn about.
  */
 function singleSampleWarning(minSamples: number): ScanWarning {
   return {
