@@ -17,6 +17,7 @@ import { parseDuration } from '../libs/core/src/duration';
 import { startSimulator, type RequestLogEntry, type Simulator } from '../tools/k8s-simulator/simulator';
 import {
   buildCluster,
+  denseOf,
   LISTED,
   pagesPerScan,
   POD_METRICS_PATH,
@@ -77,6 +78,7 @@ interface Flags {
   warmup: number;
   scan: boolean;
   naive: boolean;
+  dense: boolean;
   agent: boolean;
   agentScans: number;
   steady: boolean;
@@ -126,6 +128,7 @@ function parseFlags(argv: string[]): Flags {
     .option('--warmup <n>', 'scans per way of reading before the measured ones', integer(0, 10), 1)
     .option('--no-scan', 'skip the scan comparison (floor, naive, OpsAgent)')
     .option('--no-naive', 'skip the client-node typed-list reading')
+    .option('--no-dense', "skip the scan comparison of the dense shape (--size's workloads in one namespace)")
     .option('--no-agent', 'skip the agent process (serve) scanning the cluster')
     .option('--agent-scans <n>', 'scans of the agent process (serve) after the comparison', integer(1, 20), 3)
     .option('--no-steady', 'skip the steady-state scans')
@@ -502,6 +505,26 @@ async function main(): Promise<number> {
   } finally {
     await sim?.close();
   }
+  if (flags.scan && flags.dense) {
+    // Every Pod's namespace holds every workload: attribution that scans a namespace's workloads per Pod shows.
+    // Served once the spread cluster is closed, so the orchestrator never holds two large clusters.
+    const denseShape = denseOf(shape);
+    const dense = buildCluster(denseShape, flags.seed);
+    log(`dense: the "${flags.size}" workloads in one namespace; floor, opsagent, interleaved`);
+    const denseSim = (await serve(dense, ctx)).sim;
+    try {
+      const [floor, opsagent] = await measureModes(['floor', 'opsagent'], denseSim, ctx, runs);
+      report.dense = {
+        shape: denseShape,
+        counts: dense.counts,
+        expectedPagesPerScan: pagesPerScan(dense.counts, flags.pageSize),
+        floor,
+        opsagent,
+      };
+    } finally {
+      await denseSim.close();
+    }
+  }
   if (flags.rest) {
     report.rest = await runRest({
       issues: restIssues,
@@ -542,6 +565,14 @@ async function main(): Promise<number> {
   report.finishedAt = new Date().toISOString();
   report.targets = checkTargets(report);
   const expected = report.cluster.expectedPagesPerScan;
+  const denseExpected = report.dense?.expectedPagesPerScan;
+  for (const r of [...(report.dense?.floor.runs ?? []), ...(report.dense?.opsagent.runs ?? [])]) {
+    if (r.server.requests !== denseExpected || r.server.objectGets > 0 || r.server.other > 0) {
+      report.problems.push(
+        `dense: ${r.server.requests} requests (${r.server.objectGets} object GETs, ${r.server.other} other), expected ${denseExpected} pages`,
+      );
+    }
+  }
   for (const mode of ['floor', 'naive', 'opsagent'] as const) {
     for (const r of report.scan[mode]?.runs ?? []) {
       if (r.server.requests !== expected || r.server.objectGets > 0 || r.server.other > 0) {

@@ -70,6 +70,19 @@ describe('npm run bench -- --size tiny', () => {
     expect(agent.usageSamples).toBe(report.cluster.counts.PodMetrics);
   });
 
+  it('times the floor and the agent on the dense shape: the same workloads in one namespace', () => {
+    const dense = report.dense!;
+    expect(dense.shape).toEqual({ ...report.cluster.shape, namespaces: 1 });
+    expect(dense.counts).toEqual(report.cluster.counts);
+    for (const s of [dense.floor, dense.opsagent]) {
+      positive(s.medianMs);
+      expect(s.requestsPerScan).toBe(dense.expectedPagesPerScan);
+    }
+    expect(dense.opsagent.workloads).toBe(report.cluster.shape.workloads);
+    expect(dense.opsagent.usageSamples).toBe(dense.counts.PodMetrics);
+    expect(stdout).toMatch(/OpsAgent ÷ floor \(time\), dense[^\n]*≤ 0\.8[^\n]*(ok|MISSED)/);
+  });
+
   it('runs the agent process itself on the same cluster and reads its peak RSS', () => {
     const agent = report.agent!;
     expect(agent.scans).toHaveLength(3);
@@ -172,6 +185,7 @@ describe('npm run bench -- --size tiny', () => {
       [
         'cli-help',
         'cli-scan',
+        'dense-scan-vs-floor',
         'health-under-load',
         'requests-per-scan',
         'rest-p99',

@@ -29,6 +29,8 @@ const CLEAN = `${FIXTURES}/clean.yaml`;
 const BAD_QUANTITY = `${FIXTURES}/bad-quantity.yaml`;
 const TREE = `${FIXTURES}/tree`;
 const PARTIAL = `${FIXTURES}/partial`;
+/** Shared with the service e2e (test/e2e/usage-attribution.e2e.spec.ts): both must find the same. */
+const USAGE_CHAIN = 'test/fixtures/usage-chain';
 
 /** The `- name:` line of each container in findings.yaml: SARIF regions point there. */
 const FINDINGS_LINES = { api: 18, cleanup: 34 };
@@ -333,6 +335,21 @@ describe('--output json', () => {
       confidence: 'low',
     });
     expect(report.summary).toMatchObject({ usageSamples: 12, containersWithoutUsage: 0 });
+  });
+
+  it('attributes PodMetrics without labels through their Pod and its controller chain, as the service does', async () => {
+    const report = await scanJson(`${USAGE_CHAIN}/cluster.yaml`, '--config', `${USAGE_CHAIN}/config.yaml`);
+    // web-canary's Pods match web's selector too: only their ownerReferences keep their 900m out of web's usage.
+    expect(findings(report).filter((f) => f.includes('overprovisioned'))).toEqual([
+      'cpu-overprovisioned shop/CronJob/report/app',
+      'cpu-overprovisioned shop/Deployment/web/app',
+      'memory-overprovisioned shop/CronJob/report/app',
+      'memory-overprovisioned shop/Deployment/web/app',
+      'memory-overprovisioned shop/StatefulSet/db/app',
+    ]);
+    const web = report.issues.find((i) => i.name === 'web' && i.rule === 'cpu-overprovisioned');
+    expect(web?.overProvisioning).toMatchObject({ samples: 2, usage: 50 });
+    expect(report.summary).toMatchObject({ usageSamples: 6, containersWithoutUsage: 0 });
   });
 });
 

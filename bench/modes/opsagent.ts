@@ -15,7 +15,7 @@ import {
   ClusterReader,
   type ClusterSnapshot,
   type ReadOptions,
-  type UsageAttribution,
+  type ReadAttribution,
   type UsageRead,
 } from '../../apps/opsagent/src/kubernetes/cluster-reader';
 import { FileHistoryStore, MemoryOnlyHistoryStore } from '../../apps/opsagent/src/usage/history-store';
@@ -42,7 +42,7 @@ class TimedReader extends ClusterReader {
       this.lastMs = performance.now() - started;
     }
   }
-  readUsage(attribution: UsageAttribution, options: Parameters<ClusterReader['readUsage']>[1]): Promise<UsageRead> {
+  readUsage(attribution: ReadAttribution, options: Parameters<ClusterReader['readUsage']>[1]): Promise<UsageRead> {
     return this.inner.readUsage(attribution, options);
   }
   get clusterIdentity(): string {

@@ -879,8 +879,9 @@ describe('usage history volume (config.usage.historyFile, persistence)', () => {
 
   it("leaves the history in memory with historyFile '' (no key in config.yaml, which the agent accepts)", () => {
     const config = configOf(render({ values: { config: { usage: { historyFile: '' } } } }));
-    expect(config.usage).not.toHaveProperty('historyFile');
-    expect(config.usage.sampleInterval).toBe('1m');
+    const usage = config.usage as Record<string, unknown>;
+    expect(usage).not.toHaveProperty('historyFile');
+    expect(usage.sampleInterval).toBe('1m');
     expect(parseConfig(config).usage.historyFile).toBeUndefined();
   });
 });

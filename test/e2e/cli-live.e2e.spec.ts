@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { startSimulator, type Simulator } from '../../tools/k8s-simulator/simulator';
 import { workloadObjects } from './fixtures';
@@ -37,6 +38,43 @@ describe('bin/opsagent scan without PATH', () => {
     expect(report.summary.workloads).toBe(24);
     expect(new Set(report.issues.map((i) => i.kind)).size).toBe(8);
     expect(sim.requests.every((r) => r.method === 'GET')).toBe(true);
+  });
+
+  it('warns that one PodMetrics read can almost never judge over-provisioning, and how to get a judgement', async () => {
+    const json = await run(['scan', '--output', 'json']);
+    expect(json.status).toBe(0);
+    const { warnings } = JSON.parse(json.stdout) as { warnings: { code: string; message: string }[] };
+    const warning = warnings.find((w) => w.code === 'usage-single-sample');
+    expect(warning?.message).toMatch(/one usage sample per Pod/);
+    expect(warning?.message).toMatch(/overProvisioning\.minSamples = 12/);
+    expect(warning?.message).toMatch(/usage\.source: prometheus/);
+    expect(warning?.message).toMatch(/opsagent serve/);
+    // The table prints warnings on stderr.
+    const table = await run(['scan']);
+    expect(table.status).toBe(0);
+    expect(table.stderr).toContain(`warning: ${warning!.message}`);
+  });
+
+  it('does not warn when one sample is enough (overProvisioning.minSamples: 1)', async () => {
+    const config = path.join(tempDir('opsagent-live-config-'), 'config.yaml');
+    fs.writeFileSync(config, 'overProvisioning:\n  minSamples: 1\n');
+    const result = await run(['scan', '--config', config, '--output', 'json']);
+    expect(result.status).toBe(0);
+    const codes = (JSON.parse(result.stdout) as { warnings: { code: string }[] }).warnings.map((w) => w.code);
+    expect(codes).not.toContain('usage-single-sample');
+  });
+
+  it('gives the metrics-unavailable warning instead when metrics.k8s.io is absent', async () => {
+    sim.setMetricsAvailable(false);
+    try {
+      const result = await run(['scan', '--output', 'json']);
+      expect(result.status).toBe(0);
+      const codes = (JSON.parse(result.stdout) as { warnings: { code: string }[] }).warnings.map((w) => w.code);
+      expect(codes).toContain('metrics-unavailable');
+      expect(codes).not.toContain('usage-single-sample');
+    } finally {
+      sim.setMetricsAvailable(true);
+    }
   });
 
   it('exits 2 naming the failure when the cluster cannot be read', async () => {

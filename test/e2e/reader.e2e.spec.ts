@@ -3,6 +3,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { isExemptionAnnotation } from '@opsagent/core/audit/exemptions';
 import { toUsageSample } from '@opsagent/core/manifests/pod-metrics';
 import { toWorkload } from '@opsagent/core/manifests/workload-extractor';
+import { UsageAttribution } from '@opsagent/core/audit/usage-attribution';
 import { UsagePeaks } from '@opsagent/core/audit/usage-peaks';
 import type { Workload, WorkloadKind } from '@opsagent/core/workload';
 import { buildCluster, SIZES } from '../../bench/cluster';
@@ -112,6 +113,7 @@ describe('KubernetesClusterReader on full objects', () => {
     expect(snapshot.samples).toHaveLength(metrics.length);
     const key = (o: Obj) => `${o.metadata.namespace}/${o.metadata.name}`;
     const pods = new Map(objects.filter((o) => o.kind === 'Pod').map((p) => [key(p), p]));
+    expect(snapshot.owners!.size).toBe(pods.size); // every Pod indexed for attribution, owned or bare
     for (const sample of snapshot.samples!) {
       const pod = pods.get(`${sample.namespace}/${sample.pod}`)!;
       expect(sample.labels).toEqual(pod.metadata.labels);
@@ -122,7 +124,7 @@ describe('KubernetesClusterReader on full objects', () => {
   });
 
   it("with usage: 'peaks', reduces the samples to exactly the peaks of the listed samples, holding none", () => {
-    const expected = new UsagePeaks(snapshot.workloads);
+    const expected = new UsagePeaks(snapshot.workloads, new UsageAttribution(snapshot.workloads, snapshot.owners));
     for (const sample of snapshot.samples!) expected.add(sample);
     expect(peaksSnapshot.samples).toBeUndefined();
     expect(peaksSnapshot.usagePeaks!.samples).toBe(snapshot.samples!.length);

@@ -242,7 +242,7 @@ function oracle(sim: Simulator): Map<string, IssueView> {
     sim.objects().map((object) => ({ object })),
     { defaultNamespace: 'default' },
   );
-  const { issues } = audit(workloads, new SampleUsage([]), {
+  const { issues } = audit(workloads, new SampleUsage(workloads, []), {
     rules: RULES.rules,
     settings: RULES.settings,
     isNamespaceAudited: (ns) => isNamespaceAudited(CONFIG, ns),

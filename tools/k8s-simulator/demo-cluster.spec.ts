@@ -1,3 +1,4 @@
+import { UsageAttribution } from '@opsagent/core/audit/usage-attribution';
 import { SampleUsage } from '@opsagent/core/audit/usage-stats';
 import { defaultConfig, isNamespaceAudited, resolveRuleSettings } from '@opsagent/core/config/config.loader';
 import { matchesSelector } from '@opsagent/core/manifests/selector';
@@ -135,7 +136,11 @@ describe('demo cluster', () => {
         return buildReport(
           {
             workloads: extracted.workloads,
-            usage: new SampleUsage(extracted.samples),
+            usage: new SampleUsage(
+              extracted.workloads,
+              extracted.samples,
+              new UsageAttribution(extracted.workloads, extracted.owners),
+            ),
             usageSamples: extracted.samples.length,
             skipped: extracted.skipped,
             warnings: extracted.warnings,

@@ -1,12 +1,18 @@
 /**
- * The demo cluster: a seeded generator of a realistic small cluster (≈40 workloads over seven
- * namespaces, with the ReplicaSets, Jobs and Pods their controllers would have created, ownerReferences
- * chains and controller labels included) and a metrics provider whose usage varies per poll around a
- * per-container base. Same seed, same objects and same usage series.
+ * The demo cluster: the `demo` profile of the synthetic-cluster generator (tools/synthetic-cluster), a realistic
+ * small cluster (≈40 hand-written workloads over seven namespaces, with the ReplicaSets, Jobs and Pods their
+ * controllers would have created, ownerReferences chains and controller labels included, and the Namespaces,
+ * Nodes and Services around them) and a metrics provider whose usage varies per poll around a per-container
+ * base. Same seed, same objects and same usage series.
  */
 import { parseCpu, parseMemory } from '@opsagent/core/quantity';
+import {
+  ClusterGenerator,
+  type ContainerUsageBase,
+  type TopKind,
+  type WorkloadPlan,
+} from '../synthetic-cluster/generator';
 import { cpuQuantity, memoryQuantity, type ContainerUsage, type MetricsProvider } from './metrics';
-import { formatTimestamp } from './store';
 import { mulberry32 } from './random';
 
 export const DEFAULT_DEMO_SEED = 42;
@@ -23,7 +29,7 @@ interface DemoContainer {
   port?: number;
 }
 
-type DemoKind = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'CronJob' | 'Job' | 'ReplicationController' | 'Pod';
+type DemoKind = TopKind;
 
 interface DemoWorkload {
   namespace: string;
@@ -672,9 +678,6 @@ const WORKLOADS: readonly DemoWorkload[] = [
 
 /** Nodes of the demo cluster: 4 × 16 CPU / 64Gi workers over three zones. */
 const NODE_COUNT = 4;
-/** The generated objects' clock: everything was created before this instant. */
-const BASE_TIME_MS = Date.parse('2026-11-20T08:00:00Z');
-const HASH_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 const MI = 1024 * 1024;
 
 /** FNV-1a: a stable 32-bit hash to derive per-sample noise from a seed and a key. */
@@ -692,20 +695,7 @@ function noise(seed: number, key: string): number {
   return mulberry32(fnv1a(`${seed}:${key}`))();
 }
 
-interface Owner {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-}
-
 type Obj = Record<string, unknown>;
-
-interface ContainerProfile {
-  name: string;
-  cpuMillicores: number;
-  memoryBytes: number;
-}
 
 export interface DemoCluster {
   objects: Record<string, unknown>[];
@@ -714,13 +704,38 @@ export interface DemoCluster {
   workloads: readonly DemoWorkloadSummary[];
 }
 
+/** A demo workload as the generator's plan: DaemonSets on every node, a bare Job finished, a CronJob's Job running. */
+function toPlan(w: DemoWorkload): WorkloadPlan {
+  const pods = w.kind === 'DaemonSet' ? NODE_COUNT : w.kind === 'CronJob' ? (w.replicas ?? 0) : (w.replicas ?? 1);
+  return {
+    kind: w.kind,
+    namespace: w.namespace,
+    name: w.name,
+    pods,
+    containers: w.containers.map((c) => ({
+      name: c.name,
+      image: c.image,
+      ...(c.port !== undefined ? { port: c.port } : {}),
+      ...(c.requests ? { requests: c.requests } : {}),
+      ...(c.limits ? { limits: c.limits } : {}),
+      cpuUse: c.uses[0],
+      memoryUse: c.uses[1] * MI,
+    })),
+    ...(w.annotations ? { annotations: w.annotations } : {}),
+    ...(w.templateAnnotations ? { templateAnnotations: w.templateAnnotations } : {}),
+    ...(w.schedule ? { schedule: w.schedule } : {}),
+    finished: w.kind === 'Job',
+  };
+}
+
 /** Builds the demo cluster. Deterministic: the same seed gives the same objects and usage series. */
 export function buildDemoCluster(seed: number = DEFAULT_DEMO_SEED): DemoCluster {
-  const gen = new Generator(seed);
-  for (const w of WORKLOADS) gen.workload(w);
+  const gen = new ClusterGenerator({ seed, nodes: NODE_COUNT, clusterObjects: true, podMetrics: false });
+  const objects: Obj[] = [...gen.nodeObjects()];
+  for (const w of WORKLOADS) for (const o of gen.workload(toPlan(w))) objects.push(o);
   return {
-    objects: gen.objects,
-    metricsProvider: demoMetricsProvider(seed, gen.profiles),
+    objects,
+    metricsProvider: demoMetricsProvider(seed, gen.usage),
     workloads: WORKLOADS.map(({ namespace, kind, name, why }) => ({ namespace, kind, name, why })),
   };
 }
@@ -731,7 +746,7 @@ export function buildDemoCluster(seed: number = DEFAULT_DEMO_SEED): DemoCluster 
  */
 export function demoMetricsProvider(
   seed: number,
-  profiles: ReadonlyMap<string, readonly ContainerProfile[]>,
+  profiles: ReadonlyMap<string, readonly ContainerUsageBase[]>,
 ): MetricsProvider {
   return (pod, poll) => {
     const meta = (pod.metadata ?? {}) as Obj;
@@ -747,7 +762,7 @@ export function demoMetricsProvider(
   };
 }
 
-function fallbackProfile(pod: Readonly<Obj>): ContainerProfile[] {
+function fallbackProfile(pod: Readonly<Obj>): ContainerUsageBase[] {
   const containers = (((pod.spec ?? {}) as Obj).containers ?? []) as Obj[];
   return containers.map((c) => {
     const requests = (((c.resources ?? {}) as Obj).requests ?? {}) as Quantities;
@@ -757,609 +772,4 @@ function fallbackProfile(pod: Readonly<Obj>): ContainerProfile[] {
       memoryBytes: requests.memory !== undefined ? parseMemory(requests.memory) / 2 : 64 * MI,
     };
   });
-}
-
-class Generator {
-  readonly objects: Obj[] = [];
-  readonly profiles = new Map<string, ContainerProfile[]>();
-  private readonly rng: () => number;
-  private readonly nodes: string[] = [];
-  private readonly namespaces = new Set<string>();
-  private podIp = 0;
-  private serviceIp = 10;
-  private nodeCursor = 0;
-
-  constructor(private readonly seed: number) {
-    this.rng = mulberry32(seed);
-    for (let i = 1; i <= NODE_COUNT; i++) this.node(i);
-  }
-
-  workload(w: DemoWorkload): void {
-    this.namespace(w.namespace);
-    const created = this.timestamp(2 + Math.floor(this.rng() * 60) * 24 * 60);
-    switch (w.kind) {
-      case 'Deployment':
-        return this.deployment(w, created);
-      case 'StatefulSet':
-        return this.statefulSet(w, created);
-      case 'DaemonSet':
-        return this.daemonSet(w, created);
-      case 'CronJob':
-        return this.cronJob(w, created);
-      case 'Job':
-        return void this.job(w, created, undefined, w.name);
-      case 'ReplicationController':
-        return this.replicationController(w, created);
-      case 'Pod':
-        return this.pod(w, created, { labels: this.labels(w) }, undefined, this.nextNode());
-    }
-  }
-
-  // ---- workload kinds ----
-
-  private deployment(w: DemoWorkload, created: string): void {
-    const replicas = w.replicas ?? 1;
-    const labels = this.labels(w);
-    const uid = this.uid();
-    const hash = this.hash(10);
-    const template = this.template(w, labels);
-    const deployment = {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: this.meta(w.name, w.namespace, uid, created, labels, {
-        'deployment.kubernetes.io/revision': '1',
-        ...w.annotations,
-      }),
-      spec: {
-        replicas,
-        revisionHistoryLimit: 10,
-        selector: { matchLabels: this.selectorLabels(w) },
-        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } },
-        template,
-      },
-      status: {
-        observedGeneration: 1,
-        replicas,
-        updatedReplicas: replicas,
-        readyReplicas: replicas,
-        availableReplicas: replicas,
-        conditions: [
-          condition('Available', 'MinimumReplicasAvailable', created),
-          condition('Progressing', 'NewReplicaSetAvailable', created),
-        ],
-      },
-    };
-    this.objects.push(deployment);
-    this.service(w, created);
-
-    const rsName = `${w.name}-${hash}`;
-    const rsUid = this.uid();
-    const podLabels = { ...labels, 'pod-template-hash': hash };
-    this.objects.push({
-      apiVersion: 'apps/v1',
-      kind: 'ReplicaSet',
-      metadata: {
-        ...this.meta(rsName, w.namespace, rsUid, created, podLabels, {
-          'deployment.kubernetes.io/desired-replicas': String(replicas),
-          'deployment.kubernetes.io/max-replicas': String(replicas + Math.ceil(replicas / 4)),
-          'deployment.kubernetes.io/revision': '1',
-        }),
-        ownerReferences: [ownerRef({ apiVersion: 'apps/v1', kind: 'Deployment', name: w.name, uid })],
-      },
-      spec: {
-        replicas,
-        selector: { matchLabels: { ...this.selectorLabels(w), 'pod-template-hash': hash } },
-        template: { ...template, metadata: { ...template.metadata, labels: podLabels } },
-      },
-      status: { replicas, fullyLabeledReplicas: replicas, readyReplicas: replicas, availableReplicas: replicas },
-    });
-    const owner = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rsName, uid: rsUid };
-    for (let i = 0; i < replicas; i++) {
-      this.pod(w, created, { labels: podLabels, name: `${rsName}-${this.hash(5)}` }, owner, this.nextNode());
-    }
-  }
-
-  private statefulSet(w: DemoWorkload, created: string): void {
-    const replicas = w.replicas ?? 1;
-    const labels = this.labels(w);
-    const uid = this.uid();
-    const revision = `${w.name}-${this.hash(10)}`;
-    this.objects.push({
-      apiVersion: 'apps/v1',
-      kind: 'StatefulSet',
-      metadata: this.meta(w.name, w.namespace, uid, created, labels, w.annotations),
-      spec: {
-        replicas,
-        serviceName: w.name,
-        podManagementPolicy: 'OrderedReady',
-        selector: { matchLabels: this.selectorLabels(w) },
-        template: this.template(w, labels),
-        updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 0 } },
-      },
-      status: {
-        observedGeneration: 1,
-        replicas,
-        readyReplicas: replicas,
-        currentReplicas: replicas,
-        updatedReplicas: replicas,
-        availableReplicas: replicas,
-        currentRevision: revision,
-        updateRevision: revision,
-      },
-    });
-    this.service(w, created, true);
-    const owner = { apiVersion: 'apps/v1', kind: 'StatefulSet', name: w.name, uid };
-    for (let i = 0; i < replicas; i++) {
-      const name = `${w.name}-${i}`;
-      const podLabels = {
-        ...labels,
-        'apps.kubernetes.io/pod-index': String(i),
-        'controller-revision-hash': revision,
-        'statefulset.kubernetes.io/pod-name': name,
-      };
-      this.pod(w, created, { labels: podLabels, name, hostname: name }, owner, this.nextNode());
-    }
-  }
-
-  private daemonSet(w: DemoWorkload, created: string): void {
-    const labels = this.labels(w);
-    const uid = this.uid();
-    const revision = this.hash(10);
-    this.objects.push({
-      apiVersion: 'apps/v1',
-      kind: 'DaemonSet',
-      metadata: this.meta(w.name, w.namespace, uid, created, labels, {
-        'deprecated.daemonset.template.generation': '1',
-        ...w.annotations,
-      }),
-      spec: {
-        selector: { matchLabels: this.selectorLabels(w) },
-        template: this.template(w, labels),
-        updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } },
-      },
-      status: {
-        currentNumberScheduled: this.nodes.length,
-        desiredNumberScheduled: this.nodes.length,
-        numberAvailable: this.nodes.length,
-        numberMisscheduled: 0,
-        numberReady: this.nodes.length,
-        observedGeneration: 1,
-        updatedNumberScheduled: this.nodes.length,
-      },
-    });
-    const owner = { apiVersion: 'apps/v1', kind: 'DaemonSet', name: w.name, uid };
-    const podLabels = { ...labels, 'controller-revision-hash': revision, 'pod-template-generation': '1' };
-    for (const node of this.nodes) {
-      this.pod(w, created, { labels: podLabels, name: `${w.name}-${this.hash(5)}` }, owner, node);
-    }
-  }
-
-  private cronJob(w: DemoWorkload, created: string): void {
-    const labels = this.labels(w);
-    const uid = this.uid();
-    // The CronJob controller names a Job after its scheduled time in minutes since the epoch.
-    const scheduledMs = BASE_TIME_MS - 20 * 60_000;
-    const jobName = `${w.name}-${Math.floor(scheduledMs / 60_000)}`;
-    const owner = { apiVersion: 'batch/v1', kind: 'CronJob', name: w.name, uid };
-    const running = (w.replicas ?? 0) > 0;
-    const jobUid = running ? this.job(w, formatTimestamp(scheduledMs), owner, jobName) : undefined;
-    this.objects.push({
-      apiVersion: 'batch/v1',
-      kind: 'CronJob',
-      metadata: this.meta(w.name, w.namespace, uid, created, labels, w.annotations),
-      spec: {
-        schedule: w.schedule,
-        concurrencyPolicy: 'Forbid',
-        suspend: false,
-        successfulJobsHistoryLimit: 3,
-        failedJobsHistoryLimit: 1,
-        jobTemplate: {
-          metadata: { labels },
-          spec: {
-            backoffLimit: 2,
-            template: { ...this.template(w, labels), spec: { ...this.podSpec(w), restartPolicy: 'OnFailure' } },
-          },
-        },
-      },
-      status: {
-        lastScheduleTime: formatTimestamp(scheduledMs),
-        ...(jobUid
-          ? { active: [{ apiVersion: 'batch/v1', kind: 'Job', name: jobName, namespace: w.namespace, uid: jobUid }] }
-          : { lastSuccessfulTime: formatTimestamp(scheduledMs - 86_400_000 + 15 * 60_000) }),
-      },
-    });
-  }
-
-  /** A Job (owned by a CronJob when `owner` is given) and its Pod; returns the Job's uid. */
-  private job(w: DemoWorkload, created: string, owner: Owner | undefined, name: string): string {
-    const uid = this.uid();
-    const finished = owner === undefined;
-    const labels = {
-      ...this.labels(w),
-      'batch.kubernetes.io/controller-uid': uid,
-      'batch.kubernetes.io/job-name': name,
-      'controller-uid': uid,
-      'job-name': name,
-    };
-    const completion = formatTimestamp(Date.parse(created) + 4 * 60_000);
-    this.objects.push({
-      apiVersion: 'batch/v1',
-      kind: 'Job',
-      metadata: {
-        ...this.meta(name, w.namespace, uid, created, owner ? this.labels(w) : labels, w.annotations),
-        ...(owner ? { ownerReferences: [ownerRef(owner)] } : {}),
-      },
-      spec: {
-        parallelism: 1,
-        completions: 1,
-        backoffLimit: owner ? 2 : 6,
-        completionMode: 'NonIndexed',
-        selector: { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } },
-        template: {
-          metadata: { labels, ...(w.templateAnnotations ? { annotations: w.templateAnnotations } : {}) },
-          spec: { ...this.podSpec(w), restartPolicy: owner ? 'OnFailure' : 'Never' },
-        },
-      },
-      status: finished
-        ? {
-            startTime: created,
-            completionTime: completion,
-            succeeded: 1,
-            ready: 0,
-            conditions: [
-              { type: 'Complete', status: 'True', lastProbeTime: completion, lastTransitionTime: completion },
-            ],
-          }
-        : { startTime: created, active: 1, ready: 1 },
-    });
-    this.pod(
-      w,
-      created,
-      { labels, name: `${name}-${this.hash(5)}`, restartPolicy: owner ? 'OnFailure' : 'Never' },
-      { apiVersion: 'batch/v1', kind: 'Job', name, uid },
-      this.nextNode(),
-      finished ? 'Succeeded' : 'Running',
-    );
-    return uid;
-  }
-
-  private replicationController(w: DemoWorkload, created: string): void {
-    const replicas = w.replicas ?? 1;
-    const labels = this.labels(w);
-    const uid = this.uid();
-    this.objects.push({
-      apiVersion: 'v1',
-      kind: 'ReplicationController',
-      metadata: this.meta(w.name, w.namespace, uid, created, labels, w.annotations),
-      spec: { replicas, selector: this.selectorLabels(w), template: this.template(w, labels) },
-      status: { replicas, fullyLabeledReplicas: replicas, readyReplicas: replicas, availableReplicas: replicas },
-    });
-    this.service(w, created);
-    const owner = { apiVersion: 'v1', kind: 'ReplicationController', name: w.name, uid };
-    for (let i = 0; i < replicas; i++) {
-      this.pod(w, created, { labels, name: `${w.name}-${this.hash(5)}` }, owner, this.nextNode());
-    }
-  }
-
-  // ---- Pods ----
-
-  private pod(
-    w: DemoWorkload,
-    created: string,
-    opts: { labels: Record<string, string>; name?: string; hostname?: string; restartPolicy?: string },
-    owner: Owner | undefined,
-    node: string,
-    phase: 'Running' | 'Succeeded' = 'Running',
-  ): void {
-    const name = opts.name ?? w.name;
-    const started = formatTimestamp(Date.parse(created) + 30_000);
-    // The API server defaults a container's missing requests to its limits when a Pod is created.
-    const containers = w.containers.map((c) => ({
-      ...this.container(c),
-      resources: resources(c.limits ? { ...c.limits, ...c.requests } : c.requests, c.limits),
-    }));
-    const ip = this.nextPodIp();
-    const hostIp = `10.0.1.${10 + this.nodes.indexOf(node) + 1}`;
-    const ready = phase === 'Running';
-    this.objects.push({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        ...this.meta(
-          name,
-          w.namespace,
-          this.uid(),
-          created,
-          opts.labels,
-          owner ? w.templateAnnotations : w.annotations,
-        ),
-        // StatefulSet Pods have fixed names; the other controllers' Pods are named by generateName.
-        ...(owner && !opts.hostname ? { generateName: name.slice(0, name.lastIndexOf('-') + 1) } : {}),
-        ...(owner ? { ownerReferences: [ownerRef(owner)] } : {}),
-      },
-      spec: {
-        containers,
-        dnsPolicy: 'ClusterFirst',
-        enableServiceLinks: true,
-        ...(opts.hostname ? { hostname: opts.hostname, subdomain: w.name } : {}),
-        nodeName: node,
-        preemptionPolicy: 'PreemptLowerPriority',
-        priority: 0,
-        restartPolicy: opts.restartPolicy ?? 'Always',
-        schedulerName: 'default-scheduler',
-        serviceAccount: 'default',
-        serviceAccountName: 'default',
-        terminationGracePeriodSeconds: 30,
-        tolerations: [
-          { effect: 'NoExecute', key: 'node.kubernetes.io/not-ready', operator: 'Exists', tolerationSeconds: 300 },
-          { effect: 'NoExecute', key: 'node.kubernetes.io/unreachable', operator: 'Exists', tolerationSeconds: 300 },
-        ],
-      },
-      status: {
-        phase,
-        conditions: ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled'].map(
-          (type) => ({
-            type,
-            status: ready || type === 'Initialized' || type === 'PodScheduled' ? 'True' : 'False',
-            lastProbeTime: null,
-            lastTransitionTime: started,
-            ...(!ready && (type === 'Ready' || type === 'ContainersReady') ? { reason: 'PodCompleted' } : {}),
-          }),
-        ),
-        hostIP: hostIp,
-        hostIPs: [{ ip: hostIp }],
-        podIP: ip,
-        podIPs: [{ ip }],
-        startTime: started,
-        qosClass: qosClass(containers.map((c) => c.resources)),
-        containerStatuses: w.containers.map((c) => ({
-          name: c.name,
-          image: c.image,
-          imageID: `${c.image.split(':')[0]}@sha256:${this.hex(64)}`,
-          containerID: `containerd://${this.hex(64)}`,
-          ready,
-          restartCount: 0,
-          started: ready,
-          state: ready
-            ? { running: { startedAt: started } }
-            : {
-                terminated: {
-                  exitCode: 0,
-                  reason: 'Completed',
-                  startedAt: started,
-                  finishedAt: formatTimestamp(Date.parse(started) + 3 * 60_000),
-                },
-              },
-        })),
-      },
-    });
-    if (phase === 'Running') {
-      this.profiles.set(
-        `${w.namespace}/${name}`,
-        w.containers.map((c) => ({ name: c.name, cpuMillicores: c.uses[0], memoryBytes: c.uses[1] * MI })),
-      );
-    }
-  }
-
-  // ---- shared pieces ----
-
-  private labels(w: DemoWorkload): Record<string, string> {
-    return { ...this.selectorLabels(w), 'app.kubernetes.io/part-of': w.namespace };
-  }
-
-  private selectorLabels(w: DemoWorkload): Record<string, string> {
-    return { 'app.kubernetes.io/name': w.name };
-  }
-
-  private template(w: DemoWorkload, labels: Record<string, string>): { metadata: Obj; spec: Obj } {
-    return {
-      metadata: { labels, ...(w.templateAnnotations ? { annotations: w.templateAnnotations } : {}) },
-      spec: this.podSpec(w),
-    };
-  }
-
-  private podSpec(w: DemoWorkload): Obj {
-    return {
-      containers: w.containers.map((c) => ({ ...this.container(c), resources: resources(c.requests, c.limits) })),
-      restartPolicy: 'Always',
-      terminationGracePeriodSeconds: 30,
-      dnsPolicy: 'ClusterFirst',
-      schedulerName: 'default-scheduler',
-    };
-  }
-
-  private container(c: DemoContainer): Obj {
-    return {
-      name: c.name,
-      image: c.image,
-      imagePullPolicy: 'IfNotPresent',
-      ...(c.port ? { ports: [{ containerPort: c.port, protocol: 'TCP' }] } : {}),
-      terminationMessagePath: '/dev/termination-log',
-      terminationMessagePolicy: 'File',
-    };
-  }
-
-  private meta(
-    name: string,
-    namespace: string,
-    uid: string,
-    created: string,
-    labels: Record<string, string>,
-    annotations?: Record<string, string>,
-  ): Obj {
-    return {
-      name,
-      namespace,
-      uid,
-      generation: 1,
-      creationTimestamp: created,
-      labels,
-      ...(annotations && Object.keys(annotations).length > 0 ? { annotations } : {}),
-    };
-  }
-
-  private service(w: DemoWorkload, created: string, headless = false): void {
-    const port = w.containers.find((c) => c.port)?.port;
-    if (port === undefined) return;
-    const clusterIP = headless ? 'None' : `10.96.${Math.floor(this.serviceIp / 250)}.${this.serviceIp++ % 250}`;
-    this.objects.push({
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: this.meta(w.name, w.namespace, this.uid(), created, this.labels(w)),
-      spec: {
-        type: 'ClusterIP',
-        clusterIP,
-        clusterIPs: [clusterIP],
-        selector: this.selectorLabels(w),
-        ports: [{ name: 'main', port, targetPort: port, protocol: 'TCP' }],
-        sessionAffinity: 'None',
-      },
-      status: { loadBalancer: {} },
-    });
-  }
-
-  private namespace(name: string): void {
-    if (this.namespaces.has(name)) return;
-    this.namespaces.add(name);
-    const created = this.timestamp(90 * 24 * 60);
-    this.objects.push({
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name, uid: this.uid(), creationTimestamp: created, labels: { 'kubernetes.io/metadata.name': name } },
-      spec: { finalizers: ['kubernetes'] },
-      status: { phase: 'Active' },
-    });
-    this.objects.push({
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: this.meta(
-        'kube-root-ca.crt',
-        name,
-        this.uid(),
-        created,
-        {},
-        {
-          'kubernetes.io/description':
-            'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.',
-        },
-      ),
-      data: {
-        'ca.crt':
-          '-----BEGIN CERTIFICATE-----\nMIIC/demo/simulator/not/a/real/certificate\n-----END CERTIFICATE-----\n',
-      },
-    });
-  }
-
-  private node(i: number): void {
-    const name = `worker-${i}`;
-    const zone = `eu-west-1${'abc'[(i - 1) % 3]}`;
-    const created = this.timestamp(120 * 24 * 60);
-    this.nodes.push(name);
-    this.objects.push({
-      apiVersion: 'v1',
-      kind: 'Node',
-      metadata: {
-        name,
-        uid: this.uid(),
-        creationTimestamp: created,
-        labels: {
-          'kubernetes.io/arch': 'amd64',
-          'kubernetes.io/hostname': name,
-          'kubernetes.io/os': 'linux',
-          'node.kubernetes.io/instance-type': 'm6i.4xlarge',
-          'topology.kubernetes.io/region': 'eu-west-1',
-          'topology.kubernetes.io/zone': zone,
-        },
-      },
-      spec: {
-        podCIDR: `10.244.${i}.0/24`,
-        podCIDRs: [`10.244.${i}.0/24`],
-        providerID: `aws:///${zone}/i-${this.hex(17)}`,
-      },
-      status: {
-        addresses: [
-          { type: 'InternalIP', address: `10.0.1.${10 + i}` },
-          { type: 'Hostname', address: name },
-        ],
-        capacity: { cpu: '16', 'ephemeral-storage': '104845292Ki', memory: '64929668Ki', pods: '110' },
-        allocatable: { cpu: '15890m', 'ephemeral-storage': '95551679124', memory: '63212420Ki', pods: '110' },
-        conditions: [
-          { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory' },
-          { type: 'DiskPressure', status: 'False', reason: 'KubeletHasNoDiskPressure' },
-          { type: 'PIDPressure', status: 'False', reason: 'KubeletHasSufficientPID' },
-          { type: 'Ready', status: 'True', reason: 'KubeletReady' },
-        ].map((c) => ({ ...c, lastHeartbeatTime: created, lastTransitionTime: created })),
-        nodeInfo: {
-          architecture: 'amd64',
-          containerRuntimeVersion: 'containerd://2.0.1',
-          kernelVersion: '6.1.115-126.197.amzn2023.x86_64',
-          kubeProxyVersion: 'v1.33.0',
-          kubeletVersion: 'v1.33.0',
-          operatingSystem: 'linux',
-          osImage: 'Amazon Linux 2023.6.20241121',
-        },
-      },
-    });
-  }
-
-  private nextNode(): string {
-    return this.nodes[this.nodeCursor++ % this.nodes.length];
-  }
-
-  private nextPodIp(): string {
-    const n = this.podIp++;
-    return `10.244.${1 + (n % NODE_COUNT)}.${10 + Math.floor(n / NODE_COUNT)}`;
-  }
-
-  /** `minutesAgo` before the base time. */
-  private timestamp(minutesAgo: number): string {
-    return formatTimestamp(BASE_TIME_MS - minutesAgo * 60_000);
-  }
-
-  private uid(): string {
-    const h = this.hex(32).split('');
-    h[12] = '4';
-    h[16] = '89ab'[Math.floor(this.rng() * 4)];
-    const s = h.join('');
-    return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
-  }
-
-  /** The alphabet Kubernetes uses for generated name suffixes and pod-template-hash (no vowels). */
-  private hash(length: number): string {
-    let out = '';
-    for (let i = 0; i < length; i++) out += HASH_ALPHABET[Math.floor(this.rng() * HASH_ALPHABET.length)];
-    return out;
-  }
-
-  private hex(length: number): string {
-    let out = '';
-    for (let i = 0; i < length; i++) out += Math.floor(this.rng() * 16).toString(16);
-    return out;
-  }
-}
-
-function ownerRef(owner: Owner): Obj {
-  return { ...owner, controller: true, blockOwnerDeletion: true };
-}
-
-function condition(type: string, reason: string, at: string): Obj {
-  return { type, status: 'True', reason, lastUpdateTime: at, lastTransitionTime: at };
-}
-
-function resources(requests?: Quantities, limits?: Quantities): Obj {
-  return { ...(requests ? { requests } : {}), ...(limits ? { limits } : {}) };
-}
-
-/** The Pod's QoS class, as the API server computes it. */
-function qosClass(all: Obj[]): 'Guaranteed' | 'Burstable' | 'BestEffort' {
-  const get = (o: Obj, k: 'requests' | 'limits') => (o[k] ?? {}) as Quantities;
-  if (all.every((o) => Object.keys(get(o, 'requests')).length === 0 && Object.keys(get(o, 'limits')).length === 0)) {
-    return 'BestEffort';
-  }
-  const guaranteed = all.every((o) => {
-    const req = get(o, 'requests');
-    const lim = get(o, 'limits');
-    return (['cpu', 'memory'] as const).every((k) => lim[k] !== undefined && req[k] === lim[k]);
-  });
-  return guaranteed ? 'Guaranteed' : 'Burstable';
 }

@@ -1,3 +1,4 @@
+import { UsageAttribution } from '@opsagent/core/audit/usage-attribution';
 import { NO_USAGE, SampleUsage, type UsageSource } from '@opsagent/core/audit/usage-stats';
 import { isNamespaceAudited, resolveRuleSettings } from '@opsagent/core/config/config.loader';
 import { parseDuration } from '@opsagent/core/duration';
@@ -35,8 +36,14 @@ export async function scanCluster(options: ScanOptions): Promise<ScanOutcome> {
     warnings.push({ code: 'kind-unreadable', kind: f.kind, message: `${f.resource} could not be read: ${f.reason}` });
   }
   if (snapshot.metricsError) warnings.push({ code: 'metrics-unavailable', message: snapshot.metricsError });
+  else if (!prometheus && config.overProvisioning.minSamples > 1)
+    warnings.push(singleSampleWarning(config.overProvisioning.minSamples));
   const { rules, settings } = resolveRuleSettings(config);
-  let usage: UsageSource = new SampleUsage(snapshot.samples ?? []);
+  let usage: UsageSource = new SampleUsage(
+    snapshot.workloads,
+    snapshot.samples ?? [],
+    new UsageAttribution(snapshot.workloads, snapshot.owners),
+  );
   let usageSamples = snapshot.samples?.length ?? 0;
   let prometheusQueries: number | undefined;
   if (prometheus) {
@@ -72,4 +79,20 @@ export async function scanCluster(options: ScanOptions): Promise<ScanOutcome> {
     { rules, settings, isNamespaceAudited: (ns) => isNamespaceAudited(config, ns) },
   );
   return { report, output: render(report, options), exitCode: exitCodeFor(report, options.failOn) };
+}
+
+/**
+ * metrics-server keeps only the latest sample of each Pod, so one read gives each container one sample per Pod: a
+ * workload with fewer Pods than `overProvisioning.minSamples` (nearly every one at the default 12) is never judged.
+ * With `minSamples: 1` every Pod is judged from its one sample, and there is nothing to warn about.
+ */
+function singleSampleWarning(minSamples: number): ScanWarning {
+  return {
+    code: 'usage-single-sample',
+    message:
+      'metrics-server gives one usage sample per Pod, so a one-off scan of the cluster can almost never judge ' +
+      `over-provisioning (a container needs overProvisioning.minSamples = ${minSamples} samples); for a judgement, ` +
+      'set usage.source: prometheus to read the usage history from Prometheus, or run the service ' +
+      '(opsagent serve), which samples usage over time',
+  };
 }

@@ -1,3 +1,4 @@
+import { OwnerIndex } from '@opsagent/core/audit/usage-attribution';
 import type { PinoLogger } from 'nestjs-pino';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { parseConfig } from '@opsagent/core/config/config.loader';
@@ -9,7 +10,7 @@ import {
   ClusterReader,
   type ClusterSnapshot,
   type ReadOptions,
-  type UsageAttribution,
+  type ReadAttribution,
 } from '../kubernetes/cluster-reader';
 import { HistoryStore, type HistoryPart } from '../usage/history-store';
 import { USAGE_METRIC, UsageHistoryService } from '../usage/usage-history.service';
@@ -40,14 +41,14 @@ class FakeReader extends ClusterReader {
       warnings: [],
       requests: 8,
       bytes: 100,
-      attribution: { workloads: [], podLabels: new Map() },
+      attribution: { workloads: [], owners: new OwnerIndex() },
       ...this.next,
     };
-    snapshot.attribution = { workloads: snapshot.workloads, podLabels: new Map() };
+    snapshot.attribution = { workloads: snapshot.workloads, owners: new OwnerIndex() };
     if (snapshot.samples && options.acceptSample) snapshot.samples = snapshot.samples.filter(options.acceptSample);
     return snapshot;
   }
-  async readUsage(attribution: UsageAttribution, options: Parameters<ClusterReader['readUsage']>[1]) {
+  async readUsage(attribution: ReadAttribution, options: Parameters<ClusterReader['readUsage']>[1]) {
     this.usageReads++;
     if (this.nextUsage instanceof Error) throw this.nextUsage;
     const peaks = new UsagePeaks(attribution.workloads);
@@ -319,7 +320,7 @@ describe('DetectionService', () => {
           resolve({
             workloads: [],
             skipped: {},
-            attribution: { workloads: [], podLabels: new Map() },
+            attribution: { workloads: [], owners: new OwnerIndex() },
             samples: [],
             failures: [],
             kindsAttempted: 8,

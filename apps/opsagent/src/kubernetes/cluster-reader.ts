@@ -1,4 +1,5 @@
 import type { LivePod } from '@opsagent/core/audit/prometheus-usage';
+import { OwnerIndex } from '@opsagent/core/audit/usage-attribution';
 import type { UsagePeaks } from '@opsagent/core/audit/usage-peaks';
 import type { ScanWarning } from '@opsagent/core/issue';
 import type { UsageSample } from '@opsagent/core/usage';
@@ -16,12 +17,17 @@ export interface ClusterSnapshot {
   samples?: UsageSample[];
   /** The samples reduced to per-workload peaks as they were read (`usage: 'peaks'`); undefined as `samples`. */
   usagePeaks?: UsagePeaks;
+  /**
+   * The Pods (with their labels and controller) and the owner objects read, by which samples are attributed to
+   * workloads: `new UsageAttribution(workloads, owners)`. Kept for samples read later (between scans).
+   */
+  owners?: OwnerIndex;
   metricsError?: string;
   /**
-   * What `readUsage` needs to attribute later PodMetrics reads to this snapshot's workloads (the Pods' labels, for
-   * PodMetrics that come without them). Opaque outside the reader.
+   * What `readUsage` needs to attribute later PodMetrics reads to this snapshot's workloads (the Pods, their
+   * controller chains and labels, for PodMetrics that come without them). Opaque outside the reader.
    */
-  attribution: UsageAttribution;
+  attribution: ReadAttribution;
   /** The Pods read, with their labels (`usage: 'none'`: usage comes from elsewhere and is attributed through them). */
   pods?: LivePod[];
   /** Kinds that could not be read; their workloads are missing from `workloads`. */
@@ -63,9 +69,9 @@ export interface ReadOptions {
 }
 
 /** What attributing PodMetrics to workloads needs from a full read (see ClusterSnapshot.attribution). */
-export interface UsageAttribution {
+export interface ReadAttribution {
   readonly workloads: readonly Workload[];
-  readonly podLabels: ReadonlyMap<string, Record<string, string>>;
+  readonly owners: OwnerIndex;
 }
 
 /** One PodMetrics read on its own, between scans. */
@@ -85,7 +91,7 @@ export abstract class ClusterReader {
    * read's `attribution`. Throws (ClusterReadError) when the metrics API is absent or the list cannot be read.
    */
   abstract readUsage(
-    attribution: UsageAttribution,
+    attribution: ReadAttribution,
     options: Pick<ReadOptions, 'namespaces' | 'signal' | 'onRequest' | 'acceptSample'>,
   ): Promise<UsageRead>;
 

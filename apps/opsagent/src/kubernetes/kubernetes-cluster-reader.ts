@@ -3,6 +3,7 @@ import { isExemptionAnnotation } from '@opsagent/core/audit/exemptions';
 import type { ScanWarning } from '@opsagent/core/issue';
 import { ManifestError } from '@opsagent/core/manifests/errors';
 import { isRecord } from '@opsagent/core/manifests/object-reader';
+import { OwnerIndex, recordOwnership, UsageAttribution } from '@opsagent/core/audit/usage-attribution';
 import { UsagePeaks } from '@opsagent/core/audit/usage-peaks';
 import { toUsageSample } from '@opsagent/core/manifests/pod-metrics';
 import { toWorkload } from '@opsagent/core/manifests/workload-extractor';
@@ -14,7 +15,7 @@ import {
   type ClusterSnapshot,
   type KindReadFailure,
   type ReadOptions,
-  type UsageAttribution,
+  type ReadAttribution,
   type UsageRead,
 } from './cluster-reader';
 import { KubeApiClient, MAX_UNCONSUMED_BODY_BYTES, type ApiResponse } from './kube-api.client';
@@ -28,7 +29,10 @@ interface ResourceType {
   plural: string;
 }
 
-/** Everything the rules audit. Pods are read for bare Pods and for the labels usage is matched by. */
+/**
+ * Everything the rules audit. Pods, and the ReplicaSets and Jobs between them and their workloads, are also read
+ * for attributing usage (their controller ownerReferences, the Pods' labels: see UsageAttribution).
+ */
 export const WORKLOAD_RESOURCES: readonly ResourceType[] = [
   { kind: 'Deployment', apiVersion: 'apps/v1', group: 'apps', plural: 'deployments' },
   { kind: 'StatefulSet', apiVersion: 'apps/v1', group: 'apps', plural: 'statefulsets' },
@@ -119,16 +123,17 @@ export class KubernetesClusterReader extends ClusterReader {
       warnings: [],
       requests: 0,
       bytes: 0,
-      attribution: { workloads: [], podLabels: new Map() },
+      attribution: { workloads: [], owners: new OwnerIndex() },
     };
-    // The Pods' labels, for PodMetrics that come without them (metrics-server copies them onto each PodMetrics:
-    // that is how a sample finds its workload). Label sets are shared, so this is about 100 bytes a Pod.
+    // Each Pod's controller and labels, each owned ReplicaSet's and Job's controller, each workload's uid: the
+    // chain a PodMetrics sample follows to its workload. Label sets and controller references are shared, so this
+    // is about 100 bytes a Pod.
     const labelSets = new LabelSets();
-    const podLabels = new Map<string, Record<string, string>>();
+    const owners = new OwnerIndex();
+    snapshot.owners = owners;
     const results = await mapLimit(WORKLOAD_RESOURCES, CONCURRENCY, async (type) => {
       try {
-        const pods = type.kind === 'Pod' ? { labels: podLabels, labelSets } : undefined;
-        return await this.readKind(type, options, counters, pods);
+        return await this.readKind(type, options, counters, { owners, labelSets });
       } catch (error) {
         failures.push(toFailure(type, error));
         return undefined;
@@ -141,20 +146,12 @@ export class KubernetesClusterReader extends ClusterReader {
       for (const warning of result.warnings) snapshot.warnings.push(warning);
       for (const [key, n] of result.skipped) snapshot.skipped[key] = (snapshot.skipped[key] ?? 0) + n;
     }
-    snapshot.attribution = { workloads: snapshot.workloads, podLabels };
+    snapshot.attribution = { workloads: snapshot.workloads, owners };
     if (options.usage === 'none') {
-      snapshot.pods = [];
-      for (const [key, labels] of podLabels) {
-        const slash = key.indexOf('/');
-        snapshot.pods.push({ namespace: key.slice(0, slash), name: key.slice(slash + 1), labels });
-      }
+      snapshot.pods = [...owners.podList()];
     } else {
       try {
-        const usage = await this.readMetrics(options, counters, {
-          podLabels,
-          labelSets,
-          workloads: snapshot.workloads,
-        });
+        const usage = await this.readMetrics(options, counters, { owners, labelSets, workloads: snapshot.workloads });
         if (usage.peaks) snapshot.usagePeaks = usage.peaks;
         else snapshot.samples = usage.samples;
       } catch (error) {
@@ -169,12 +166,12 @@ export class KubernetesClusterReader extends ClusterReader {
   }
 
   async readUsage(
-    attribution: UsageAttribution,
+    attribution: ReadAttribution,
     options: Pick<ReadOptions, 'namespaces' | 'signal' | 'onRequest' | 'acceptSample'>,
   ): Promise<UsageRead> {
     const counters = { requests: 0, bytes: 0 };
     const { peaks } = await this.readMetrics({ ...options, usage: 'peaks' }, counters, {
-      podLabels: attribution.podLabels,
+      owners: attribution.owners,
       labelSets: new LabelSets(),
       workloads: attribution.workloads,
     });
@@ -193,14 +190,14 @@ export class KubernetesClusterReader extends ClusterReader {
     type: ResourceType,
     options: ReadOptions,
     counters: Counters,
-    pods?: PodLabels,
+    index: Owners,
   ): Promise<KindResult> {
     for (let relist = 0; ; relist++) {
       const result = emptyResult();
       const pages = { n: 0 }; // across namespaces: the cap is per kind
       try {
         for (const namespace of options.namespaces ?? [undefined]) {
-          await this.listPaged(type, namespace, options, counters, result, pages, pods);
+          await this.listPaged(type, namespace, options, counters, result, pages, index);
         }
         return result;
       } catch (error) {
@@ -216,7 +213,7 @@ export class KubernetesClusterReader extends ClusterReader {
    * One item into `into`. An object that cannot be read (the API server validated it, so this is unexpected) is
    * a warning naming it, and left out: one odd object must not fail its kind.
    */
-  private project(type: ResourceType, item: Record<string, unknown>, into: KindResult, pods?: PodLabels): void {
+  private project(type: ResourceType, item: Record<string, unknown>, into: KindResult, index: Owners): void {
     const metadata = isRecord(item.metadata) ? item.metadata : {};
     const namespace = typeof metadata.namespace === 'string' ? metadata.namespace : undefined;
     const name = typeof metadata.name === 'string' ? metadata.name : undefined;
@@ -230,10 +227,10 @@ export class KubernetesClusterReader extends ClusterReader {
       });
     };
     let projection: ReturnType<typeof toWorkload>;
+    let labels: Record<string, string> | null = {};
     try {
-      const labels = pods ? stringMap(metadata.labels) : undefined;
+      if (type.kind === 'Pod') labels = stringMap(metadata.labels);
       if (labels === null) return unreadable('metadata.labels is not a map of strings');
-      if (pods && labels) pods.labels.set(`${namespace}/${name}`, pods.labelSets.intern(labels));
       projection = toWorkload(item, { defaultNamespace: 'default', kind: type.kind, apiVersion: type.apiVersion });
     } catch (error) {
       // ManifestError: a field the rules read is malformed. Anything else (a RangeError from a value nested too
@@ -247,6 +244,8 @@ export class KubernetesClusterReader extends ClusterReader {
             : String(error);
       return unreadable(reason);
     }
+    const podLabels = labels;
+    recordOwnership(index.owners, item, projection, () => index.labelSets.intern(podLabels));
     if (projection.type === 'workload') into.workloads.push(withAuditedAnnotations(projection.workload));
     else if (projection.type === 'skipped')
       into.skipped.set(projection.key, (into.skipped.get(projection.key) ?? 0) + 1);
@@ -265,7 +264,7 @@ export class KubernetesClusterReader extends ClusterReader {
     counters: Counters,
     into: KindResult,
     pages: { n: number },
-    pods?: PodLabels,
+    index: Owners,
   ): Promise<void> {
     const resource = resourceName(type);
     const path = listPath(type.apiVersion, type.plural, namespace);
@@ -304,7 +303,7 @@ export class KubernetesClusterReader extends ClusterReader {
                   200,
                 );
               }
-              this.project(type, item, result, pods);
+              this.project(type, item, result, index);
             },
           );
           page = { result, list };
@@ -335,14 +334,11 @@ export class KubernetesClusterReader extends ClusterReader {
   private async readMetrics(
     options: ReadOptions,
     counters: Counters,
-    ctx: {
-      podLabels: ReadonlyMap<string, Record<string, string>>;
-      labelSets: LabelSets;
-      workloads: readonly Workload[];
-    },
+    ctx: { owners: OwnerIndex; labelSets: LabelSets; workloads: readonly Workload[] },
   ): Promise<{ samples: UsageSample[]; peaks?: UsagePeaks }> {
     const samples: UsageSample[] = [];
-    const peaks = options.usage === 'peaks' ? new UsagePeaks(ctx.workloads) : undefined;
+    const attribution = options.usage === 'peaks' ? new UsageAttribution(ctx.workloads, ctx.owners) : undefined;
+    const peaks = attribution ? new UsagePeaks(ctx.workloads, attribution) : undefined;
     for (const namespace of options.namespaces ?? [undefined]) {
       // metrics-server ignores limit/continue: one request per list, as large as the cluster (about 0.6 KB a
       // Pod). It is read as it arrives and parsed one item at a time, never held whole; with `usage: 'peaks'`
@@ -356,7 +352,7 @@ export class KubernetesClusterReader extends ClusterReader {
         async (chunks) => {
           // a retried request starts again from nothing
           listed = [];
-          attempt = peaks ? new UsagePeaks(ctx.workloads) : undefined;
+          attempt = attribution ? new UsagePeaks(ctx.workloads, attribution) : undefined;
           let items = 0;
           await readList(METRICS.resource, chunks, { maxItemBytes: this.maxItemBytes }, (item) => {
             if (++items > this.maxObjects) {
@@ -366,7 +362,7 @@ export class KubernetesClusterReader extends ClusterReader {
                 200,
               );
             }
-            const sample = toSample(item, ctx.labelSets, ctx.podLabels);
+            const sample = toSample(item, ctx.labelSets, ctx.owners);
             if (!sample || (options.acceptSample && !options.acceptSample(sample))) return;
             if (attempt) attempt.add(sample);
             else listed.push(sample);
@@ -392,9 +388,9 @@ export class KubernetesClusterReader extends ClusterReader {
 
 class ContinueExpired extends Error {}
 
-/** What the Pod list leaves for the PodMetrics that follow: each Pod's labels, by `namespace/name`. */
-interface PodLabels {
-  labels: Map<string, Record<string, string>>;
+/** What the lists leave for the PodMetrics that follow: the owner index, and the label sets it shares. */
+interface Owners {
+  owners: OwnerIndex;
   labelSets: LabelSets;
 }
 
@@ -419,11 +415,7 @@ class LabelSets {
 }
 
 /** One PodMetrics item as a usage sample; undefined (one lost sample, not the scan's usage) when malformed. */
-function toSample(
-  item: Record<string, unknown>,
-  labelSets: LabelSets,
-  podLabels: ReadonlyMap<string, Record<string, string>>,
-): UsageSample | undefined {
+function toSample(item: Record<string, unknown>, labelSets: LabelSets, owners: OwnerIndex): UsageSample | undefined {
   try {
     const sample = toUsageSample(item, {
       defaultNamespace: 'default',
@@ -432,7 +424,7 @@ function toSample(
     });
     sample.labels =
       Object.keys(sample.labels).length === 0
-        ? (podLabels.get(`${sample.namespace}/${sample.pod}`) ?? sample.labels)
+        ? (owners.pod(sample.namespace, sample.pod)?.labels ?? sample.labels)
         : labelSets.intern(sample.labels);
     return sample;
   } catch (error) {

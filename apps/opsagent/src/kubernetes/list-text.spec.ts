@@ -1,3 +1,4 @@
+import { ownershipOf } from '@opsagent/core/manifests/owner-references';
 import type { WorkloadKind } from '@opsagent/core/workload';
 import { ListItemCutter, ListSizeError, ListTextError } from './list-text';
 
@@ -85,6 +86,15 @@ describe('ListItemCutter', () => {
     expect((out.items[0] as Obj).spec).toEqual({});
     expect((out.items[1] as { spec: { containers: unknown[] } }).spec.containers).toHaveLength(1);
     expect(out.texts.join('').length).toBeLessThan(text.length / 2);
+  });
+
+  it('keeps of an owned Pod what usage attribution reads: name, namespace, uid, labels, controller reference', () => {
+    const owned = pod('owned', { controller: true });
+    (owned.metadata as Obj).uid = 'pod-uid';
+    const [item] = cut([Buffer.from(listOf([owned]))], 'Pod').items as Obj[];
+    expect(item.metadata).toMatchObject({ name: 'owned', namespace: 'shop', labels: (owned.metadata as Obj).labels });
+    expect(ownershipOf(item)).toEqual({ uid: 'pod-uid', controller: { kind: 'ReplicaSet', name: 'rs', uid: 'u' } });
+    expect(item.spec).toEqual({});
   });
 
   it('gives back the list itself with its continue token and no items', () => {

@@ -1,3 +1,4 @@
+import { OwnerIndex } from '@opsagent/core/audit/usage-attribution';
 import type { PinoLogger } from 'nestjs-pino';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { UsagePeaks } from '@opsagent/core/audit/usage-peaks';
@@ -11,7 +12,7 @@ import {
   ClusterReader,
   type ClusterSnapshot,
   type ReadOptions,
-  type UsageAttribution,
+  type ReadAttribution,
 } from '../kubernetes/cluster-reader';
 import { METRIC } from '../metrics/metrics.names';
 import { MetricsService } from '../metrics/metrics.service';
@@ -35,7 +36,7 @@ class FakeReader extends ClusterReader {
       warnings: [],
       requests: 8,
       bytes: 100,
-      attribution: { workloads: this.workloads, podLabels: new Map() },
+      attribution: { workloads: this.workloads, owners: new OwnerIndex() },
     };
     if (this.metrics instanceof Error) snapshot.metricsError = this.metrics.message;
     else {
@@ -45,7 +46,7 @@ class FakeReader extends ClusterReader {
     }
     return snapshot;
   }
-  async readUsage(attribution: UsageAttribution, options: Parameters<ClusterReader['readUsage']>[1]) {
+  async readUsage(attribution: ReadAttribution, options: Parameters<ClusterReader['readUsage']>[1]) {
     this.usageReads++;
     if (this.metrics instanceof Error) throw this.metrics;
     const peaks = new UsagePeaks(attribution.workloads);

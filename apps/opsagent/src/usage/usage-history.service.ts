@@ -8,7 +8,7 @@ import { OpsAgentConfig } from '@opsagent/core/config/config.schema';
 import { parseDuration } from '@opsagent/core/duration';
 import type { ScanWarning } from '@opsagent/core/issue';
 import type { UsageSample } from '@opsagent/core/usage';
-import { ClusterReader, type ClusterSnapshot, type UsageAttribution } from '../kubernetes/cluster-reader';
+import { ClusterReader, type ClusterSnapshot, type ReadAttribution } from '../kubernetes/cluster-reader';
 import { IssueStore } from '../issues/issue-store.service';
 import { HistoryStore, type HistoryPart } from './history-store';
 import { decodeIdentity, encodeIdentity, IdentityFormatError } from './issue-identity';
@@ -37,7 +37,7 @@ export class UsageHistoryService implements OnModuleInit, OnApplicationBootstrap
   history: UsageHistory;
   private readonly windowMs: number;
   private readonly intervalMs: number;
-  private attribution?: UsageAttribution;
+  private attribution?: ReadAttribution;
   /** `namespace/pod` → the time (ms) of its PodMetrics in the last successful read. */
   private stamps = new Map<string, number>();
   private timer?: NodeJS.Timeout;

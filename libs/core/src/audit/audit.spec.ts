@@ -130,8 +130,9 @@ describe('over-provisioning', () => {
   const big = { requests: { cpu: 1000, memory: 1024 * MI }, limits: { cpu: 1000, memory: 1024 * MI } };
 
   it('recommends p95 CPU and max memory × 1.15 rounded up to a Mi, with waste per Pod and in total', () => {
-    const usage = new SampleUsage(samples([100, 120, 110, 300], 200 * MI));
-    const { issues } = audit([workload([container('app', big)])], usage, options());
+    const w = workload([container('app', big)]);
+    const usage = new SampleUsage([w], samples([100, 120, 110, 300], 200 * MI));
+    const { issues } = audit([w], usage, options());
     const cpu = issues.find((i) => i.rule === 'cpu-overprovisioned');
     const mem = issues.find((i) => i.rule === 'memory-overprovisioned');
     expect(cpu?.overProvisioning).toEqual({
@@ -156,49 +157,60 @@ describe('over-provisioning', () => {
   });
 
   it('floors recommendations at 10m CPU and 32Mi memory', () => {
-    const usage = new SampleUsage(samples([1, 2, 3], 1 * MI));
-    const { issues } = audit([workload([container('app', big)])], usage, options());
+    const w = workload([container('app', big)]);
+    const usage = new SampleUsage([w], samples([1, 2, 3], 1 * MI));
+    const { issues } = audit([w], usage, options());
     expect(issues.find((i) => i.rule === 'cpu-overprovisioned')?.overProvisioning?.recommended).toBe(10);
     expect(issues.find((i) => i.rule === 'memory-overprovisioned')?.overProvisioning?.recommended).toBe(32 * MI);
   });
 
   it('needs minSamples, the ratio and the minimum waste all at once', () => {
-    const few = new SampleUsage(samples([100, 100], 100 * MI));
-    expect(audit([workload([container('app', big)])], few, options()).issues.filter((i) => i.overProvisioning)).toEqual(
-      [],
-    );
-    const close = { requests: { cpu: 190, memory: 190 * MI }, limits: { cpu: 190, memory: 190 * MI } };
-    const usage = new SampleUsage(samples([100, 100, 100], 100 * MI));
-    expect(audit([workload([container('app', close)])], usage, options()).issues).toEqual([]);
-    const smallWaste = { requests: { cpu: 150, memory: 200 * MI }, limits: { cpu: 150, memory: 200 * MI } };
-    const low = new SampleUsage(samples([60, 60, 60], 80 * MI));
+    const w = workload([container('app', big)]);
+    const few = new SampleUsage([w], samples([100, 100], 100 * MI));
+    expect(audit([w], few, options()).issues.filter((i) => i.overProvisioning)).toEqual([]);
+    const close = workload([
+      container('app', { requests: { cpu: 190, memory: 190 * MI }, limits: { cpu: 190, memory: 190 * MI } }),
+    ]);
+    const usage = new SampleUsage([close], samples([100, 100, 100], 100 * MI));
+    expect(audit([close], usage, options()).issues).toEqual([]);
+    const smallWaste = workload([
+      container('app', { requests: { cpu: 150, memory: 200 * MI }, limits: { cpu: 150, memory: 200 * MI } }),
+    ]);
+    const low = new SampleUsage([smallWaste], samples([60, 60, 60], 80 * MI));
     // 150m ≥ 2 × 60m but only 90m over; 200Mi ≥ 2 × 80Mi but only 120Mi over.
-    expect(audit([workload([container('app', smallWaste)])], low, options()).issues).toEqual([]);
+    expect(audit([smallWaste], low, options()).issues).toEqual([]);
   });
 
   it('omits the total when replicas are unknown (DaemonSet)', () => {
-    const usage = new SampleUsage(samples([100, 100, 100], 100 * MI));
     const ds = workload([container('app', big)], { kind: 'DaemonSet', replicas: undefined });
+    const usage = new SampleUsage([ds], samples([100, 100, 100], 100 * MI));
     const cpu = audit([ds], usage, options()).issues.find((i) => i.rule === 'cpu-overprovisioned');
     expect(cpu?.overProvisioning?.wasteTotal).toBeUndefined();
     expect(cpu?.overProvisioning?.wastePerPod).toBe(900);
   });
 
   it('counts containers without usage and only matches Pods of the same namespace and selector', () => {
-    const usage = new SampleUsage([
-      ...samples([10, 10, 10], MI),
-      { ...sample('other', 10, MI), namespace: 'elsewhere' },
-      sample('canary', 10, MI, { app: 'other' }),
-    ]);
-    const result = audit([workload([container('app', big), container('sidecar', big)])], usage, options());
+    const w = workload([container('app', big), container('sidecar', big)]);
+    const usage = new SampleUsage(
+      [w],
+      [
+        ...samples([10, 10, 10], MI),
+        { ...sample('other', 10, MI), namespace: 'elsewhere' },
+        sample('canary', 10, MI, { app: 'other' }),
+      ],
+    );
+    const result = audit([w], usage, options());
     expect(result.stats.containersWithoutUsage).toBe(1);
     const cpu = result.issues.find((i) => i.rule === 'cpu-overprovisioned');
     expect(cpu?.overProvisioning?.samples).toBe(3);
   });
 
   it('matches a bare Pod by its own name', () => {
-    const usage = new SampleUsage([sample('toolbox', 10, MI), sample('toolbox', 10, MI), sample('toolbox', 10, MI)]);
     const pod = workload([container('app', big)], { kind: 'Pod', name: 'toolbox', selector: undefined, replicas: 1 });
+    const usage = new SampleUsage(
+      [pod],
+      [sample('toolbox', 10, MI), sample('toolbox', 10, MI), sample('toolbox', 10, MI)],
+    );
     expect(
       audit([pod], usage, options())
         .issues.map((i) => i.rule)
@@ -259,7 +271,7 @@ describe('SampleUsage sample times', () => {
   const web = workload([container('app', {})]);
 
   it('covers from the earliest timestamp − window to the latest timestamp', () => {
-    const usage = new SampleUsage([
+    const usage = new SampleUsage([web], [
       at('web-0', '2026-11-20T10:05:00Z', 30_000),
       at('web-1', '2026-11-20T10:00:00Z', 60_000),
       at('web-0', '2026-11-21T12:00:00Z', 30_000),
@@ -270,7 +282,7 @@ describe('SampleUsage sample times', () => {
   });
 
   it('gives no times when a sample has none', () => {
-    const stats = new SampleUsage([at('web-0', '2026-11-20T10:05:00Z'), at('web-1')]).statsFor(web).get('app')!;
+    const stats = new SampleUsage([web], [at('web-0', '2026-11-20T10:05:00Z'), at('web-1')]).statsFor(web).get('app')!;
     expect(stats.firstSampleAt).toBeUndefined();
     expect(stats.lastSampleAt).toBeUndefined();
   });

@@ -1,6 +1,6 @@
-import { workloadMatchesSample } from '../manifests/selector';
 import type { UsageSample } from '../usage';
 import type { Workload } from '../workload';
+import { UsageAttribution } from './usage-attribution';
 
 /** The highest CPU (millicores) and memory (bytes) one container used among its workload's Pods. */
 export interface ContainerPeak {
@@ -12,18 +12,18 @@ export interface ContainerPeak {
  * One scan's usage reduced to what the usage history keeps: per workload container, the highest CPU and the
  * highest memory among the workload's Pods. Samples are added one at a time as they are read and dropped at
  * once, so a scan never holds a list of them (60,000 PodMetrics are about 23 MB as objects).
+ *
+ * Which workload a sample belongs to is UsageAttribution's answer (the Pod's controller chain, labels where no
+ * chain is known). Without one, attribution is by labels and bare-Pod names only, as for samples with no Pods read.
  */
 export class UsagePeaks {
-  private readonly byNamespace = new Map<string, Workload[]>();
+  private readonly attribution: UsageAttribution;
   private readonly peaks = new Map<Workload, Map<string, ContainerPeak>>();
   private count = 0;
 
-  constructor(workloads: readonly Workload[]) {
-    for (const workload of workloads) {
-      const list = this.byNamespace.get(workload.namespace);
-      if (list) list.push(workload);
-      else this.byNamespace.set(workload.namespace, [workload]);
-    }
+  /** `attribution` must be built over the same `workloads` (one can serve every UsagePeaks of a read). */
+  constructor(workloads: readonly Workload[], attribution?: UsageAttribution) {
+    this.attribution = attribution ?? new UsageAttribution(workloads);
   }
 
   /** Samples added. */
@@ -33,8 +33,7 @@ export class UsagePeaks {
 
   add(sample: UsageSample): void {
     this.count++;
-    for (const workload of this.byNamespace.get(sample.namespace) ?? []) {
-      if (!workloadMatchesSample(workload, sample)) continue;
+    for (const workload of this.attribution.workloadsOf(sample)) {
       let containers = this.peaks.get(workload);
       if (!containers) this.peaks.set(workload, (containers = new Map()));
       for (const c of sample.containers) {

@@ -1,7 +1,7 @@
 import type { ContainerUsageStats } from '../rules/rule';
 import type { UsageSample } from '../usage';
 import type { Workload } from '../workload';
-import { matchesSelector } from '../manifests/selector';
+import { UsageAttribution } from './usage-attribution';
 
 /** Where the audit gets measured usage of a workload's containers from. */
 export interface UsageSource {
@@ -27,52 +27,56 @@ export function summarizeUsage(cpu: number[], memory: number[]): ContainerUsageS
   };
 }
 
+/** One workload's samples per container name, and the span of time they cover (with how many carry a time). */
+interface WorkloadSamples {
+  cpu: Map<string, number[]>;
+  memory: Map<string, number[]>;
+  times: Map<string, { first: number; last: number; n: number }>;
+}
+
 /**
- * Usage from a fixed set of PodMetrics samples (manifest files, or one scan's list). A sample belongs
- * to a workload when it is in the same namespace and its Pod labels match the workload's selector;
- * a bare Pod owns the samples of the Pod with its name.
+ * Usage from a fixed set of PodMetrics samples (manifest files, or one read of a cluster): every sample of every
+ * Pod of a workload, attributed as the service attributes them (UsageAttribution: the Pod's controller chain,
+ * labels where no chain is known). Samples are grouped once, here, so `statsFor` costs only the workload's own.
  */
 export class SampleUsage implements UsageSource {
-  private readonly byNamespace = new Map<string, UsageSample[]>();
+  private readonly byWorkload = new Map<Workload, WorkloadSamples>();
 
-  constructor(samples: Iterable<UsageSample>) {
-    for (const s of samples) {
-      const list = this.byNamespace.get(s.namespace) ?? [];
-      list.push(s);
-      this.byNamespace.set(s.namespace, list);
+  /** `attribution`: over the same workloads; default, by labels and bare-Pod names only (no Pods known). */
+  constructor(workloads: readonly Workload[], samples: Iterable<UsageSample>, attribution?: UsageAttribution) {
+    const attribute = attribution ?? new UsageAttribution(workloads);
+    for (const sample of samples) {
+      for (const workload of attribute.workloadsOf(sample)) {
+        let values = this.byWorkload.get(workload);
+        if (!values) this.byWorkload.set(workload, (values = { cpu: new Map(), memory: new Map(), times: new Map() }));
+        // A PodMetrics measures the `window` before its `timestamp`: that interval is what the sample covers.
+        const end = sample.timestamp === undefined ? NaN : Date.parse(sample.timestamp);
+        for (const c of sample.containers) {
+          push(values.cpu, c.name, c.cpu);
+          push(values.memory, c.name, c.memory);
+          if (Number.isNaN(end)) continue;
+          const start = end - (sample.windowMs ?? 0);
+          const t = values.times.get(c.name);
+          if (!t) values.times.set(c.name, { first: start, last: end, n: 1 });
+          else {
+            t.first = Math.min(t.first, start);
+            t.last = Math.max(t.last, end);
+            t.n++;
+          }
+        }
+      }
     }
   }
 
   statsFor(workload: Workload): ReadonlyMap<string, ContainerUsageStats> {
-    const cpu = new Map<string, number[]>();
-    const memory = new Map<string, number[]>();
-    const times = new Map<string, { first: number; last: number; n: number }>();
-    for (const sample of this.byNamespace.get(workload.namespace) ?? []) {
-      const owned =
-        workload.kind === 'Pod' ? sample.pod === workload.name : matchesSelector(workload.selector, sample.labels);
-      if (!owned) continue;
-      // A PodMetrics measures the `window` before its `timestamp`: that interval is what the sample covers.
-      const end = sample.timestamp === undefined ? NaN : Date.parse(sample.timestamp);
-      for (const c of sample.containers) {
-        push(cpu, c.name, c.cpu);
-        push(memory, c.name, c.memory);
-        if (Number.isNaN(end)) continue;
-        const start = end - (sample.windowMs ?? 0);
-        const t = times.get(c.name);
-        if (!t) times.set(c.name, { first: start, last: end, n: 1 });
-        else {
-          t.first = Math.min(t.first, start);
-          t.last = Math.max(t.last, end);
-          t.n++;
-        }
-      }
-    }
     const stats = new Map<string, ContainerUsageStats>();
-    for (const [name, values] of cpu) {
-      const summary = summarizeUsage(values, memory.get(name) ?? []);
+    const values = this.byWorkload.get(workload);
+    if (!values) return stats;
+    for (const [name, cpu] of values.cpu) {
+      const summary = summarizeUsage(cpu, values.memory.get(name) ?? []);
       // Coverage only when every sample of the container has a time: a figure must not claim more than it knows.
-      const t = times.get(name);
-      if (t && t.n === values.length) {
+      const t = values.times.get(name);
+      if (t && t.n === cpu.length) {
         summary.firstSampleAt = t.first;
         summary.lastSampleAt = t.last;
       }

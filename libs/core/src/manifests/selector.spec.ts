@@ -1,6 +1,5 @@
-import type { UsageSample } from '../usage';
-import type { LabelSelector, Workload } from '../workload';
-import { matchesSelector, workloadMatchesSample } from './selector';
+import type { LabelSelector } from '../workload';
+import { matchesSelector } from './selector';
 
 describe('matchesSelector', () => {
   const labels = { app: 'web', tier: 'frontend', track: 'stable' };
@@ -78,48 +77,5 @@ describe('matchesSelector', () => {
     ['inherited properties are not labels', { matchExpressions: [{ key: 'toString', operator: 'Exists' }] }, {}, false],
   ])('%s', (_name, selector, podLabels, expected) => {
     expect(matchesSelector(selector, podLabels)).toBe(expected);
-  });
-});
-
-describe('workloadMatchesSample', () => {
-  const sample = (over: Partial<UsageSample> = {}): UsageSample => ({
-    namespace: 'shop',
-    pod: 'web-5d8f7c9b4-x2x7q',
-    labels: { app: 'web' },
-    containers: [],
-    ...over,
-  });
-  const deployment: Pick<Workload, 'kind' | 'namespace' | 'name' | 'selector'> = {
-    kind: 'Deployment',
-    namespace: 'shop',
-    name: 'web',
-    selector: { matchLabels: { app: 'web' } },
-  };
-  const pod: Pick<Workload, 'kind' | 'namespace' | 'name' | 'selector'> = {
-    kind: 'Pod',
-    namespace: 'shop',
-    name: 'debug',
-  };
-
-  it('matches a sample in the same namespace whose labels the selector selects', () => {
-    expect(workloadMatchesSample(deployment, sample())).toBe(true);
-  });
-
-  it('never matches across namespaces', () => {
-    expect(workloadMatchesSample(deployment, sample({ namespace: 'other' }))).toBe(false);
-    expect(workloadMatchesSample(pod, sample({ namespace: 'other', pod: 'debug' }))).toBe(false);
-  });
-
-  it('does not match labels the selector rejects', () => {
-    expect(workloadMatchesSample(deployment, sample({ labels: { app: 'api' } }))).toBe(false);
-  });
-
-  it('matches a bare Pod by name, not by labels', () => {
-    expect(workloadMatchesSample(pod, sample({ pod: 'debug', labels: {} }))).toBe(true);
-    expect(workloadMatchesSample(pod, sample({ pod: 'debug-2', labels: {} }))).toBe(false);
-  });
-
-  it('matches nothing for a workload without a selector', () => {
-    expect(workloadMatchesSample({ ...deployment, selector: undefined }, sample())).toBe(false);
   });
 });

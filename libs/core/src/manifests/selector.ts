@@ -1,5 +1,4 @@
-import type { UsageSample } from '../usage';
-import type { LabelSelector, LabelSelectorRequirement, Workload } from '../workload';
+import type { LabelSelector, LabelSelectorRequirement } from '../workload';
 
 /**
  * Kubernetes label-selector semantics: every matchLabels pair must be equal and every
@@ -11,7 +10,7 @@ import type { LabelSelector, LabelSelectorRequirement, Workload } from '../workl
  */
 export function matchesSelector(selector: LabelSelector | undefined, labels: Record<string, string>): boolean {
   if (!selector) return false;
-  // Called for every workload × Pod of a namespace on each scan: loops, no arrays of entries.
+  // Called for the candidate workloads of every distinct label set (UsageAttribution): loops, no arrays of entries.
   let requirements = 0;
   const matchLabels = selector.matchLabels;
   for (const key in matchLabels) {
@@ -46,17 +45,4 @@ function holds(requirement: LabelSelectorRequirement, labels: Record<string, str
 
 function hasLabel(labels: Record<string, string>, key: string): boolean {
   return Object.hasOwn(labels, key);
-}
-
-/**
- * Whether a PodMetrics sample belongs to a workload: same namespace, and the workload's selector
- * matches the Pod's labels — or, for a bare Pod, the sample is that Pod.
- */
-export function workloadMatchesSample(
-  workload: Pick<Workload, 'kind' | 'namespace' | 'name' | 'selector'>,
-  sample: Pick<UsageSample, 'namespace' | 'pod' | 'labels'>,
-): boolean {
-  if (workload.namespace !== sample.namespace) return false;
-  if (workload.kind === 'Pod') return sample.pod === workload.name;
-  return matchesSelector(workload.selector, sample.labels);
 }

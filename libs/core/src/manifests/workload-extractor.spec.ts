@@ -325,6 +325,7 @@ describe('toWorkload', () => {
     expect(toWorkload(rs(true), { defaultNamespace: 'default' })).toEqual({
       type: 'skipped',
       key: 'ReplicaSet (owned)',
+      owned: { kind: 'ReplicaSet', namespace: 'default', name: 'r' },
     });
     expect(toWorkload(rs(false), { defaultNamespace: 'default' }).type).toBe('workload');
     expect(toWorkload(rs(undefined), { defaultNamespace: 'default' }).type).toBe('workload');

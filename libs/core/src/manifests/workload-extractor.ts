@@ -19,6 +19,7 @@ import {
   type FieldLocator,
   type ObjectContext,
 } from './object-reader';
+import { OwnerIndex, recordOwnership } from '../audit/usage-attribution';
 import { isPodMetrics, toUsageSample } from './pod-metrics';
 
 /** One object to project: a ManifestObject, or an API list item without a source location. */
@@ -44,6 +45,8 @@ export interface ExtractionResult {
    */
   customWorkloads: Record<string, number>;
   samples: UsageSample[];
+  /** The Pods, owned ReplicaSets and Jobs, and workloads read, for attributing the samples (UsageAttribution). */
+  owners: OwnerIndex;
   warnings: ScanWarning[];
 }
 
@@ -51,7 +54,12 @@ export interface ExtractionResult {
 export type WorkloadProjection =
   | { type: 'workload'; workload: Workload }
   /** `key` is the kind, `Kind (owned)` for a controlled ReplicaSet/Job/Pod, or `Kind (apiVersion)` for a foreign group. */
-  | { type: 'skipped'; key: string }
+  | {
+      type: 'skipped';
+      key: string;
+      /** A ReplicaSet, Job or Pod skipped because a controller owns it: a link of a usage attribution chain. */
+      owned?: { kind: WorkloadKind; namespace: string; name: string };
+    }
   | { type: 'warning'; warning: ScanWarning };
 
 /**
@@ -62,6 +70,7 @@ export function extractWorkloads(objects: Iterable<ManifestInput>, opts: Extract
   const workloads: Workload[] = [];
   const samples: UsageSample[] = [];
   const warnings: ScanWarning[] = [];
+  const owners = new OwnerIndex();
   // A Map, so a kind named like an Object.prototype member cannot collide with one.
   const skipped = new Map<string, number>();
 
@@ -77,6 +86,9 @@ export function extractWorkloads(objects: Iterable<ManifestInput>, opts: Extract
         continue;
       }
       const projection = toWorkload(object, ctx);
+      recordOwnership(owners, object, projection, () =>
+        new ObjectReader(object, ctx).stringMap(['metadata', 'labels']),
+      );
       if (projection.type === 'workload') {
         workloads.push(projection.workload);
         const { kind } = projection.workload;
@@ -94,6 +106,7 @@ export function extractWorkloads(objects: Iterable<ManifestInput>, opts: Extract
     skipped: Object.fromEntries(skipped),
     customWorkloads: Object.fromEntries(customWorkloads),
     samples,
+    owners,
     warnings,
   };
 }
@@ -178,7 +191,7 @@ export function toWorkload(object: Record<string, unknown>, ctx: ObjectContext):
   r.objectRef = `${kind} ${namespace}/${name}`;
 
   if (isWorkloadKind(kind) && OWNABLE_KINDS.has(kind) && hasControllerOwner(r)) {
-    return { type: 'skipped', key: `${kind} (owned)` };
+    return { type: 'skipped', key: `${kind} (owned)`, owned: { kind, namespace, name } };
   }
 
   const templatePath = isWorkloadKind(kind) ? TEMPLATE_PATH[kind] : CUSTOM_TEMPLATE_PATH;

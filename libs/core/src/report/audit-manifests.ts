@@ -1,3 +1,4 @@
+import { UsageAttribution } from '../audit/usage-attribution';
 import { SampleUsage } from '../audit/usage-stats';
 import { isNamespaceAudited, resolveRuleSettings, type OpsAgentConfig } from '../config/config.loader';
 import { ManifestError, ManifestErrors } from '../manifests/errors';
@@ -36,7 +37,11 @@ export async function auditManifests(paths: string[], options: ManifestAuditOpti
   return buildReport(
     {
       workloads: extracted.workloads,
-      usage: new SampleUsage(extracted.samples),
+      usage: new SampleUsage(
+        extracted.workloads,
+        extracted.samples,
+        new UsageAttribution(extracted.workloads, extracted.owners),
+      ),
       usageSamples: extracted.samples.length,
       skipped: extracted.skipped,
       customWorkloads: extracted.customWorkloads,
