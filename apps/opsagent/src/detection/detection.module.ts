@@ -2,13 +2,14 @@ import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { IssuesModule } from '../issues/issues.module';
 import { KubernetesModule } from '../kubernetes/kubernetes.module';
+import { LeaderElectionModule } from '../leader-election/leader-election.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { DetectionService } from './detection.service';
 import { ScansController } from './scans.controller';
 import { ScanScheduler } from './scan-scheduler.service';
 
 @Module({
-  imports: [ScheduleModule.forRoot(), KubernetesModule, IssuesModule, MetricsModule],
+  imports: [ScheduleModule.forRoot(), KubernetesModule, IssuesModule, MetricsModule, LeaderElectionModule],
   controllers: [ScansController],
   providers: [DetectionService, ScanScheduler],
   exports: [DetectionService, ScanScheduler],

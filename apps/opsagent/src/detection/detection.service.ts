@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { isNamespaceAudited, resolveRuleSettings } from '@opsagent/core/config/config.loader';
 import { OpsAgentConfig } from '@opsagent/core/config/config.schema';
@@ -8,6 +8,7 @@ import { buildReport } from '@opsagent/core/report/report';
 import { RULES } from '@opsagent/core/rules/registry';
 import { ClusterReader, type ClusterSnapshot } from '../kubernetes/cluster-reader';
 import { IssueStore } from '../issues/issue-store.service';
+import { Leadership } from '../leader-election/leadership';
 import type { ScanError, ScanRecord, ScanStatus, ScanTrigger, StoredIssue } from '../issues/issue-store.types';
 import { MetricsService } from '../metrics/metrics.service';
 import { UsageHistory } from './usage-history';
@@ -16,7 +17,9 @@ export type TriggerResult =
   | { accepted: true; scan: ScanRecord }
   | { accepted: false; running: ScanRecord }
   /** A scan by POST within `scanMinInterval` of the end of the last scan: `retryAfterMs` until it may start. */
-  | { accepted: false; tooSoon: { last: ScanRecord; retryAfterMs: number } };
+  | { accepted: false; tooSoon: { last: ScanRecord; retryAfterMs: number } }
+  /** Leader election is on and another replica (`leader`, if one is known) holds the Lease: it scans. */
+  | { accepted: false; notLeader: { leader?: string } };
 
 const USAGE_RULES = new Set(RULES.filter((r) => r.needsUsage).map((r) => r.id));
 
@@ -40,11 +43,22 @@ export class DetectionService {
     private readonly metrics: MetricsService,
     private readonly config: OpsAgentConfig,
     @InjectPinoLogger(DetectionService.name) private readonly logger: PinoLogger,
+    /** Absent in unit specs: a single replica, always the leader. */
+    @Optional() private readonly leadership?: Leadership,
   ) {
     this.history = new UsageHistory(parseDuration(config.overProvisioning.window));
     this.resolved = resolveRuleSettings(config);
     this.scanTimeoutMs = parseDuration(config.scanTimeout);
     this.minIntervalMs = parseDuration(config.scanMinInterval);
+    // A replica that stops leading abandons its scan at once; one that starts leading scans as if it had started.
+    leadership?.onChange((leading, reason) => {
+      if (!leading) this.current?.abort.abort(new Error(`this replica stopped leading (${reason})`));
+      else if (config.runOnStartup && !this.stopped && !this.current) this.trigger('startup');
+    });
+  }
+
+  private isLeader(): boolean {
+    return this.leadership?.isLeader() ?? true;
   }
 
   get running(): ScanRecord | undefined {
@@ -53,6 +67,8 @@ export class DetectionService {
 
   /** Starts a scan unless one is running; does not wait for it. */
   trigger(trigger: ScanTrigger): TriggerResult {
+    // Only the leader scans: a follower's scheduled ticks do nothing, its POSTs are refused naming the leader.
+    if (!this.isLeader()) return { accepted: false, notLeader: { leader: this.leadership?.leader() } };
     if (this.current) {
       if (trigger === 'schedule') {
         this.metrics.scanSkipped();
@@ -94,7 +110,13 @@ export class DetectionService {
   async runOnce(trigger: ScanTrigger): Promise<ScanRecord> {
     const result = this.trigger(trigger);
     if (!result.accepted) {
-      throw new Error('running' in result ? `scan ${result.running.id} is running` : 'too soon after the last scan');
+      throw new Error(
+        'running' in result
+          ? `scan ${result.running.id} is running`
+          : 'notLeader' in result
+            ? 'this replica is not the leader'
+            : 'too soon after the last scan',
+      );
     }
     return this.current!.done;
   }
@@ -125,6 +147,8 @@ export class DetectionService {
     } catch (error) {
       fatal = signal.aborted ? abortMessage(signal, this.scanTimeoutMs) : errorText(error);
     }
+    // A replica that lost the Lease while reading must not store, log or count what it read: the new leader does.
+    if (fatal === undefined && !this.isLeader()) fatal = 'scan aborted: this replica stopped leading';
     if (fatal === undefined && snapshot && snapshot.failures.length < snapshot.kindsAttempted) {
       this.evaluate(scan, snapshot, started);
     } else {

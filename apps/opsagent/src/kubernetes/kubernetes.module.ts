@@ -34,6 +34,6 @@ import { KubernetesClusterReader } from './kubernetes-cluster-reader';
       inject: [KubeConfig],
     },
   ],
-  exports: [ClusterReader, AccessReviewer],
+  exports: [ClusterReader, AccessReviewer, KubeConfig],
 })
 export class KubernetesModule {}

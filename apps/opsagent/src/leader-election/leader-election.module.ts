@@ -1,0 +1,34 @@
+import { Module } from '@nestjs/common';
+import { KubeConfig } from '@kubernetes/client-node';
+import { OpsAgentConfig } from '@opsagent/core/config/config.schema';
+import { RuntimeEnvironment } from '../config/environment';
+import { KubernetesModule } from '../kubernetes/kubernetes.module';
+import { MetricsModule } from '../metrics/metrics.module';
+import { KubernetesLeaseLock } from './kubernetes-lease-lock';
+import { LeaderElectionService } from './leader-election.service';
+import { resolveLeaderElection, type LeaderElectionSettings } from './leader-election.settings';
+import { LEADER_ELECTION_SETTINGS } from './leader-election.tokens';
+import { Leadership } from './leadership';
+import { LeaseLock } from './lease-lock';
+
+@Module({
+  imports: [KubernetesModule, MetricsModule],
+  providers: [
+    {
+      provide: LEADER_ELECTION_SETTINGS,
+      useFactory: (config: OpsAgentConfig, environment: RuntimeEnvironment) =>
+        resolveLeaderElection(config, environment),
+      inject: [OpsAgentConfig, RuntimeEnvironment],
+    },
+    {
+      provide: LeaseLock,
+      useFactory: (settings: LeaderElectionSettings | undefined, kubeConfig: KubeConfig) =>
+        settings ? new KubernetesLeaseLock(kubeConfig, settings.namespace, settings.leaseName) : undefined,
+      inject: [LEADER_ELECTION_SETTINGS, KubeConfig],
+    },
+    LeaderElectionService,
+    { provide: Leadership, useExisting: LeaderElectionService },
+  ],
+  exports: [Leadership, LeaderElectionService],
+})
+export class LeaderElectionModule {}
