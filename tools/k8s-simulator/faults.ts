@@ -15,8 +15,16 @@ export interface Fault {
   latencyMs?: number;
   /** Never answer: hold the request (no byte of a response) until the client gives up or the simulator closes. */
   hang?: boolean;
-  /** Close the connection before any response byte, or after sending the headers and half the body. */
-  drop?: 'before-headers' | 'mid-body';
+  /**
+   * Close the connection before any response byte, or after sending the headers and half the body; or, for a
+   * write, after it has been applied (`after-write`: stored, but the client never learns it).
+   */
+  drop?: 'before-headers' | 'mid-body' | 'after-write';
+  /**
+   * Only writes whose body names this holder: `spec.holderIdentity` of a created, updated or merge-patched
+   * object, or the value of a JSON patch operation on `/spec/holderIdentity` (a Lease renewal of one replica).
+   */
+  holderIdentity?: string;
   /** Send the response with its JSON cut short (still with a matching Content-Length). */
   malformedJson?: boolean;
   /** Serve lists whole, ignoring `limit` (as servers without chunking do). Only requests with `limit` match. */
@@ -64,7 +72,7 @@ export interface AppliedFaults {
   hang: boolean;
   /** The first matching fault that replaces the response (status, body or retryAfterSeconds). */
   response?: Fault;
-  drop?: 'before-headers' | 'mid-body';
+  drop?: 'before-headers' | 'mid-body' | 'after-write';
   malformedJson: boolean;
   ignoreLimit: boolean;
   expireContinue: boolean;
@@ -149,7 +157,7 @@ export class FaultInjector {
    * Finds the faults for a request and uses up one of each one's `times`. Latency adds up; the first
    * fault (in injection order) that replaces the response or drops the connection decides that.
    */
-  match(method: string, path: string, query: URLSearchParams): AppliedFaults {
+  match(method: string, path: string, query: URLSearchParams, body?: unknown): AppliedFaults {
     const applied: AppliedFaults = {
       ids: [],
       latencyMs: 0,
@@ -163,6 +171,7 @@ export class FaultInjector {
       const f = active.fault;
       if (f.method !== undefined && f.method.toUpperCase() !== method.toUpperCase()) continue;
       if (!pathMatches(f.path, path)) continue;
+      if (f.holderIdentity !== undefined && holderOf(body) !== f.holderIdentity) continue;
       const expires = f.expireContinue === true && query.has('continue');
       const ignores = f.ignoreLimit === true && query.has('limit');
       if (!hasUnconditionalEffect(f) && !expires && !ignores) continue;
@@ -184,6 +193,20 @@ export class FaultInjector {
     this.faults = this.faults.filter((f) => f.remaining > 0);
     return applied;
   }
+}
+
+/** The holder a write's body sets: `spec.holderIdentity`, or a JSON patch's value for `/spec/holderIdentity`. */
+function holderOf(body: unknown): unknown {
+  if (Array.isArray(body)) {
+    const op = body.find(
+      (o): o is { value: unknown } =>
+        typeof o === 'object' && o !== null && (o as { path?: unknown }).path === '/spec/holderIdentity',
+    );
+    return op?.value;
+  }
+  if (typeof body !== 'object' || body === null) return undefined;
+  const spec = (body as { spec?: unknown }).spec;
+  return typeof spec === 'object' && spec !== null ? (spec as { holderIdentity?: unknown }).holderIdentity : undefined;
 }
 
 function pathMatches(pattern: string | RegExp, path: string): boolean {

@@ -18,6 +18,15 @@ export interface ApiResource {
   categories?: readonly string[];
   /** Field selector keys accepted besides `metadata.name` and `metadata.namespace`. */
   fieldLabels?: readonly string[];
+  /**
+   * The simulator answers create, update, patch and delete on it (the others answer 405, so tests can assert
+   * that the agent never writes to them).
+   */
+  writable?: boolean;
+  /** Served by a CustomResourceDefinition: DELETE answers the object, strategic merge patch answers 415. */
+  custom?: boolean;
+  /** PUT of an absent object creates it (Leases, as their registry strategy allows); otherwise 404. */
+  allowCreateOnUpdate?: boolean;
 }
 
 export interface GroupVersion {
@@ -30,6 +39,12 @@ const READ_WRITE = ['create', 'delete', 'deletecollection', 'get', 'list', 'patc
 const NAMESPACE_VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] as const;
 const METRICS_VERBS = ['get', 'list'] as const;
 const CREATE_ONLY = ['create'] as const;
+/** What a CustomResourceDefinition's resource advertises. */
+const CUSTOM_VERBS = ['delete', 'deletecollection', 'get', 'list', 'patch', 'create', 'update', 'watch'] as const;
+
+export const COORDINATION_GROUP = 'coordination.k8s.io';
+export const POLICY_REPORT_GROUP = 'wgpolicyk8s.io';
+export const OPEN_REPORTS_GROUP = 'openreports.io';
 
 function gv(group: string, version: string, resources: Omit<ApiResource, 'group' | 'version'>[]): GroupVersion {
   return { group, version, resources: resources.map((r) => ({ group, version, ...r })) };
@@ -157,6 +172,62 @@ export const GROUP_VERSIONS: readonly GroupVersion[] = [
   gv(METRICS_GROUP, 'v1beta1', [
     { resource: 'nodes', singularName: '', kind: 'NodeMetrics', namespaced: false, verbs: METRICS_VERBS },
     { resource: 'pods', singularName: '', kind: 'PodMetrics', namespaced: true, verbs: METRICS_VERBS },
+  ]),
+  gv(COORDINATION_GROUP, 'v1', [
+    {
+      resource: 'leases',
+      singularName: 'lease',
+      kind: 'Lease',
+      namespaced: true,
+      verbs: READ_WRITE,
+      writable: true,
+      allowCreateOnUpdate: true,
+    },
+  ]),
+  // The CRDs of kubernetes-sigs/wg-policy-prototypes (policy-report/crd/v1alpha2) and openreports/reports-api.
+  gv(POLICY_REPORT_GROUP, 'v1alpha2', [
+    {
+      resource: 'clusterpolicyreports',
+      singularName: 'clusterpolicyreport',
+      kind: 'ClusterPolicyReport',
+      namespaced: false,
+      verbs: CUSTOM_VERBS,
+      shortNames: ['cpolr'],
+      writable: true,
+      custom: true,
+    },
+    {
+      resource: 'policyreports',
+      singularName: 'policyreport',
+      kind: 'PolicyReport',
+      namespaced: true,
+      verbs: CUSTOM_VERBS,
+      shortNames: ['polr'],
+      writable: true,
+      custom: true,
+    },
+  ]),
+  gv(OPEN_REPORTS_GROUP, 'v1alpha1', [
+    {
+      resource: 'clusterreports',
+      singularName: 'clusterreport',
+      kind: 'ClusterReport',
+      namespaced: false,
+      verbs: CUSTOM_VERBS,
+      shortNames: ['creps'],
+      writable: true,
+      custom: true,
+    },
+    {
+      resource: 'reports',
+      singularName: 'report',
+      kind: 'Report',
+      namespaced: true,
+      verbs: CUSTOM_VERBS,
+      shortNames: ['reps'],
+      writable: true,
+      custom: true,
+    },
   ]),
   gv('authorization.k8s.io', 'v1', [
     {

@@ -782,6 +782,9 @@ describe('k8s simulator, read through the real @kubernetes/client-node', () => {
         'apps',
         'batch',
         'metrics.k8s.io',
+        'coordination.k8s.io',
+        'wgpolicyk8s.io',
+        'openreports.io',
         'authorization.k8s.io',
         'authentication.k8s.io',
       ]);

@@ -1,10 +1,12 @@
 /**
- * A read-only Kubernetes API server over plain HTTP (Node's `http` only), faithful enough on the wire
- * that the real `@kubernetes/client-node` works against it unchanged: discovery, get and list of the
- * workload resources with the API server's chunking (`limit`/`continue`, consistent snapshots, 410
- * Expired), label and field selectors, `Status` errors, bearer-token auth, PodMetrics as metrics-server
- * serves them, and fault injection for tests.
+ * A Kubernetes API server over plain HTTP (Node's `http` only), faithful enough on the wire that the real
+ * `@kubernetes/client-node` works against it unchanged: discovery, get and list of the workload resources
+ * with the API server's chunking (`limit`/`continue`, consistent snapshots, 410 Expired), label and field
+ * selectors, watches, `Status` errors, bearer-token auth, PodMetrics as metrics-server serves them, writes
+ * (create, update, patch, delete with resourceVersion conflicts) of Leases and the PolicyReport/Report custom
+ * resources only, and fault injection for tests.
  */
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -37,7 +39,8 @@ import {
   type LabelRequirement,
 } from './selectors';
 import { EXPIRED_CONTINUE_MESSAGE, reasonFor, statusBody } from './status';
-import { ObjectStore, type StoredObject } from './store';
+import { formatTimestamp, ObjectStore, type Change, type ChangeType, type StoredObject } from './store';
+import { admit, jsonPatch, mergePatch, WriteError } from './writes';
 
 export type { Fault } from './faults';
 export type { ContainerUsage, MetricsProvider } from './metrics';
@@ -60,6 +63,11 @@ export interface SimulatorOptions {
   now?: () => number;
   /** Request log size; the oldest entries are dropped beyond it. Default 100,000. */
   maxLogEntries?: number;
+  /**
+   * Changes kept for watches resuming from a resourceVersion (at least this many, at most twice); a watch
+   * from an older one gets an ERROR event with 410 Expired. Default 10,000.
+   */
+  watchHistory?: number;
   /**
    * Answers TokenReview and SubjectAccessReview (POST, as the real API serves them): `users` maps a bearer
    * token to a user; `allowed` decides a non-resource request (path, verb) of a user. Without it, both 405.
@@ -96,7 +104,7 @@ export interface RequestLogEntry {
   /** Ids of the injected faults that applied. */
   faults: string[];
   /** How the exchange ended when it did not end normally. */
-  outcome?: 'dropped-before-headers' | 'dropped-mid-body' | 'client-closed';
+  outcome?: 'dropped-before-headers' | 'dropped-mid-body' | 'dropped-after-write' | 'client-closed';
 }
 
 export interface KubeconfigOptions {
@@ -137,6 +145,16 @@ export interface Simulator {
   clearFaults(): void;
   /** false: metrics.k8s.io answers `404 page not found` and leaves discovery, as with no metrics-server. */
   setMetricsAvailable(available: boolean): void;
+  /**
+   * false: the group leaves discovery and every path under it answers 404 NotFound, as when its CRD is not
+   * installed (`wgpolicyk8s.io`, `openreports.io`) or its aggregated API is gone (`metrics.k8s.io`, as
+   * setMetricsAvailable). Its objects are kept and come back with the group.
+   */
+  setGroupAvailable(group: string, available: boolean): void;
+  /** Watches open now. */
+  readonly openWatches: number;
+  /** Ends every open watch (as an API server restart or a load balancer does); returns how many. */
+  endWatches(): number;
 }
 
 export const DEFAULT_CONTINUE_TTL_MS = 5 * 60_000;
@@ -180,7 +198,22 @@ interface Reply {
   contentType: string;
   headers?: Record<string, string>;
   body: Body;
+  /** A watch: the body is a stream of events instead. */
+  watch?: WatchRequest;
 }
+
+interface WatchRequest {
+  resource: ApiResource;
+  namespace: string | undefined;
+  selection: Selection;
+  /** Replay the changes after this resourceVersion; undefined: ADDED for every current object first. */
+  sinceRv?: number;
+  timeoutMs?: number;
+}
+
+/** Largest request body the API server reads (its 3 MB limit), in bytes. */
+const MAX_REQUEST_BYTES = 3 * 1024 * 1024;
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** An error answered as a `Status`. */
 class HttpError extends Error {
@@ -293,7 +326,9 @@ class K8sSimulator implements Simulator {
   private readonly log: RequestLogEntry[] = [];
   private readonly now: () => number;
   private readonly maxLog: number;
-  private metricsAvailable = true;
+  /** Groups made absent by setGroupAvailable / setMetricsAvailable. */
+  private readonly absentGroups = new Set<string>();
+  private readonly watches = new Set<() => void>();
   private polls = 0;
   /** Makes each `continueTokens: 'endless'` token new. */
   private endlessTokens = 0;
@@ -304,7 +339,7 @@ class K8sSimulator implements Simulator {
   constructor(private readonly opts: SimulatorOptions) {
     this.now = opts.now ?? Date.now;
     this.maxLog = opts.maxLogEntries ?? DEFAULT_MAX_LOG;
-    this.store = new ObjectStore(this.now);
+    this.store = new ObjectStore(this.now, undefined, opts.watchHistory);
     this.snapshots = new SnapshotRegistry(opts.continueTtlMs ?? DEFAULT_CONTINUE_TTL_MS, this.now);
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
@@ -361,6 +396,7 @@ class K8sSimulator implements Simulator {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.endWatches();
     for (const sleep of this.sleeps) {
       clearTimeout(sleep.timer);
       sleep.resolve();
@@ -418,7 +454,22 @@ class K8sSimulator implements Simulator {
   }
 
   setMetricsAvailable(available: boolean): void {
-    this.metricsAvailable = available;
+    this.setGroupAvailable(METRICS_GROUP, available);
+  }
+
+  setGroupAvailable(group: string, available: boolean): void {
+    if (available) this.absentGroups.delete(group);
+    else this.absentGroups.add(group);
+  }
+
+  get openWatches(): number {
+    return this.watches.size;
+  }
+
+  endWatches(): number {
+    const n = this.watches.size;
+    for (const end of [...this.watches]) end();
+    return n;
   }
 
   // ---- HTTP ----
@@ -439,14 +490,14 @@ class K8sSimulator implements Simulator {
       faults: [],
     };
     this.record(entry);
-    // A request body (a write the simulator refuses) is read and discarded so keep-alive keeps working;
-    // the body of a review is read, as the real API does.
+    // Bodies of writes and reviews are read (up to the API server's limit); a refused write's body is read too,
+    // so keep-alive keeps working.
     const isReview = method === 'POST' && (url.pathname === TOKEN_REVIEWS || url.pathname === ACCESS_REVIEWS);
     let body: string | undefined;
-    if (isReview) body = await readBody(req);
+    if (isReview || WRITE_METHODS.has(method)) body = await readBody(req, MAX_REQUEST_BYTES);
     else req.resume();
     try {
-      const applied = this.faults.match(method, url.pathname, url.searchParams);
+      const applied = this.faults.match(method, url.pathname, url.searchParams, parseOrUndefined(body));
       entry.faults = applied.ids;
       if (applied.latencyMs > 0) await this.sleep(applied.latencyMs);
       if (applied.hang) await this.hangUntilClosed(req);
@@ -462,16 +513,24 @@ class K8sSimulator implements Simulator {
       }
       let reply: Reply;
       try {
+        if (body === TOO_LARGE) throw new HttpError(413, 'the request body is too large (limit: 3 MB)');
         reply = applied.response
           ? faultReply(applied.response)
           : isReview
             ? this.review(url.pathname, body ?? '')
-            : this.route(method, url, req.headers, applied);
+            : this.route(method, url, req.headers, applied, body);
       } catch (err) {
         if (err instanceof HttpError) reply = statusReply(err.code, err.message, err.opts);
+        else if (err instanceof WriteError)
+          reply = statusReply(err.code, err.message, { reason: err.reason, details: err.details });
         else if (err instanceof SelectorError || err instanceof ContinueTokenError)
           reply = statusReply(400, err.message);
         else throw err;
+      }
+      if (applied.drop === 'after-write') {
+        entry.outcome = 'dropped-after-write';
+        req.socket.destroy();
+        return;
       }
       if (applied.malformedJson) reply = malform(reply);
       entry.status = reply.status;
@@ -519,6 +578,10 @@ class K8sSimulator implements Simulator {
     dropMidBody: boolean,
     entry: RequestLogEntry,
   ): Promise<void> {
+    if (reply.watch) {
+      await this.serveWatch(req, res, reply.watch, entry);
+      return;
+    }
     const total = bodyBytes(reply.body);
     res.writeHead(reply.status, {
       'Content-Type': reply.contentType,
@@ -633,12 +696,21 @@ class K8sSimulator implements Simulator {
     );
   }
 
-  private route(method: string, url: URL, headers: http.IncomingHttpHeaders, applied: AppliedFaults): Reply {
+  private route(
+    method: string,
+    url: URL,
+    headers: http.IncomingHttpHeaders,
+    applied: AppliedFaults,
+    body?: string,
+  ): Reply {
     const p = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     if (this.opts.token !== undefined && !this.authorized(headers.authorization, p)) {
       return statusReply(401, 'Unauthorized');
     }
-    if (method !== 'GET' && method !== 'HEAD') return statusReply(405);
+    const write = WRITE_METHODS.has(method);
+    if ((method !== 'GET' && method !== 'HEAD' && !write) || (write && !/^\/apis?\/[^/]+\/[^/]/.test(p))) {
+      return statusReply(405);
+    }
 
     if (p === '/version') return jsonReply(VERSION_INFO);
     if (PUBLIC_PATHS.has(p)) return { status: 200, contentType: TEXT_TYPE, body: { head: 'ok', tail: '' } };
@@ -652,7 +724,11 @@ class K8sSimulator implements Simulator {
       rest = segs.slice(2);
     } else if (segs[0] === 'apis') {
       if (segs.length === 1) return jsonReply(apiGroupList((g) => this.served(g.group)));
-      if (!this.served(segs[1])) return pageNotFound();
+      if (!this.served(segs[1])) {
+        // An aggregated API that is gone answers as Go's mux does; a group without its CRD, as the API server's
+        // not-found handler does.
+        return segs[1] === METRICS_GROUP ? pageNotFound() : statusReply(404);
+      }
       if (segs.length === 2) {
         const doc = apiGroupDocument(segs[1]);
         return doc ? jsonReply(doc) : pageNotFound();
@@ -663,7 +739,7 @@ class K8sSimulator implements Simulator {
       return pageNotFound();
     }
     if (!gv) return pageNotFound();
-    if (rest.length === 0) return jsonReply(apiResourceList(gv));
+    if (rest.length === 0) return write ? statusReply(405) : jsonReply(apiResourceList(gv));
 
     let namespace: string | undefined;
     let name: string | undefined;
@@ -686,8 +762,15 @@ class K8sSimulator implements Simulator {
       return statusReply(404);
     }
     if (!isReadable(resource)) return statusReply(405);
+    if (write) {
+      if (!resource.writable) return statusReply(405);
+      return this.write(method, resource, namespace, name, String(headers['content-type'] ?? ''), body ?? '', url);
+    }
     const watch = url.searchParams.get('watch');
-    if (watch === 'true' || watch === '1') return statusReply(405, 'the simulator does not support watch');
+    if (watch === 'true' || watch === '1') {
+      if (resource.group === METRICS_GROUP) return statusReply(405);
+      return this.watchReply(resource, namespace, name, url.searchParams);
+    }
 
     if (resource.group === METRICS_GROUP) {
       return resource.kind === 'PodMetrics'
@@ -700,7 +783,309 @@ class K8sSimulator implements Simulator {
   }
 
   private served(group: string): boolean {
-    return group !== METRICS_GROUP || this.metricsAvailable;
+    return !this.absentGroups.has(group);
+  }
+
+  // ---- writes ----
+
+  private write(
+    method: string,
+    resource: ApiResource,
+    namespace: string | undefined,
+    name: string | undefined,
+    contentType: string,
+    body: string,
+    url: URL,
+  ): Reply {
+    if (url.searchParams.get('dryRun')) throw new HttpError(400, 'the simulator does not support dryRun');
+    if (method === 'POST') {
+      if (name !== undefined || (resource.namespaced && namespace === undefined)) return statusReply(405);
+      return this.create(resource, namespace, parseObject(body), 201);
+    }
+    if (name === undefined) return statusReply(405); // deletecollection and cluster-wide writes: not simulated
+    const existing = this.store.get(resource, namespace, name);
+    if (method === 'DELETE') return this.delete(resource, existing, name, body);
+    if (method === 'PUT') {
+      const object = parseObject(body);
+      checkType(resource, object);
+      const meta = metadataOf(object);
+      if (meta.name !== undefined && meta.name !== name) {
+        throw new HttpError(
+          400,
+          `the name of the object (${String(meta.name)}) does not match the name on the URL (${name})`,
+        );
+      }
+      checkNamespace(meta, namespace);
+      if (!existing) {
+        if (!resource.allowCreateOnUpdate || nonEmptyString(meta.resourceVersion)) throw notFound(resource, name);
+        return this.create(resource, namespace, { ...object, metadata: { ...meta, name } }, 201);
+      }
+      return this.replace(resource, existing, object);
+    }
+    // PATCH
+    if (!existing) throw notFound(resource, name);
+    const type = contentType.split(';')[0].trim().toLowerCase();
+    const patch = parseJson(body);
+    let patched: unknown;
+    if (
+      type === 'application/merge-patch+json' ||
+      (type === 'application/strategic-merge-patch+json' && !resource.custom)
+    ) {
+      // A Lease has no list with a patch strategy: a strategic merge patch of it is a merge patch.
+      patched = mergePatch(existing.copy(), patch);
+    } else if (type === 'application/json-patch+json') {
+      patched = jsonPatch(existing.copy(), patch);
+    } else {
+      throw new HttpError(
+        415,
+        `the body of the request was in an unknown format - accepted media types include: ` +
+          `application/json-patch+json, application/merge-patch+json${resource.custom ? '' : ', application/strategic-merge-patch+json'}`,
+      );
+    }
+    if (!isRecord(patched)) throw new HttpError(400, 'the patched object is not a JSON object');
+    const meta = metadataOf(patched);
+    if (meta.name !== name)
+      throw new WriteError(
+        422,
+        `metadata.name: Invalid value: ${JSON.stringify(meta.name)}: field is immutable`,
+        'Invalid',
+      );
+    checkType(resource, patched);
+    return this.replace(resource, existing, patched);
+  }
+
+  private create(
+    resource: ApiResource,
+    namespace: string | undefined,
+    object: Record<string, unknown>,
+    code: number,
+  ): Reply {
+    checkType(resource, object);
+    const meta = metadataOf(object);
+    checkNamespace(meta, namespace);
+    let name = nonEmptyString(meta.name);
+    const generateName = nonEmptyString(meta.generateName);
+    if (name === undefined && generateName !== undefined)
+      name = generateName + randomUUID().replace(/-/g, '').slice(0, 5);
+    if (name === undefined) {
+      throw new WriteError(
+        422,
+        `${resource.kind} "" is invalid: metadata.name: Required value: name or generateName is required`,
+        'Invalid',
+        {
+          kind: resource.kind,
+          ...(resource.group ? { group: resource.group } : {}),
+          causes: [
+            {
+              reason: 'FieldValueRequired',
+              message: 'Required value: name or generateName is required',
+              field: 'metadata.name',
+            },
+          ],
+        },
+      );
+    }
+    if (namespace !== undefined && !this.store.get(namespacesResource(), undefined, namespace)) {
+      throw new HttpError(404, `namespaces "${namespace}" not found`, {
+        reason: 'NotFound',
+        details: { name: namespace, kind: 'namespaces' },
+      });
+    }
+    if (this.store.get(resource, namespace, name)) {
+      const gr = groupResource(resource);
+      throw new HttpError(409, `${gr} "${name}" already exists`, {
+        reason: 'AlreadyExists',
+        details: { name, ...(resource.group ? { group: resource.group } : {}), kind: resource.resource },
+      });
+    }
+    const admitted = admit(resource, object, name);
+    const entry = this.store.upsert({
+      ...admitted,
+      apiVersion: groupVersionString(resource.group, resource.version),
+      kind: resource.kind,
+      metadata: {
+        ...serverlessMeta(meta),
+        name,
+        ...(namespace !== undefined ? { namespace } : {}),
+        // Server-owned: a client's uid or creationTimestamp is ignored on create.
+        uid: randomUUID(),
+        creationTimestamp: formatTimestamp(this.now()),
+        ...(resource.custom ? { generation: 1 } : {}),
+      },
+    });
+    return objectReply(entry, code);
+  }
+
+  /** An update (PUT, or the result of a PATCH): resourceVersion and uid are preconditions when given. */
+  private replace(resource: ApiResource, existing: StoredObject, object: Record<string, unknown>): Reply {
+    const meta = metadataOf(object);
+    const rv = nonEmptyString(meta.resourceVersion);
+    if (rv !== undefined && rv !== existing.resourceVersion) throw conflict(resource, existing.name);
+    const uid = nonEmptyString(meta.uid);
+    if (uid !== undefined && uid !== existing.uid) {
+      throw conflict(
+        resource,
+        existing.name,
+        `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${existing.uid}`,
+      );
+    }
+    const admitted = admit(resource, object, existing.name);
+    const before = existing.copy();
+    const oldMeta = metadataOf(before);
+    const content = (o: Record<string, unknown>) => JSON.stringify(omitKeys(o, ['apiVersion', 'kind', 'metadata']));
+    const generation = typeof oldMeta.generation === 'number' ? oldMeta.generation : undefined;
+    const next = {
+      ...admitted,
+      apiVersion: existing.apiVersion,
+      kind: existing.kind,
+      metadata: {
+        ...serverlessMeta(meta),
+        name: existing.name,
+        ...(existing.namespace !== undefined ? { namespace: existing.namespace } : {}),
+        uid: existing.uid,
+        creationTimestamp: existing.creationTimestamp,
+        ...(generation !== undefined
+          ? { generation: content(admitted) === content(before) ? generation : generation + 1 }
+          : {}),
+      },
+    };
+    // An update that changes nothing is not written: resourceVersion stays, no watch event (as the API server).
+    const unchanged =
+      content(next) === content(before) &&
+      JSON.stringify(serverlessMeta(next.metadata)) === JSON.stringify(serverlessMeta(oldMeta)) &&
+      next.metadata.generation === oldMeta.generation;
+    if (unchanged) return objectReply(existing, 200);
+    return objectReply(this.store.upsert(next), 200);
+  }
+
+  private delete(resource: ApiResource, existing: StoredObject | undefined, name: string, body: string): Reply {
+    if (!existing) throw notFound(resource, name);
+    const options = body.trim() === '' ? {} : parseJson(body);
+    const pre = isRecord(options) && isRecord(options.preconditions) ? options.preconditions : {};
+    const uid = nonEmptyString(pre.uid);
+    if (uid !== undefined && uid !== existing.uid) {
+      throw conflict(
+        resource,
+        name,
+        `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${existing.uid}`,
+      );
+    }
+    const rv = nonEmptyString(pre.resourceVersion);
+    if (rv !== undefined && rv !== existing.resourceVersion) {
+      throw conflict(
+        resource,
+        name,
+        `Precondition failed: ResourceVersion in precondition: ${rv}, ResourceVersion in object meta: ${existing.resourceVersion}`,
+      );
+    }
+    this.store.remove(existing.apiVersion, existing.kind, existing.namespace, existing.name);
+    // A custom resource's registry returns the deleted object; built-in ones (Leases) a Status.
+    if (resource.custom) return objectReply(existing, 200);
+    return jsonReply({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Success',
+      details: {
+        name,
+        ...(resource.group ? { group: resource.group } : {}),
+        kind: resource.resource,
+        uid: existing.uid,
+      },
+    });
+  }
+
+  // ---- watch ----
+
+  private watchReply(
+    resource: ApiResource,
+    namespace: string | undefined,
+    name: string | undefined,
+    query: URLSearchParams,
+  ): Reply {
+    const selection = this.selection(resource, query);
+    if (name !== undefined) {
+      selection.fields.push(...parseFieldSelector(`metadata.name=${name}`, new Set(['metadata.name'])));
+      selection.any = true;
+    }
+    const rvText = query.get('resourceVersion') ?? '';
+    let sinceRv: number | undefined;
+    if (rvText !== '' && rvText !== '0') {
+      if (!/^\d+$/.test(rvText))
+        throw new HttpError(400, `resourceVersion: Invalid value: "${rvText}": must be a number`);
+      sinceRv = Number(rvText);
+    }
+    const timeoutText = query.get('timeoutSeconds');
+    const timeoutMs = timeoutText !== null && /^\d+$/.test(timeoutText) ? Number(timeoutText) * 1000 : undefined;
+    return {
+      status: 200,
+      contentType: JSON_TYPE,
+      body: { head: '', tail: '' },
+      watch: { resource, namespace, selection, sinceRv, timeoutMs },
+    };
+  }
+
+  /** A watch: events as JSON lines, chunked, until timeoutSeconds, the client leaves, or endWatches/close. */
+  private async serveWatch(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    watch: WatchRequest,
+    entry: RequestLogEntry,
+  ): Promise<void> {
+    res.writeHead(200, { 'Content-Type': JSON_TYPE, 'Cache-Control': 'no-cache, private' });
+    res.flushHeaders();
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    const table = groupResource(watch.resource);
+    const matches = (change: Change) =>
+      change.table === table &&
+      (watch.namespace === undefined || change.entry.namespace === watch.namespace) &&
+      (!watch.selection.any || this.selects(watch.selection, change.entry));
+    const send = (type: ChangeType | 'ERROR', objectJson: string) => {
+      const line = `{"type":"${type}","object":${objectJson}}\n`;
+      entry.bytes += Buffer.byteLength(line);
+      res.write(line);
+    };
+    if (watch.sinceRv === undefined) {
+      const { items } = readPage({
+        entries: this.store.list(watch.resource),
+        namespace: watch.namespace,
+        filter: watch.selection.any ? (e) => this.selects(watch.selection, e) : undefined,
+      });
+      for (const item of items) send('ADDED', objectJson(item));
+    } else {
+      const changes = this.store.changesSince(watch.sinceRv);
+      if (!changes) {
+        const oldest = this.store.oldestWatchableRv;
+        send(
+          'ERROR',
+          JSON.stringify(
+            statusBody(410, `too old resource version: ${watch.sinceRv} (${oldest})`, { reason: 'Expired' }),
+          ),
+        );
+        res.end();
+        return;
+      }
+      for (const change of changes) if (matches(change)) send(change.type, objectJson(change.entry));
+    }
+    await new Promise<void>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const unsubscribe = this.store.subscribe((change) => {
+        if (matches(change)) send(change.type, objectJson(change.entry));
+      });
+      const end = () => {
+        if (!this.watches.delete(end)) return;
+        clearTimeout(timer);
+        unsubscribe();
+        if (!res.destroyed) res.end();
+        resolve();
+      };
+      this.watches.add(end);
+      if (watch.timeoutMs !== undefined) timer = setTimeout(end, watch.timeoutMs);
+      res.on('close', end);
+    });
   }
 
   private authorized(header: string | undefined, p: string): boolean {
@@ -875,6 +1260,113 @@ function notFound(resource: ApiResource, name: string): HttpError {
   });
 }
 
+/** A single object with kind and apiVersion (the cached item lacks them). */
+function objectJson(entry: StoredObject): string {
+  return `{"kind":${JSON.stringify(entry.kind)},"apiVersion":${JSON.stringify(entry.apiVersion)},${entry.itemJson.slice(1)}`;
+}
+
+function objectReply(entry: StoredObject, status: number): Reply {
+  return { status, contentType: JSON_TYPE, body: { head: objectJson(entry), tail: '' } };
+}
+
+function conflict(resource: ApiResource, name: string, why?: string): HttpError {
+  const gr = groupResource(resource);
+  return new HttpError(
+    409,
+    `Operation cannot be fulfilled on ${gr} "${name}": ${
+      why ?? 'the object has been modified; please apply your changes to the latest version and try again'
+    }`,
+    {
+      reason: 'Conflict',
+      details: { name, ...(resource.group ? { group: resource.group } : {}), kind: resource.resource },
+    },
+  );
+}
+
+function namespacesResource(): ApiResource {
+  return findGroupVersion('', 'v1')?.resources.find((r) => r.resource === 'namespaces') as ApiResource;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function nonEmptyString(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function omitKeys(value: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (!keys.includes(k)) out[k] = v;
+  return out;
+}
+
+function metadataOf(object: Record<string, unknown>): Record<string, unknown> {
+  return isRecord(object.metadata) ? object.metadata : {};
+}
+
+/** metadata without the fields the server owns (they are set by the server, whatever the client sent). */
+function serverlessMeta(meta: Record<string, unknown>): Record<string, unknown> {
+  return omitKeys(meta, [
+    'name',
+    'namespace',
+    'uid',
+    'resourceVersion',
+    'creationTimestamp',
+    'generation',
+    'generateName',
+    'managedFields',
+    'selfLink',
+  ]);
+}
+
+function parseJson(body: string): unknown {
+  try {
+    return JSON.parse(body) as unknown;
+  } catch (err) {
+    throw new HttpError(400, `the request body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+function parseOrUndefined(body: string | undefined): unknown {
+  if (body === undefined || body === TOO_LARGE) return undefined;
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function parseObject(body: string): Record<string, unknown> {
+  const value = parseJson(body);
+  if (!isRecord(value))
+    throw new HttpError(400, "couldn't get version/kind; json parse error: the body is not a JSON object");
+  return value;
+}
+
+function checkType(resource: ApiResource, object: Record<string, unknown>): void {
+  const gv = groupVersionString(resource.group, resource.version);
+  if (object.apiVersion !== undefined && object.apiVersion !== gv) {
+    throw new HttpError(
+      400,
+      `the API version in the data (${String(object.apiVersion)}) does not match the expected API version (${gv})`,
+    );
+  }
+  if (object.kind !== undefined && object.kind !== resource.kind) {
+    throw new HttpError(
+      400,
+      `the kind in the data (${String(object.kind)}) does not match the expected kind (${resource.kind})`,
+    );
+  }
+}
+
+function checkNamespace(meta: Record<string, unknown>, namespace: string | undefined): void {
+  const given = nonEmptyString(meta.namespace);
+  if (given !== undefined && namespace !== undefined && given !== namespace) {
+    throw new HttpError(400, 'the namespace of the provided object does not match the namespace sent on the request');
+  }
+}
+
 function listReply(resource: ApiResource, metadata: Record<string, unknown>, items: readonly BodyItem[]): Reply {
   const gv = groupVersionString(resource.group, resource.version);
   const head =
@@ -993,11 +1485,18 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   return sim;
 }
 
-function readBody(req: http.IncomingMessage): Promise<string> {
+/** Marks a request body over the limit (read to its end and dropped, so the connection stays usable). */
+const TOO_LARGE = '\u0000too large\u0000';
+
+function readBody(req: http.IncomingMessage, maxBytes: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    let bytes = 0;
+    req.on('data', (c: Buffer) => {
+      bytes += c.length;
+      if (bytes <= maxBytes) chunks.push(c);
+    });
+    req.on('end', () => resolve(bytes > maxBytes ? TOO_LARGE : Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
 }

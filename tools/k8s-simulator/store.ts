@@ -35,6 +35,7 @@ export class StoredObject {
     readonly resource: ApiResource | undefined,
     readonly uid: string,
     readonly creationTimestamp: string,
+    readonly resourceVersion: string = '',
   ) {}
 
   /** UTF-8 length of itemJson, for Content-Length. */
@@ -86,6 +87,21 @@ class Table {
 
 const NAMESPACE_LABEL = 'kubernetes.io/metadata.name';
 
+export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+/** One change, as a watch reports it: for DELETED, `entry` is the last state (its resourceVersion the deletion's). */
+export interface Change {
+  type: ChangeType;
+  /** The cluster resourceVersion the change made. */
+  rv: number;
+  /** `groupResource` of the table (watchers of a resource pick theirs). */
+  table: string;
+  entry: StoredObject;
+}
+
+/** Changes kept for watches that resume from a resourceVersion; older ones answer 410 Expired. */
+const DEFAULT_HISTORY = 10_000;
+
 /** RFC 3339 without fractional seconds, as the API server writes metadata timestamps. */
 export function formatTimestamp(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -109,11 +125,47 @@ function stringMap(value: unknown): Record<string, string> {
 export class ObjectStore {
   private rv = 0;
   private readonly tables = new Map<string, Table>();
+  private history: Change[] = [];
+  /** The highest resourceVersion whose change was dropped from `history` (0: none dropped). */
+  private droppedRv = 0;
+  private readonly listeners = new Set<(change: Change) => void>();
 
   constructor(
     private readonly now: () => number,
     private readonly newUid: () => string = randomUUID,
+    private readonly historySize = DEFAULT_HISTORY,
   ) {}
+
+  /** Calls `listener` with every change from now on; returns the function that stops it. */
+  subscribe(listener: (change: Change) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * The changes after resourceVersion `rv`, oldest first; undefined when some of them are no longer kept
+   * (the watch must answer 410 Expired, as etcd after a compaction).
+   */
+  changesSince(rv: number): readonly Change[] | undefined {
+    if (rv < this.droppedRv) return undefined;
+    const first = this.history.findIndex((c) => c.rv > rv);
+    return first < 0 ? [] : this.history.slice(first);
+  }
+
+  /** The oldest resourceVersion a watch can still resume from. */
+  get oldestWatchableRv(): number {
+    return this.droppedRv;
+  }
+
+  private emit(change: Change): void {
+    this.history.push(change);
+    if (this.history.length > this.historySize * 2) {
+      const cut = this.history.length - this.historySize;
+      this.droppedRv = this.history[cut - 1].rv;
+      this.history = this.history.slice(cut);
+    }
+    for (const listener of this.listeners) listener(change);
+  }
 
   /** The cluster resourceVersion: the number of changes so far. */
   get resourceVersion(): number {
@@ -181,8 +233,11 @@ export class ObjectStore {
       resource,
       uid,
       creationTimestamp,
+      String(this.rv),
     );
+    const tableId = tableIdOf(apiVersion, kind, resource);
     table.set(entry);
+    this.emit({ type: previous ? 'MODIFIED' : 'ADDED', rv: this.rv, table: tableId, entry });
     return entry;
   }
 
@@ -190,9 +245,13 @@ export class ObjectStore {
   remove(apiVersion: string, kind: string, namespace: string | undefined, name: string): boolean {
     const resource = resourceForType(apiVersion, kind);
     const ns = resource && !resource.namespaced ? undefined : namespace || (resource ? 'default' : undefined);
-    const table = this.tables.get(tableIdOf(apiVersion, kind, resource));
-    if (!table?.delete(ns === undefined ? name : `${ns}/${name}`)) return false;
+    const tableId = tableIdOf(apiVersion, kind, resource);
+    const table = this.tables.get(tableId);
+    const key = ns === undefined ? name : `${ns}/${name}`;
+    const last = table?.get(key);
+    if (!table || !last || !table.delete(key)) return false;
     this.rv++;
+    this.emit({ type: 'DELETED', rv: this.rv, table: tableId, entry: withResourceVersion(last, this.rv) });
     return true;
   }
 
@@ -229,6 +288,25 @@ export class ObjectStore {
       status: { phase: 'Active' },
     });
   }
+}
+
+/** The entry as a DELETED event shows it: its last state, with the deletion's resourceVersion. */
+function withResourceVersion(entry: StoredObject, rv: number): StoredObject {
+  const item = JSON.parse(entry.itemJson) as { metadata: Record<string, unknown> };
+  item.metadata.resourceVersion = String(rv);
+  return new StoredObject(
+    entry.key,
+    entry.namespace,
+    entry.name,
+    entry.apiVersion,
+    entry.kind,
+    entry.labels,
+    JSON.stringify(item),
+    entry.resource,
+    entry.uid,
+    entry.creationTimestamp,
+    String(rv),
+  );
 }
 
 function omit(value: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
