@@ -13,7 +13,9 @@ import { dumpYaml, loadYaml } from '@kubernetes/client-node';
 import { PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ClusterRole, ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { ConfigMap, Namespace, Pod, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { parse } from 'yaml';
 import type { K8sObject } from './helm';
@@ -32,6 +34,9 @@ const MODELS: Record<string, { model: Model; crd: boolean }> = {
   'rbac.authorization.k8s.io/v1/ClusterRole': { model: ClusterRole, crd: false },
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': { model: ClusterRoleBinding, crd: false },
   'networking.k8s.io/v1/NetworkPolicy': { model: NetworkPolicy, crd: false },
+  'rbac.authorization.k8s.io/v1/Role': { model: Role, crd: false },
+  'rbac.authorization.k8s.io/v1/RoleBinding': { model: RoleBinding, crd: false },
+  'policy/v1/PodDisruptionBudget': { model: PodDisruptionBudget, crd: false },
   'monitoring.coreos.com/v1/ServiceMonitor': { model: ServiceMonitor, crd: true },
   'monitoring.coreos.com/v1/PrometheusRule': { model: PrometheusRule, crd: true },
 };
