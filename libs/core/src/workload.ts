@@ -70,6 +70,8 @@ export interface Workload {
   apiVersion: string;
   namespace: string;
   name: string;
+  /** metadata.uid, when the object has one (objects read from the API server; rarely manifests). */
+  uid?: string;
   /** metadata.annotations of the workload object. */
   annotations: Record<string, string>;
   /** metadata.annotations of the Pod template (the object's own for a bare Pod). */

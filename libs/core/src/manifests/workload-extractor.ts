@@ -209,11 +209,14 @@ export function toWorkload(object: Record<string, unknown>, ctx: ObjectContext):
 
   const selector = selectorOf(r, kind, templateLabels);
   const replicas = replicasOf(r, kind);
+  // Not validated: only the reports name it, and a manifest's stray uid must not fail the scan.
+  const uid = nonEmptyString(r.get(['metadata', 'uid']));
   const workload: Workload = {
     kind,
     apiVersion,
     namespace,
     name,
+    ...(uid === undefined ? {} : { uid }),
     annotations: r.stringMap(['metadata', 'annotations']),
     templateAnnotations: r.stringMap([...templatePath, 'metadata', 'annotations']),
     ...(selector === undefined ? {} : { selector }),
