@@ -43,7 +43,8 @@ describe('KubernetesLeaseLock', () => {
     expect(await sut.get(signal())).toBeUndefined();
     const created = await sut.create(record('a'), signal());
     expect(created.record).toEqual(record('a'));
-    const stored = sim.objects().find((o) => o.kind === 'Lease' && o.metadata?.name === 'lock-a') as {
+    const leases = sim.objects() as { kind: string; metadata?: { name?: string } }[];
+    const stored = leases.find((o) => o.kind === 'Lease' && o.metadata?.name === 'lock-a') as unknown as {
       metadata: { labels: Record<string, string> };
       spec: Record<string, unknown>;
     };

@@ -6,6 +6,7 @@ import { LEADER_ELECTION_SETTINGS } from './leader-election.tokens';
 import type { LeaderElectionSettings } from './leader-election.settings';
 import { Leadership } from './leadership';
 import { LeaseLock } from './lease-lock';
+import { ReportMirror } from './report-mirror.service';
 
 /**
  * Runs the LeaderElector when `leaderElection.enabled`, and tells the rest of the agent (detection, the reports
@@ -23,13 +24,15 @@ export class LeaderElectionService extends Leadership implements OnApplicationBo
 
   constructor(
     @Optional() @Inject(LEADER_ELECTION_SETTINGS) private readonly settings: LeaderElectionSettings | undefined,
-    @Optional() lock: LeaseLock | undefined,
+    @Optional() @Inject(LeaseLock) lock: LeaseLock | undefined,
+    private readonly mirror: ReportMirror,
     private readonly metrics: MetricsService,
     @InjectPinoLogger(LeaderElectionService.name) private readonly logger: PinoLogger,
   ) {
     super();
     this.enabled = settings !== undefined;
     this.identity = settings?.identity;
+    if (settings && !lock) throw new Error('leader election is enabled but no Lease lock is bound');
     if (settings && lock) {
       this.elector = new LeaderElector(lock, settings.identity, settings.timings, {
         startedLeading: () => this.changed(true, `acquired the Lease ${lock.describe()}`),
@@ -61,14 +64,29 @@ export class LeaderElectionService extends Leadership implements OnApplicationBo
     this.listeners.push(listener);
   }
 
+  /** With leader election: the PolicyReports have been read once (readiness), so the store is the leader's. */
+  get ready(): boolean {
+    return !this.enabled || this.mirror.loaded;
+  }
+
+  /**
+   * Reads the reports first, then runs for the Lease: a replica that becomes leader starts from what the last
+   * leader wrote (firstSeen kept, nothing new).
+   */
   onApplicationBootstrap(): void {
-    if (!this.elector || !this.settings) return;
+    const elector = this.elector;
+    if (!elector || !this.settings) return;
     const { namespace, leaseName, identity, timings } = this.settings;
-    this.logger.info(
-      { event: 'leader-election-started', lease: `${namespace}/${leaseName}`, identity, ...timings },
-      `leader election on the Lease ${namespace}/${leaseName} as ${identity}`,
-    );
-    this.running = this.elector.run(this.stopping.signal);
+    const signal = this.stopping.signal;
+    this.running = (async () => {
+      await this.mirror.follow(signal);
+      if (signal.aborted) return;
+      this.logger.info(
+        { event: 'leader-election-started', lease: `${namespace}/${leaseName}`, identity, ...timings },
+        `leader election on the Lease ${namespace}/${leaseName} as ${identity}`,
+      );
+      await elector.run(signal);
+    })();
   }
 
   /** Stops leading and releases the Lease (call once nothing writes any more). */
@@ -78,11 +96,14 @@ export class LeaderElectionService extends Leadership implements OnApplicationBo
   }
 
   private changed(leading: boolean, reason: string): void {
+    // The leader's scans fill its store; a follower's store follows the reports again.
+    if (leading) this.mirror.pause();
     this.metrics.leader(leading);
     this.logger[leading ? 'info' : 'warn'](
       { event: leading ? 'leader-elected' : 'leader-lost', identity: this.identity, reason },
       leading ? `this replica leads: ${reason}` : `this replica stopped leading: ${reason}`,
     );
     for (const listener of this.listeners) listener(leading, reason);
+    if (!leading && !this.stopping.signal.aborted) void this.mirror.follow(this.stopping.signal);
   }
 }
