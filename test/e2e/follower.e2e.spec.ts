@@ -93,6 +93,7 @@ beforeAll(async () => {
     config: {
       schedule: '0 0 1 1 *',
       includeNamespaces: ['shop', 'payments'],
+      reports: { policyReports: true },
       leaderElection: { enabled: true, namespace: NS, identity: 'opsagent-follower', ...TIMINGS },
     },
   });

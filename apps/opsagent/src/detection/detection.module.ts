@@ -4,12 +4,20 @@ import { IssuesModule } from '../issues/issues.module';
 import { KubernetesModule } from '../kubernetes/kubernetes.module';
 import { LeaderElectionModule } from '../leader-election/leader-election.module';
 import { MetricsModule } from '../metrics/metrics.module';
+import { ReportsModule } from '../reports/reports.module';
 import { DetectionService } from './detection.service';
 import { ScansController } from './scans.controller';
 import { ScanScheduler } from './scan-scheduler.service';
 
 @Module({
-  imports: [ScheduleModule.forRoot(), KubernetesModule, IssuesModule, MetricsModule, LeaderElectionModule],
+  imports: [
+    ScheduleModule.forRoot(),
+    KubernetesModule,
+    IssuesModule,
+    MetricsModule,
+    ReportsModule,
+    LeaderElectionModule,
+  ],
   controllers: [ScansController],
   providers: [DetectionService, ScanScheduler],
   exports: [DetectionService, ScanScheduler],

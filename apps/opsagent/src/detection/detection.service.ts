@@ -11,6 +11,7 @@ import { IssueStore } from '../issues/issue-store.service';
 import { Leadership } from '../leader-election/leadership';
 import type { ScanError, ScanRecord, ScanStatus, ScanTrigger, StoredIssue } from '../issues/issue-store.types';
 import { MetricsService } from '../metrics/metrics.service';
+import { ReportPublisher } from '../reports/report-publisher.service';
 import { UsageHistory } from './usage-history';
 
 export type TriggerResult =
@@ -43,6 +44,8 @@ export class DetectionService {
     private readonly metrics: MetricsService,
     private readonly config: OpsAgentConfig,
     @InjectPinoLogger(DetectionService.name) private readonly logger: PinoLogger,
+    /** Writes the PolicyReports after each scan that judged the cluster (issue 14); absent in unit tests. */
+    @Optional() private readonly reports?: ReportPublisher,
     /** Absent in unit specs: a single replica, always the leader. */
     @Optional() private readonly leadership?: Leadership,
   ) {
@@ -156,6 +159,17 @@ export class DetectionService {
       scan.errors = snapshot?.failures.length
         ? snapshot.failures.map((f) => ({ kind: f.kind, resource: f.resource, code: f.code, reason: f.reason }))
         : [{ kind: 'scan', reason: fatal ?? 'no resource type could be read' }];
+    }
+    if (snapshot && scan.status !== 'failed' && this.reports?.enabled) {
+      // The store holds the scan's judgement (carried-over issues included); a failed scan changes nothing.
+      const issues = this.store.all();
+      scan.warnings.push(
+        ...(await this.reports.publish({
+          issues,
+          workloads: snapshot.workloads,
+          complete: snapshot.failures.length === 0,
+        })),
+      );
     }
     const finished = Date.now();
     scan.finishedAt = new Date(finished).toISOString();

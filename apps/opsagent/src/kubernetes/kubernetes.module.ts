@@ -34,6 +34,6 @@ import { KubernetesClusterReader } from './kubernetes-cluster-reader';
       inject: [KubeConfig],
     },
   ],
-  exports: [ClusterReader, AccessReviewer, KubeConfig],
+  exports: [KubeConfig, ClusterReader, AccessReviewer],
 })
 export class KubernetesModule {}

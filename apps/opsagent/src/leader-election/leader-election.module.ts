@@ -5,6 +5,7 @@ import { RuntimeEnvironment } from '../config/environment';
 import { IssuesModule } from '../issues/issues.module';
 import { KubernetesModule } from '../kubernetes/kubernetes.module';
 import { MetricsModule } from '../metrics/metrics.module';
+import { ReportsModule } from '../reports/reports.module';
 import { KubernetesLeaseLock } from './kubernetes-lease-lock';
 import { KubernetesReportFeed } from './kubernetes-report-feed';
 import { LeaderElectionService } from './leader-election.service';
@@ -16,7 +17,7 @@ import { ReportFeed } from './report-feed';
 import { ReportMirror } from './report-mirror.service';
 
 @Module({
-  imports: [KubernetesModule, MetricsModule, IssuesModule],
+  imports: [KubernetesModule, MetricsModule, IssuesModule, ReportsModule],
   providers: [
     {
       provide: LEADER_ELECTION_SETTINGS,

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Optional, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { MetricsService } from '../metrics/metrics.service';
+import { ReportPublisher } from '../reports/report-publisher.service';
 import { LeaderElector } from './leader-elector';
 import { LEADER_ELECTION_SETTINGS } from './leader-election.tokens';
 import type { LeaderElectionSettings } from './leader-election.settings';
@@ -28,8 +29,11 @@ export class LeaderElectionService extends Leadership implements OnApplicationBo
     private readonly mirror: ReportMirror,
     private readonly metrics: MetricsService,
     @InjectPinoLogger(LeaderElectionService.name) private readonly logger: PinoLogger,
+    @Optional() @Inject(ReportPublisher) publisher: ReportPublisher | undefined,
   ) {
     super();
+    // Only the leader writes reports: a leader past its renewDeadline is no longer one, even mid-scan.
+    publisher?.setWriteGate(() => this.isLeader());
     this.enabled = settings !== undefined;
     this.identity = settings?.identity;
     if (settings && !lock) throw new Error('leader election is enabled but no Lease lock is bound');

@@ -6,7 +6,8 @@ import { parseConfig } from '@opsagent/core/config/config.loader';
 import { RuntimeEnvironment } from '../config/environment';
 import { resolveLeaderElection } from './leader-election.settings';
 
-const enabled = (extra: Record<string, unknown> = {}) => parseConfig({ leaderElection: { enabled: true, ...extra } });
+const enabled = (extra: Record<string, unknown> = {}) =>
+  parseConfig({ reports: { policyReports: true }, leaderElection: { enabled: true, ...extra } });
 
 describe('resolveLeaderElection', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opsagent-sa-'));

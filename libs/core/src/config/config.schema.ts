@@ -306,6 +306,17 @@ export class KubernetesConfig {
   retries = 3;
 }
 
+/** Findings published as Kubernetes resources after each scan (issue 14). */
+export class ReportsConfig {
+  /** One `wgpolicyk8s.io/v1alpha2` PolicyReport named `opsagent` per namespace with findings. */
+  @Bool()
+  policyReports = false;
+
+  /** The same as `openreports.io/v1alpha1` Reports (the API that succeeds wg-policy's). */
+  @Bool()
+  openReports = false;
+}
+
 /** A Lease, ConfigMap… name: a DNS-1123 subdomain (lowercase letters, digits, '-' and '.', at most 253). */
 const DNS_1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
@@ -389,6 +400,9 @@ export class OpsAgentConfig {
   @Section(() => KubernetesConfig)
   kubernetes = new KubernetesConfig();
 
+  @Section(() => ReportsConfig)
+  reports = new ReportsConfig();
+
   @Section(() => LeaderElectionConfig)
   leaderElection = new LeaderElectionConfig();
 
@@ -420,6 +434,19 @@ export const CROSS_CHECKS: readonly {
     check: ({ server, metrics }) =>
       server.port === metrics.port
         ? { path: 'metrics.port', reason: `must differ from server.port (both are ${server.port})` }
+        : undefined,
+  },
+  {
+    // The reports are the replicas' shared state: followers serve them, a new leader starts from them.
+    reads: ['leaderElection', 'reports'],
+    check: ({ leaderElection, reports }) =>
+      leaderElection.enabled && !reports.policyReports
+        ? {
+            path: 'leaderElection.enabled',
+            reason:
+              'needs reports.policyReports: true (the followers serve the issues from the PolicyReports the leader ' +
+              'writes)',
+          }
         : undefined,
   },
   {
