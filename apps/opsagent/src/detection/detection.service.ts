@@ -36,6 +36,12 @@ export class DetectionService {
   private readonly minIntervalMs: number;
   private current?: { scan: ScanRecord; done: Promise<ScanRecord>; abort: AbortController };
   private sequence = 0;
+  /**
+   * With leader election: scans with usage since this replica started leading. Until its usage history holds
+   * minSamples of them, the over-provisioning issues it took over from the reports cannot be judged again, and
+   * are carried over rather than resolved (the history of the previous leader is not shared).
+   */
+  private usageScansSinceLeading = 0;
   private stopped = false;
 
   constructor(
@@ -56,7 +62,10 @@ export class DetectionService {
     // A replica that stops leading abandons its scan at once; one that starts leading scans as if it had started.
     leadership?.onChange((leading, reason) => {
       if (!leading) this.current?.abort.abort(new Error(`this replica stopped leading (${reason})`));
-      else if (config.runOnStartup && !this.stopped && !this.current) this.trigger('startup');
+      else {
+        this.usageScansSinceLeading = 0;
+        if (config.runOnStartup && !this.stopped && !this.current) this.trigger('startup');
+      }
     });
   }
 
@@ -223,9 +232,20 @@ export class DetectionService {
       { rules, settings: this.resolved.settings, isNamespaceAudited: (ns) => isNamespaceAudited(this.config, ns) },
     );
     const failedKinds = new Set<string>(snapshot.failures.map((f) => f.kind));
+    if (metricsAvailable) this.usageScansSinceLeading++;
+    // A new leader's history is younger than minSamples: the over-provisioning issues of workloads still there
+    // were not re-judged either (a single replica starts with an empty store, so this never applies to it).
+    const warmingUp =
+      this.leadership?.enabled === true && this.usageScansSinceLeading < this.resolved.settings.minSamples;
+    const present = warmingUp
+      ? new Set(snapshot.workloads.map((w) => `${w.kind}/${w.namespace}/${w.name}`))
+      : undefined;
     // Issues of a kind that could not be read (or of usage rules without usage) were not re-judged: keep them.
     const keep = (previous: StoredIssue) =>
-      failedKinds.has(previous.kind) || (!metricsAvailable && USAGE_RULES.has(previous.rule));
+      failedKinds.has(previous.kind) ||
+      (!metricsAvailable && USAGE_RULES.has(previous.rule)) ||
+      (USAGE_RULES.has(previous.rule) &&
+        present?.has(`${previous.kind}/${previous.namespace}/${previous.name}`) === true);
     const finishedAt = new Date().toISOString();
     const { added, resolved, carriedOver } = this.store.replace(report.issues, finishedAt, keep);
 
