@@ -11,6 +11,7 @@
  */
 import { dumpYaml, loadYaml } from '@kubernetes/client-node';
 import { PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
@@ -34,6 +35,7 @@ const MODELS: Record<string, { model: Model; crd: boolean }> = {
   'rbac.authorization.k8s.io/v1/ClusterRole': { model: ClusterRole, crd: false },
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': { model: ClusterRoleBinding, crd: false },
   'networking.k8s.io/v1/NetworkPolicy': { model: NetworkPolicy, crd: false },
+  'apiextensions.k8s.io/v1/CustomResourceDefinition': { model: CustomResourceDefinition, crd: false },
   'rbac.authorization.k8s.io/v1/Role': { model: Role, crd: false },
   'rbac.authorization.k8s.io/v1/RoleBinding': { model: RoleBinding, crd: false },
   'policy/v1/PodDisruptionBudget': { model: PodDisruptionBudget, crd: false },

@@ -69,6 +69,10 @@ opsagent-reader-binding, opsagent-config, opsagent-secrets).
 {{- printf "%s-reader" (include "opsagent.fullname" .) | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
+{{- define "opsagent.reportsWriterRoleName" -}}
+{{- printf "%s-reports-writer" (include "opsagent.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
 {{- define "opsagent.configMapName" -}}
 {{- printf "%s-config" (include "opsagent.fullname" .) | trunc 63 | trimSuffix "-" }}
 {{- end }}

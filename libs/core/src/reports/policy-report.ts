@@ -4,7 +4,6 @@
  * result shape). One report per namespace, one result per issue. The inverse mapping lets another replica serve
  * the same issues (same ids, firstSeen, message, severity, figures) from the reports alone.
  */
-import { isDeepStrictEqual } from 'node:util';
 import type { Issue, OverProvisioning } from '../issue';
 import { formatCpu, formatMemory, parseMemory, type ResourceName } from '../quantity';
 import { findRule } from '../rules/registry';
@@ -75,7 +74,10 @@ export interface ReportResult {
   severity: string;
   result: 'fail' | 'warn';
   message: string;
-  /** `metav1.Timestamp`: when a scan last found the issue. */
+  /**
+   * `metav1.Timestamp`: the issue's lastSeen when the result was written; a later scan that finds the same result
+   * keeps it (see keepUnchangedTimestamps), so read back it is a lastSeen that may lag.
+   */
   timestamp: { seconds: number; nanos: number };
   resources: ReportResource[];
   /** Strings only (the CRD's `additionalProperties: {type: string}`). */
@@ -250,8 +252,8 @@ export function sameContent(stored: unknown, desired: PolicyReportObject): boole
   const withoutTimes = (results: unknown) =>
     Array.isArray(results) ? results.map((r) => withoutTimestamp(record(r) ?? {})) : results;
   return (
-    isDeepStrictEqual(withoutTimes(s.results ?? []), withoutTimes(desired.results)) &&
-    isDeepStrictEqual(s.summary, desired.summary) &&
+    sameJson(withoutTimes(s.results ?? []), withoutTimes(desired.results)) &&
+    sameJson(s.summary, desired.summary) &&
     (desired.source === undefined || s.source === desired.source)
   );
 }
@@ -271,7 +273,7 @@ export function keepUnchangedTimestamps(stored: unknown, desired: PolicyReportOb
     if (!before) return r;
     const ts = record(before.timestamp);
     if (
-      !isDeepStrictEqual(withoutTimestamp(before), withoutTimestamp(r)) ||
+      !sameJson(withoutTimestamp(before), withoutTimestamp(r)) ||
       typeof ts?.seconds !== 'number' ||
       typeof ts.nanos !== 'number'
     )
@@ -381,6 +383,24 @@ function overProvisioningFrom(props: Record<string, unknown>, resource: Resource
     figures.wasteTotal = wastePerPod * figures.replicas;
   }
   return figures;
+}
+
+/**
+ * Deep equality of JSON values, whatever their key order (an API server returns custom resources with sorted keys)
+ * and whatever realm made them (util.isDeepStrictEqual also compares prototypes).
+ */
+function sameJson(a: unknown, b: unknown): boolean {
+  return canonical(a) === canonical(b);
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
 }
 
 function withoutTimestamp(result: object): Record<string, unknown> {
