@@ -113,6 +113,60 @@ describe('two replicas under promtool', () => {
     expect(result.code).toBe(0);
   });
 
+  it('with leader election, alerts once when no replica has led for 5 minutes, and not while one leads', () => {
+    const rule = only<IPrometheusRule>(
+      render({
+        values: {
+          prometheusRule: { enabled: true },
+          config: { reports: { policyReports: true }, leaderElection: { enabled: true } },
+        },
+      }),
+      'PrometheusRule',
+    );
+    fs.writeFileSync(path.join(dir, 'rules.yml'), stringify({ groups: rule.spec.groups }));
+    const noLeader = {
+      exp_labels: { severity: 'warning', namespace: NAMESPACE, job: 'opsagent' },
+      exp_annotations: {
+        summary: 'No OpsAgent replica leads',
+        description:
+          'No OpsAgent replica in ops-system has held the leader election Lease for 5 minutes: nothing scans, and the replicas serve the last PolicyReports.',
+        runbook_url: 'https://github.com/opsagent/opsagent/blob/main/charts/opsagent/README.md#opsagentnoleader',
+      },
+    };
+    const result = run([
+      {
+        interval: '1m',
+        // The leader leads for 10 minutes, then neither replica does (its renewals fail) until minute 30.
+        input_series: [
+          series('opsagent_leader', {}, LEADER, '1x10 0x20 1x10'),
+          series('opsagent_leader', {}, FOLLOWER, '0x40'),
+        ],
+        alert_rule_test: [
+          { eval_time: '9m', alertname: 'OpsAgentNoLeader', exp_alerts: [] },
+          { eval_time: '13m', alertname: 'OpsAgentNoLeader', exp_alerts: [] },
+          { eval_time: '20m', alertname: 'OpsAgentNoLeader', exp_alerts: [noLeader] },
+          { eval_time: '35m', alertname: 'OpsAgentNoLeader', exp_alerts: [] },
+        ],
+      },
+    ]);
+    expect(result.output).toContain('SUCCESS');
+    expect(result.code).toBe(0);
+    const readme = fs.readFileSync(path.join(CHART_DIR, 'README.md'), 'utf8');
+    expect(readme).toMatch(/^### OpsAgentNoLeader$/m);
+  });
+
+  it('renders OpsAgentNoLeader only with leader election', () => {
+    const alerts = (values: Record<string, unknown>) =>
+      only<IPrometheusRule>(
+        render({ values: { prometheusRule: { enabled: true }, ...values } }),
+        'PrometheusRule',
+      ).spec.groups!.flatMap((g) => g.rules!.map((r) => r.alert));
+    expect(alerts({})).not.toContain('OpsAgentNoLeader');
+    expect(alerts({ config: { reports: { policyReports: true }, leaderElection: { enabled: true } } })).toContain(
+      'OpsAgentNoLeader',
+    );
+  });
+
   it('shows the issue panels of the dashboard with the numbers of one replica, not their sum', () => {
     const exprs = dashboardExpressions();
     const at = (title: string) => exprs.get(`${title}#0`)!;
