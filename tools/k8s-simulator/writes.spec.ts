@@ -7,6 +7,7 @@ import {
   CoordinationV1Api,
   CustomObjectsApi,
   KubeConfig,
+  makeInformer,
   PatchStrategy,
   setHeaderOptions,
   Watch,
@@ -526,6 +527,40 @@ describe('simulator writes (Leases, PolicyReports, Reports) with the real client
       expect(events.map((e) => [e.type, e.object.metadata.name, e.object.summary.fail])).toEqual([
         ['MODIFIED', 'opsagent', 7],
       ]);
+    });
+
+    it("drives client-node's informer (list, then watch from the list's resourceVersion) over PolicyReports", async () => {
+      await custom.createNamespacedCustomObject({ ...PR, namespace: 'ops', body: report('ops', [RESULT]) });
+      const informer = makeInformer<Obj & { metadata: { name: string; namespace?: string } }>(
+        kc,
+        '/apis/wgpolicyk8s.io/v1alpha2/policyreports',
+        async () => (await custom.listClusterCustomObject(PR)) as never,
+        'app.kubernetes.io/managed-by=opsagent',
+      );
+      const seen: string[] = [];
+      const until = async (n: number) => {
+        for (const deadline = Date.now() + 20_000; seen.length < n && Date.now() < deadline;) {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      };
+      informer.on('add', (o) => seen.push(`add ${o.metadata.namespace}/${o.metadata.name} ${o.summary.fail}`));
+      informer.on('update', (o) => seen.push(`update ${o.metadata.name} ${o.summary.fail}`));
+      informer.on('delete', (o) => seen.push(`delete ${o.metadata.name}`));
+      await informer.start();
+      try {
+        await until(1);
+        await custom.patchNamespacedCustomObject(
+          { ...PR, namespace: 'ops', name: 'opsagent', body: { summary: { fail: 3 } } },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        );
+        await until(2);
+        await custom.deleteNamespacedCustomObject({ ...PR, namespace: 'ops', name: 'opsagent' });
+        await until(3);
+        expect(seen).toEqual(['add ops/opsagent 1', 'update opsagent 3', 'delete opsagent']);
+        expect(informer.list()).toEqual([]);
+      } finally {
+        await informer.stop();
+      }
     });
 
     it('answers a resourceVersion older than its history with an ERROR event: 410 Expired', async () => {
