@@ -97,6 +97,7 @@ export class LeaderElectionService extends Leadership implements OnApplicationBo
   async stop(): Promise<void> {
     this.stopping.abort();
     await this.running;
+    this.mirror.pause();
   }
 
   private changed(leading: boolean, reason: string): void {

@@ -11,7 +11,8 @@ const RETRY_MAX_MS = 15_000;
 
 /**
  * A follower's issue store: the issues of the PolicyReports the leader writes, listed at start and then watched,
- * so every replica answers with the same issues, ids, firstSeen and lastSeen. A new leader starts from this store:
+ * so every replica answers with the same issues, ids and firstSeen (lastSeen: the result's timestamp, which stays
+ * while the result is unchanged). A new leader starts from this store:
  * its first scan keeps each issue's firstSeen and announces nothing as new that the reports already held.
  */
 @Injectable()
