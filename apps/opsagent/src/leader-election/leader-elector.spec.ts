@@ -123,7 +123,7 @@ interface Replica {
   done: Promise<void>;
 }
 
-function replica(server: LeaseServer, clock: FakeClock, identity: string): Replica {
+function replica(server: LeaseServer, clock: FakeClock, identity: string, timings = TIMINGS): Replica {
   const lock = new FakeLeaseLock(server, identity);
   const events: string[] = [];
   const listener: LeadershipListener = {
@@ -131,7 +131,7 @@ function replica(server: LeaseServer, clock: FakeClock, identity: string): Repli
     stoppedLeading: (reason) => events.push(`stopped@${clock.now()}: ${reason}`),
     leaderChanged: (who) => events.push(`leader=${who ?? 'none'}@${clock.now()}`),
   };
-  const sut = new LeaderElector(lock, identity, TIMINGS, listener, clock);
+  const sut = new LeaderElector(lock, identity, timings, listener, clock);
   const stop = new AbortController();
   return { sut, lock, events, stop, done: sut.run(stop.signal) };
 }
@@ -151,8 +151,8 @@ describe('LeaderElector', () => {
   let clock: FakeClock;
   let server: LeaseServer;
   const running: Replica[] = [];
-  const start = (identity: string) => {
-    const r = replica(server, clock, identity);
+  const start = (identity: string, timings = TIMINGS) => {
+    const r = replica(server, clock, identity, timings);
     running.push(r);
     return r;
   };
@@ -232,18 +232,18 @@ describe('LeaderElector', () => {
 
   it('a leader whose updates fail stops leading once renewDeadline has passed, before another can take over', async () => {
     const a = start('a'); // renews at 0 s, 2 s, 4 s, …
-    await clock.advance(1_000);
-    const b = start('b'); // reads at 1 s, 3 s, 5 s, …
-    await clock.advance(4_000);
-    a.lock.writes = 'fail'; // from 6 s on
+    await clock.advance(1_500);
+    const b = start('b'); // reads every half retryPeriod: at 1.5 s, 2.5 s, 3.5 s, 4.5 s, …
+    await clock.advance(3_500);
+    a.lock.writes = 'fail'; // from 5 s on
     await clock.advance(8_999);
     expect(a.sut.isLeader()).toBe(true); // last renewal at 4 s: the deadline is 14 s
     await clock.advance(1);
     expect(a.sut.isLeader()).toBe(false);
     expect(a.events).toContain('stopped@14000: the Lease was not renewed for 10000 ms (renewDeadline)');
     expect(b.sut.isLeader()).toBe(false);
-    // b saw the 4 s renewal at 5 s: it may take the Lease 15 s later, at 20 s, 6 s after a stopped leading.
-    await clock.advance(5_999);
+    // b saw the 4 s renewal at 4.5 s: it may take the Lease 15 s later, at 19.5 s, 5.5 s after a stopped leading.
+    await clock.advance(5_499);
     expect(b.sut.isLeader()).toBe(false);
     await clock.advance(1);
     expect(b.sut.isLeader()).toBe(true);
@@ -302,10 +302,10 @@ describe('LeaderElector', () => {
     expect(server.lease?.record).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1 });
   });
 
-  it('a follower wakes when the Lease it watches would expire, not only at its retries', async () => {
+  it('a follower reads a held Lease every half retryPeriod and wakes when it would expire', async () => {
     heldBy(server, 'b');
-    const a = start('a');
-    await clock.advance(500); // first read at 0; retries at 2 s, 4 s, …, 14 s, then the expiry at 15 s
+    const a = start('a', { ...TIMINGS, retryPeriodMs: 4_000 });
+    await clock.advance(500); // first read at 0; reads at 2 s, 4 s, …, 14 s, then the expiry at 15 s
     await clock.advance(14_499);
     expect(a.sut.isLeader()).toBe(false);
     await clock.advance(1);

@@ -61,8 +61,9 @@ export interface LeadershipListener {
  * - on shutdown the leader releases the Lease (holder cleared, leaseDurationSeconds 1), so another replica takes
  *   it at its next attempt.
  *
- * Unlike client-go, a follower wakes at the moment the Lease it watches would expire rather than at its next
- * jittered retry, and a leader that lost the Lease goes on as a follower (client-go's users exit).
+ * Unlike client-go, a follower reads a held Lease twice per retryPeriod and wakes at the moment it would expire
+ * rather than at its next jittered retry, and a leader that lost the Lease goes on as a follower (client-go's users
+ * exit).
  */
 export class LeaderElector {
   private observed?: ObservedLease;
@@ -223,12 +224,18 @@ export class LeaderElector {
     return this.clock.now() < this.observedAt + this.observed.record.leaseDurationSeconds * 1000;
   }
 
-  /** When to try next: the leader every retryPeriod; a follower also at the moment the Lease would expire. */
+  /**
+   * When to try next: the leader renews every retryPeriod. A follower reads a held Lease every half retryPeriod,
+   * so it sees each renewal at most half a retryPeriod late, and also wakes at the moment the Lease would expire:
+   * a holder killed just after renewing is replaced within leaseDuration + retryPeriod / 2 (client-go's jittered
+   * retries can take leaseDuration + 2.2 × retryPeriod).
+   */
   private nextDelay(): number {
     const { retryPeriodMs } = this.timings;
     if (this.leading || !this.observed?.record.holderIdentity) return retryPeriodMs;
+    const poll = retryPeriodMs / 2;
     const untilExpiry = this.observedAt + this.observed.record.leaseDurationSeconds * 1000 - this.clock.now();
-    return untilExpiry > 0 ? Math.min(retryPeriodMs, untilExpiry) : retryPeriodMs;
+    return untilExpiry > 0 ? Math.min(poll, untilExpiry) : poll;
   }
 
   /** Stops leading once renewDeadline has passed since the last renewal, even while a renewal hangs. */
