@@ -61,6 +61,7 @@ function metricsService(): MetricsService {
     new Counter({ name: METRIC.skipped, help: 'skipped', registers }),
     new Counter({ name: METRIC.kubeRequests, help: 'requests', labelNames: ['resource', 'code'], registers }),
     new Gauge({ name: METRIC.buildInfo, help: 'build', labelNames: ['version', 'node_version'], registers }),
+    new Gauge({ name: METRIC.leader, help: 'leader', registers }),
   );
 }
 

@@ -150,10 +150,10 @@ describe('helm refuses bad values with its own schema error', () => {
     expect(stderr).toContain("at '/config/rules': additional properties 'no-such-rule' not allowed");
   });
 
-  it('a second replica', () => {
+  it('a second replica without leader election (refused by the templates, naming both keys)', () => {
     const { code, stderr } = refusal({ replicaCount: 2 });
     expect(code).not.toBe(0);
-    expect(stderr).toContain("at '/replicaCount': maximum: got 2, want 1");
+    expect(stderr).toContain('replicaCount 2 needs config.leaderElection.enabled: true');
   });
 });
 

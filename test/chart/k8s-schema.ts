@@ -14,7 +14,9 @@ import { PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-op
 import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ClusterRole, ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import {
   ConfigMap,
   Namespace,
@@ -43,6 +45,9 @@ const MODELS: Record<string, { model: Model; crd: boolean }> = {
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': { model: ClusterRoleBinding, crd: false },
   'networking.k8s.io/v1/NetworkPolicy': { model: NetworkPolicy, crd: false },
   'apiextensions.k8s.io/v1/CustomResourceDefinition': { model: CustomResourceDefinition, crd: false },
+  'rbac.authorization.k8s.io/v1/Role': { model: Role, crd: false },
+  'rbac.authorization.k8s.io/v1/RoleBinding': { model: RoleBinding, crd: false },
+  'policy/v1/PodDisruptionBudget': { model: PodDisruptionBudget, crd: false },
   'monitoring.coreos.com/v1/ServiceMonitor': { model: ServiceMonitor, crd: true },
   'monitoring.coreos.com/v1/PrometheusRule': { model: PrometheusRule, crd: true },
 };

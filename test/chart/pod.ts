@@ -38,9 +38,17 @@ export function containerSpecOf(objects: K8sObject[], image: ImageConfig): Conta
       Object.assign(env, only<IConfigMap>(objects, 'ConfigMap', source.configMapRef.name).data);
     }
   }
+  // The downward API, as the kubelet fills it for the pod the ReplicaSet would create.
+  const podFields: Record<string, string> = {
+    'metadata.name': `${deployment.metadata!.name}-5d9c7-x2x4q`,
+    'metadata.namespace': deployment.metadata!.namespace ?? 'default',
+  };
   for (const variable of container.env ?? []) {
-    if (variable.value === undefined) throw new Error(`env ${variable.name}: only literal values are supported here`);
-    env[variable.name] = variable.value;
+    const field = variable.valueFrom?.fieldRef?.fieldPath;
+    if (field !== undefined && podFields[field] !== undefined) env[variable.name] = podFields[field];
+    else if (variable.value !== undefined) env[variable.name] = variable.value;
+    else
+      throw new Error(`env ${variable.name}: only literal values and the Pod's name and namespace are supported here`);
   }
 
   const files: Record<string, string> = {};

@@ -9,6 +9,7 @@ import type { RuntimeEnvironment } from './config/environment';
 import { DetectionModule } from './detection/detection.module';
 import { HealthModule } from './health/health.module';
 import { IssuesModule } from './issues/issues.module';
+import { LeaderElectionModule } from './leader-election/leader-election.module';
 import { MetricsModule } from './metrics/metrics.module';
 
 @Module({})
@@ -33,6 +34,7 @@ export class AppModule {
         MetricsModule,
         IssuesModule,
         DetectionModule,
+        LeaderElectionModule,
         HealthModule,
       ],
     };

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { IssuesModule } from '../issues/issues.module';
 import { KubernetesModule } from '../kubernetes/kubernetes.module';
+import { LeaderElectionModule } from '../leader-election/leader-election.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { PrometheusModule } from '../prometheus/prometheus.module';
 import { ReportsModule } from '../reports/reports.module';
@@ -19,6 +20,7 @@ import { ScanScheduler } from './scan-scheduler.service';
     UsageModule,
     ReportsModule,
     PrometheusModule,
+    LeaderElectionModule,
   ],
   controllers: [ScansController],
   providers: [DetectionService, ScanScheduler],

@@ -15,6 +15,7 @@ import {
 import { HistoryStore, type HistoryPart } from '../usage/history-store';
 import { USAGE_METRIC, UsageHistoryService } from '../usage/usage-history.service';
 import { IssueStore } from '../issues/issue-store.service';
+import { Leadership } from '../leader-election/leadership';
 import { MetricsService } from '../metrics/metrics.service';
 import { METRIC } from '../metrics/metrics.names';
 import { PrometheusUsage } from '@opsagent/core/audit/prometheus-usage';
@@ -129,6 +130,7 @@ function metrics(registry: Registry): MetricsService {
     new Counter({ name: METRIC.skipped, help: 'h', ...r }),
     new Counter({ name: METRIC.kubeRequests, help: 'h', labelNames: ['resource', 'code'], ...r }),
     new Gauge({ name: METRIC.buildInfo, help: 'h', labelNames: ['version', 'node_version'], ...r }),
+    new Gauge({ name: METRIC.leader, help: 'h', ...r }),
   );
 }
 
@@ -310,6 +312,71 @@ describe('DetectionService', () => {
     const gap = await sut.runOnce('api');
     expect(gap.counts).toMatchObject({ resolved: 0, carriedOver: 2 });
     expect(overProvisioned()).toBe(2);
+  });
+
+  it('a new leader carries over the over-provisioning issues it took over until its history has minSamples', async () => {
+    let changed: (leading: boolean, reason: string) => void = () => undefined;
+    const leadership: Leadership = {
+      enabled: true,
+      identity: 'replica-b',
+      isLeader: () => true,
+      leader: () => 'replica-b',
+      onChange: (listener) => (changed = listener),
+    };
+    sut = new DetectionService(
+      reader,
+      store,
+      metrics(new Registry()),
+      parseConfig({
+        overProvisioning: { minSamples: 3 },
+        scanMinInterval: '0s',
+        runOnStartup: false,
+        reports: { policyReports: true },
+        leaderElection: { enabled: true },
+      }),
+      silent,
+      usageService(reader, store, parseConfig({}), silent),
+      undefined,
+      null,
+      leadership,
+    );
+    // What the previous leader reported: web's CPU over-provisioning, and gone's (a workload deleted since).
+    const reported = (name: string) => ({
+      id: `over-${name}`,
+      rule: 'cpu-overprovisioned',
+      severity: 'medium' as const,
+      namespace: 'shop',
+      kind: 'Deployment',
+      name,
+      container: 'app',
+      message: 'm',
+      remediation: 'r',
+      firstSeen: '2026-11-01T00:00:00.000Z',
+      lastSeen: '2026-12-01T00:00:00.000Z',
+    });
+    store.load([reported('web'), reported('gone')]);
+    changed(true, 'acquired the Lease');
+    const web = workload('Deployment', 'web');
+    web.containers[0] = {
+      ...web.containers[0],
+      requests: { cpu: 100, memory: 2 ** 27 },
+      limits: { cpu: 100, memory: 2 ** 27 },
+    };
+    const usage = {
+      namespace: 'shop',
+      pod: 'web-1',
+      labels: { app: 'web' },
+      containers: [{ name: 'app', cpu: 90, memory: 2 ** 26 }],
+    };
+    reader.next = { workloads: [web], samples: [usage] };
+    const first = await sut.runOnce('schedule');
+    expect(first.counts).toMatchObject({ new: 0, resolved: 1, carriedOver: 1 }); // gone's is resolved at once
+    expect(store.get('over-web')?.firstSeen).toBe('2026-11-01T00:00:00.000Z');
+    await sut.runOnce('schedule'); // 2 samples: still below minSamples
+    expect(store.get('over-web')).toBeDefined();
+    const third = await sut.runOnce('schedule'); // 3 samples: web is judged, and it is not over-provisioned
+    expect(third.counts).toMatchObject({ resolved: 1, carriedOver: 0 });
+    expect(store.get('over-web')).toBeUndefined();
   });
 
   it('never overlaps scans: a tick during a scan is skipped and counted', async () => {

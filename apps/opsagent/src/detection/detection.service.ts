@@ -9,6 +9,7 @@ import { buildReport } from '@opsagent/core/report/report';
 import { RULES } from '@opsagent/core/rules/registry';
 import { ClusterReader, type ClusterSnapshot } from '../kubernetes/cluster-reader';
 import { IssueStore } from '../issues/issue-store.service';
+import { Leadership } from '../leader-election/leadership';
 import type { ScanError, ScanRecord, ScanStatus, ScanTrigger, StoredIssue } from '../issues/issue-store.types';
 import { MetricsService } from '../metrics/metrics.service';
 import { ReportPublisher } from '../reports/report-publisher.service';
@@ -19,7 +20,9 @@ export type TriggerResult =
   | { accepted: true; scan: ScanRecord }
   | { accepted: false; running: ScanRecord }
   /** A scan by POST within `scanMinInterval` of the end of the last scan: `retryAfterMs` until it may start. */
-  | { accepted: false; tooSoon: { last: ScanRecord; retryAfterMs: number } };
+  | { accepted: false; tooSoon: { last: ScanRecord; retryAfterMs: number } }
+  /** Leader election is on and another replica (`leader`, if one is known) holds the Lease: it scans. */
+  | { accepted: false; notLeader: { leader?: string } };
 
 const USAGE_RULES = new Set(RULES.filter((r) => r.needsUsage).map((r) => r.id));
 
@@ -34,6 +37,12 @@ export class DetectionService {
   private readonly minIntervalMs: number;
   private current?: { scan: ScanRecord; done: Promise<ScanRecord>; abort: AbortController };
   private sequence = 0;
+  /**
+   * With leader election: scans with usage since this replica started leading. Until its usage history holds
+   * minSamples of them, the over-provisioning issues it took over from the reports cannot be judged again, and
+   * are carried over rather than resolved (the history of the previous leader is not shared).
+   */
+  private usageScansSinceLeading = 0;
   private stopped = false;
 
   constructor(
@@ -47,10 +56,26 @@ export class DetectionService {
     @Optional() private readonly reports?: ReportPublisher,
     /** Bound only with `usage.source: prometheus`: usage over the whole window instead of the sampled history. */
     @Optional() @Inject(WindowUsageReader) private readonly windowUsage: WindowUsageReader | null = null,
+    /** Absent in unit specs: a single replica, always the leader. */
+    @Optional() private readonly leadership?: Leadership,
   ) {
     this.resolved = resolveRuleSettings(config);
     this.scanTimeoutMs = parseDuration(config.scanTimeout);
     this.minIntervalMs = parseDuration(config.scanMinInterval);
+    // Only the leader samples usage between scans, as only it scans.
+    usage.setSampleGate(() => this.isLeader());
+    // A replica that stops leading abandons its scan at once; one that starts leading scans as if it had started.
+    leadership?.onChange((leading, reason) => {
+      if (!leading) this.current?.abort.abort(new Error(`this replica stopped leading (${reason})`));
+      else {
+        this.usageScansSinceLeading = 0;
+        if (config.runOnStartup && !this.stopped && !this.current) this.trigger('startup');
+      }
+    });
+  }
+
+  private isLeader(): boolean {
+    return this.leadership?.isLeader() ?? true;
   }
 
   get running(): ScanRecord | undefined {
@@ -59,6 +84,8 @@ export class DetectionService {
 
   /** Starts a scan unless one is running; does not wait for it. */
   trigger(trigger: ScanTrigger): TriggerResult {
+    // Only the leader scans: a follower's scheduled ticks do nothing, its POSTs are refused naming the leader.
+    if (!this.isLeader()) return { accepted: false, notLeader: { leader: this.leadership?.leader() } };
     if (this.current) {
       if (trigger === 'schedule') {
         this.metrics.scanSkipped();
@@ -105,7 +132,13 @@ export class DetectionService {
   async runOnce(trigger: ScanTrigger): Promise<ScanRecord> {
     const result = this.trigger(trigger);
     if (!result.accepted) {
-      throw new Error('running' in result ? `scan ${result.running.id} is running` : 'too soon after the last scan');
+      throw new Error(
+        'running' in result
+          ? `scan ${result.running.id} is running`
+          : 'notLeader' in result
+            ? 'this replica is not the leader'
+            : 'too soon after the last scan',
+      );
     }
     return this.current!.done;
   }
@@ -147,6 +180,8 @@ export class DetectionService {
     } catch (error) {
       fatal = signal.aborted ? abortMessage(signal, this.scanTimeoutMs) : errorText(error);
     }
+    // A replica that lost the Lease while reading must not store, log or count what it read: the new leader does.
+    if (fatal === undefined && !this.isLeader()) fatal = 'scan aborted: this replica stopped leading';
     // The scan's own PodMetrics read is a sample too (the first one before the first scan's rules).
     this.usage.scanRead(fatal === undefined ? snapshot : undefined, filter, started);
     if (fatal === undefined && snapshot && snapshot.failures.length < snapshot.kindsAttempted) {
@@ -231,9 +266,20 @@ export class DetectionService {
       { rules, settings: this.resolved.settings, isNamespaceAudited: (ns) => isNamespaceAudited(this.config, ns) },
     );
     const failedKinds = new Set<string>(snapshot.failures.map((f) => f.kind));
+    if (metricsAvailable) this.usageScansSinceLeading++;
+    // A new leader's history is younger than minSamples: the over-provisioning issues of workloads still there
+    // were not re-judged either (a single replica starts with an empty store, so this never applies to it).
+    const warmingUp =
+      this.leadership?.enabled === true && this.usageScansSinceLeading < this.resolved.settings.minSamples;
+    const present = warmingUp
+      ? new Set(snapshot.workloads.map((w) => `${w.kind}/${w.namespace}/${w.name}`))
+      : undefined;
     // Issues of a kind that could not be read (or of usage rules without usage) were not re-judged: keep them.
     const keep = (previous: StoredIssue) =>
-      failedKinds.has(previous.kind) || (!metricsAvailable && USAGE_RULES.has(previous.rule));
+      failedKinds.has(previous.kind) ||
+      (!metricsAvailable && USAGE_RULES.has(previous.rule)) ||
+      (USAGE_RULES.has(previous.rule) &&
+        present?.has(`${previous.kind}/${previous.namespace}/${previous.name}`) === true);
     const finishedAt = new Date().toISOString();
     const { added, resolved, carriedOver } = this.store.replace(report.issues, finishedAt, keep);
 

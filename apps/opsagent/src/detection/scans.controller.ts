@@ -33,7 +33,10 @@ export class ScansController {
   @Post()
   @HttpCode(202)
   @ApiAcceptedResponse({ description: 'The scan started; `id` is what scans/latest will show when it ends' })
-  @ApiConflictResponse({ type: ErrorResponse, description: 'A scan is running' })
+  @ApiConflictResponse({
+    type: ErrorResponse,
+    description: 'A scan is running, or (leader election) this replica is not the leader: the message names it',
+  })
   @ApiTooManyRequestsResponse({
     type: ErrorResponse,
     description: 'The last scan ended less than `scanMinInterval` (default 30s) ago',
@@ -42,6 +45,14 @@ export class ScansController {
   start(): { id: string } {
     const result = this.detection.trigger('api');
     if (result.accepted) return { id: result.scan.id };
+    if ('notLeader' in result) {
+      const leader = result.notLeader.leader;
+      throw new ConflictException(
+        leader
+          ? `this replica is not the leader: scans run on the leader, ${leader}; send POST /api/v1/scans there`
+          : 'this replica is not the leader and no replica holds the Lease right now; retry in a few seconds',
+      );
+    }
     if ('running' in result) {
       throw new ConflictException(`scan ${result.running.id} is running; try again when it ends`);
     }

@@ -2,6 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { IssueStore } from '../issues/issue-store.service';
+import { LeaderElectionService } from '../leader-election/leader-election.service';
 
 @ApiTags('health')
 @Controller('health')
@@ -10,6 +11,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
     private readonly store: IssueStore,
+    private readonly leadership: LeaderElectionService,
   ) {}
 
   /**
@@ -22,10 +24,23 @@ export class HealthController {
     return this.health.check([() => this.indicators.check('scanner').up(this.scanState())]);
   }
 
-  /** Readiness: 503 until the first scan has been attempted (config is loaded before the server starts). */
+  /**
+   * Readiness: 503 until the first scan has been attempted (config is loaded before the server starts); with leader
+   * election, until the PolicyReports have been read, on the leader and the followers alike.
+   */
   @Get('ready')
   @HealthCheck()
   ready() {
+    if (this.leadership.enabled) {
+      return this.health.check([
+        () => {
+          const session = this.indicators.check('reports');
+          return this.leadership.ready
+            ? session.up(this.scanState())
+            : session.down({ message: 'the PolicyReports have not been read yet', ...this.role() });
+        },
+      ]);
+    }
     return this.health.check([
       () => {
         const session = this.indicators.check('firstScan');
@@ -36,9 +51,17 @@ export class HealthController {
     ]);
   }
 
-  private scanState() {
+  /** With leader election: whether this replica leads, and which one does. */
+  private role(): { role?: 'leader' | 'follower'; leader?: string | null } {
+    if (!this.leadership.enabled) return {};
+    const leading = this.leadership.isLeader();
+    return { role: leading ? 'leader' : 'follower', leader: this.leadership.leader() ?? null };
+  }
+
+  private scanState(): Record<string, unknown> {
     const scan = this.store.latestScan;
     return {
+      ...this.role(),
       running: this.store.runningScan?.id ?? null,
       lastScan: scan ? { id: scan.id, status: scan.status, finishedAt: scan.finishedAt } : null,
       lastScanAgeSeconds: scan?.finishedAt ? Math.round((Date.now() - Date.parse(scan.finishedAt)) / 1000) : null,

@@ -98,6 +98,16 @@ export class IssueStore {
     return { added, resolved, carriedOver };
   }
 
+  /**
+   * Replaces the set with issues as another replica stored them (a follower mirroring the leader's PolicyReports):
+   * their firstSeen and lastSeen are kept as given, nothing is new or resolved. An id listed twice is kept once.
+   */
+  load(issues: readonly StoredIssue[]): void {
+    const byId = new Map<string, StoredIssue>();
+    for (const issue of issues) byId.set(issue.id, issue);
+    this.snapshot = build([...byId.values()]);
+  }
+
   get size(): number {
     return this.snapshot.sorted.length;
   }

@@ -36,6 +36,10 @@ import { MetricsService } from './metrics.service';
       help: 'Always 1; the labels are the OpsAgent version and the Node.js version it runs on',
       labelNames: ['version', 'node_version'],
     }),
+    makeGaugeProvider({
+      name: METRIC.leader,
+      help: 'This replica holds the leader election Lease and scans (always 1 without leader election)',
+    }),
     MetricsService,
   ],
   exports: [MetricsService],

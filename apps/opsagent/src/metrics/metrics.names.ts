@@ -8,4 +8,5 @@ export const METRIC = {
   skipped: 'opsagent_scans_skipped_total',
   kubeRequests: 'opsagent_kubernetes_requests_total',
   buildInfo: 'opsagent_build_info',
+  leader: 'opsagent_leader',
 } as const;

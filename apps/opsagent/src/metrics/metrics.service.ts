@@ -17,6 +17,7 @@ export class MetricsService {
     @InjectMetric(METRIC.skipped) private readonly skipped: Counter,
     @InjectMetric(METRIC.kubeRequests) private readonly kubeRequests: Counter<'resource' | 'code'>,
     @InjectMetric(METRIC.buildInfo) private readonly buildInfo: Gauge<'version' | 'node_version'>,
+    @InjectMetric(METRIC.leader) private readonly leaderGauge: Gauge,
   ) {
     // Expose every label value from the start, so dashboards and alerts see 0 rather than no series.
     for (const severity of SEVERITIES) this.bySeverity.set({ severity }, 0);
@@ -47,6 +48,11 @@ export class MetricsService {
 
   currentIssues(bySeverity: Record<Severity, number>): void {
     for (const severity of SEVERITIES) this.bySeverity.set({ severity }, bySeverity[severity]);
+  }
+
+  /** `opsagent_leader`: 1 while this replica leads (and always without leader election), else 0. */
+  leader(leading: boolean): void {
+    this.leaderGauge.set(leading ? 1 : 0);
   }
 
   scanSkipped(): void {

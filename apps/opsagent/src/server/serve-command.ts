@@ -1,9 +1,10 @@
 import { ConfigError } from '@opsagent/core/config/config.errors';
-import { defaultConfig, loadConfigFile } from '@opsagent/core/config/config.loader';
+import { defaultConfig, INLINE_SOURCE, loadConfigFile } from '@opsagent/core/config/config.loader';
 import type { Io } from '../cli/program';
 import { jsonLineLogger } from '../common/json-log';
 import { RuntimeEnvironment } from '../config/environment';
 import { KubeConfigError } from '../kubernetes/kubernetes.errors';
+import { resolveLeaderElection } from '../leader-election/leader-election.settings';
 import { ListenError } from './server.errors';
 import { startAgent } from './serve';
 
@@ -24,7 +25,10 @@ export async function serve(
   let agent;
   try {
     const config = configFile ? loadConfigFile(configFile) : defaultConfig();
-    agent = await startAgent(config, RuntimeEnvironment.fromProcess(), version);
+    const environment = RuntimeEnvironment.fromProcess();
+    // Checked here too, so that a missing Lease namespace is reported against the config file.
+    resolveLeaderElection(config, environment, configFile ?? INLINE_SOURCE);
+    agent = await startAgent(config, environment, version);
   } catch (error) {
     const failure = startupFailure(error);
     if (!failure) throw error;

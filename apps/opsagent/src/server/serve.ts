@@ -12,6 +12,7 @@ import { shedLoad } from '../common/load-shedding';
 import { answerClientErrorsAsJson, rejectLargeBodies } from '../common/request-limits';
 import { RuntimeEnvironment } from '../config/environment';
 import { DetectionService } from '../detection/detection.service';
+import { LeaderElectionService } from '../leader-election/leader-election.service';
 import { ScanScheduler } from '../detection/scan-scheduler.service';
 import { MetricsHttpModule } from '../metrics/metrics-http.module';
 import { MetricsService } from '../metrics/metrics.service';
@@ -68,6 +69,7 @@ export async function startAgent(
   } catch (error) {
     // Listening starts the scheduler (and the startup scan) first: stop it, or it would keep the process alive.
     app.get(ScanScheduler).stop();
+    await app.get(LeaderElectionService).stop();
     await Promise.allSettled([app.close(), metricsApp?.close()]);
     throw error;
   }
@@ -78,7 +80,11 @@ export async function startAgent(
     metricsUrl: `http://127.0.0.1:${config.metrics.port}`,
     async close(graceMs = 5_000) {
       app.get(ScanScheduler).stop();
-      await app.get(DetectionService).stop(graceMs);
+      const leadership = app.get(LeaderElectionService);
+      // With leader election another replica takes over and scans again: hand over now rather than finish.
+      await app.get(DetectionService).stop(leadership.enabled ? 0 : graceMs);
+      // Nothing scans or writes any more: release the Lease, so a follower takes over at its next attempt.
+      await leadership.stop();
       await Promise.all([app.close(), metricsApp.close()]);
     },
   };

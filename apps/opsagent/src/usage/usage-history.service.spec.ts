@@ -103,6 +103,7 @@ function metrics(registry: Registry): MetricsService {
     new Counter({ name: METRIC.skipped, help: 'h', ...r }),
     new Counter({ name: METRIC.kubeRequests, help: 'h', labelNames: ['resource', 'code'], ...r }),
     new Gauge({ name: METRIC.buildInfo, help: 'h', labelNames: ['version', 'node_version'], ...r }),
+    new Gauge({ name: METRIC.leader, help: 'h', ...r }),
   );
 }
 

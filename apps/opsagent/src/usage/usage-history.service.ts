@@ -48,6 +48,7 @@ export class UsageHistoryService implements OnModuleInit, OnApplicationBootstrap
   /** The last save's error text, so an unwritable file is one warning, not one per scan. */
   private saveError?: string;
   private saving: Promise<void> = Promise.resolve();
+  private gate: () => boolean = () => true;
 
   constructor(
     private readonly reader: ClusterReader,
@@ -160,9 +161,16 @@ export class UsageHistoryService implements OnModuleInit, OnApplicationBootstrap
     ];
   }
 
+  /** Sampling happens only while `gate` allows it (leader election: only the leader samples). */
+  setSampleGate(gate: () => boolean): void {
+    this.gate = gate;
+  }
+
   /** Reads PodMetrics once and adds them to the history (the interval's tick; tests call it). */
   sample(): Promise<void> {
-    if (this.stopped || this.scanning || this.sampling || !this.attribution) return this.sampling ?? Promise.resolve();
+    if (this.stopped || this.scanning || this.sampling || !this.attribution || !this.gate()) {
+      return this.sampling ?? Promise.resolve();
+    }
     const attribution = this.attribution;
     this.sampling = (async () => {
       const filter = this.filter();

@@ -389,6 +389,57 @@ export class ReportsConfig {
   openReports = false;
 }
 
+/** A Lease, ConfigMap… name: a DNS-1123 subdomain (lowercase letters, digits, '-' and '.', at most 253). */
+const DNS_1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+const ObjectName = (): PropertyDecorator =>
+  Satisfies('objectName', (value) =>
+    typeof value === 'string' && value.length <= 253 && DNS_1123_SUBDOMAIN.test(value)
+      ? undefined
+      : "must be a Kubernetes object name (lowercase letters, digits, '-' and '.', at most 253 characters)",
+  );
+
+const NamespaceName = (): PropertyDecorator =>
+  Satisfies('namespaceName', (value) =>
+    typeof value === 'string' && isDns1123Label(value)
+      ? undefined
+      : "must be a namespace name (a DNS-1123 label: lowercase letters, digits and '-', at most 63 characters)",
+  );
+
+/**
+ * Several replicas, one of which (the holder of a coordination.k8s.io Lease) scans and writes; the others serve
+ * the REST API from the PolicyReports it writes. Timings have client-go's meaning and defaults.
+ */
+export class LeaderElectionConfig {
+  @Bool()
+  enabled = false;
+
+  @ObjectName()
+  leaseName = 'opsagent';
+
+  /** Namespace of the Lease; unset = the Pod's (service account namespace file, else POD_NAMESPACE). */
+  @IsOptional()
+  @NamespaceName()
+  namespace?: string;
+
+  /** This replica's name in the Lease (`holderIdentity`); unset = POD_NAME, else the hostname. */
+  @IsOptional()
+  @NonEmptyString()
+  identity?: string;
+
+  /** A Lease not renewed (as seen on the local monotonic clock) for this long may be taken over. */
+  @Duration(1_000, 3_600_000, '1s to 1h')
+  leaseDuration = '15s';
+
+  /** The leader steps down (stops scanning and writing) when it has not renewed for this long. */
+  @Duration(1_000, 3_600_000, '1s to 1h')
+  renewDeadline = '10s';
+
+  /** How often the Lease is renewed by the leader, and tried by the others. */
+  @Duration(100, 3_600_000, '100ms to 1h')
+  retryPeriod = '2s';
+}
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 
 export class OpsAgentConfig {
@@ -427,6 +478,9 @@ export class OpsAgentConfig {
   @Section(() => ReportsConfig)
   reports = new ReportsConfig();
 
+  @Section(() => LeaderElectionConfig)
+  leaderElection = new LeaderElectionConfig();
+
   /** A scan running longer than this is aborted and counted as failed; keep it shorter than the schedule. */
   @Duration(1000, 86_400_000, '1s to 24h')
   scanTimeout = '4m';
@@ -463,5 +517,38 @@ export const CROSS_CHECKS: readonly {
       usage.source === 'prometheus' && usage.prometheus.url === undefined
         ? { path: 'usage.prometheus.url', reason: 'must be set when usage.source is prometheus' }
         : undefined,
+  },
+  {
+    // The reports are the replicas' shared state: followers serve them, a new leader starts from them.
+    reads: ['leaderElection', 'reports'],
+    check: ({ leaderElection, reports }) =>
+      leaderElection.enabled && !reports.policyReports
+        ? {
+            path: 'leaderElection.enabled',
+            reason:
+              'needs reports.policyReports: true (the followers serve the issues from the PolicyReports the leader ' +
+              'writes)',
+          }
+        : undefined,
+  },
+  {
+    reads: ['leaderElection'],
+    check: ({ leaderElection: { leaseDuration, renewDeadline } }) =>
+      parseDuration(renewDeadline) < parseDuration(leaseDuration)
+        ? undefined
+        : {
+            path: 'leaderElection.renewDeadline',
+            reason: `must be shorter than leaderElection.leaseDuration (${renewDeadline} ≥ ${leaseDuration})`,
+          },
+  },
+  {
+    reads: ['leaderElection'],
+    check: ({ leaderElection: { renewDeadline, retryPeriod } }) =>
+      parseDuration(retryPeriod) < parseDuration(renewDeadline)
+        ? undefined
+        : {
+            path: 'leaderElection.retryPeriod',
+            reason: `must be shorter than leaderElection.renewDeadline (${retryPeriod} ≥ ${renewDeadline})`,
+          },
   },
 ];
