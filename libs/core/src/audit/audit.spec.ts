@@ -271,11 +271,14 @@ describe('SampleUsage sample times', () => {
   const web = workload([container('app', {})]);
 
   it('covers from the earliest timestamp − window to the latest timestamp', () => {
-    const usage = new SampleUsage([web], [
-      at('web-0', '2026-11-20T10:05:00Z', 30_000),
-      at('web-1', '2026-11-20T10:00:00Z', 60_000),
-      at('web-0', '2026-11-21T12:00:00Z', 30_000),
-    ]);
+    const usage = new SampleUsage(
+      [web],
+      [
+        at('web-0', '2026-11-20T10:05:00Z', 30_000),
+        at('web-1', '2026-11-20T10:00:00Z', 60_000),
+        at('web-0', '2026-11-21T12:00:00Z', 30_000),
+      ],
+    );
     const stats = usage.statsFor(web).get('app')!;
     expect(stats.firstSampleAt).toBe(Date.parse('2026-11-20T09:59:00Z'));
     expect(stats.lastSampleAt).toBe(Date.parse('2026-11-21T12:00:00Z'));
