@@ -210,6 +210,7 @@ export class DetectionService {
     this.store.scanFinished(scan);
     this.metrics.scanFinished(scan.status as Exclude<ScanStatus, 'running'>, scan.durationMs / 1000, finished);
     this.metrics.currentIssues(this.store.summary().bySeverity);
+    this.metrics.currentWaste(this.store.waste());
     // The level follows the outcome, so `level="error"` (Loki, alerting on logs) finds failed scans.
     const level = scan.status === 'failed' ? 'error' : scan.status === 'partial' ? 'warn' : 'info';
     this.logger[level](
