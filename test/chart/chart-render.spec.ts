@@ -807,6 +807,8 @@ describe('Grafana dashboard (grafanaDashboard.enabled)', () => {
     expect(shown).toContain('opsagent_detection_runs_total');
     expect(shown).toContain('opsagent_detection_duration_seconds_bucket');
     expect(shown).toContain('opsagent_issues_by_severity');
+    for (const waste of ['opsagent_waste_cpu_cores', 'opsagent_waste_memory_bytes', 'opsagent_waste_monthly_cost'])
+      expect(shown).toContain(waste);
     const titles = dashboard.panels.map((p) => p.title);
     expect(titles).toEqual(expect.arrayContaining(['Detection runs', 'Detection duration', 'Issues by severity']));
   });

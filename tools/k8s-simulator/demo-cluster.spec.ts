@@ -133,14 +133,12 @@ describe('demo cluster', () => {
           [...demo.objects, ...samples].map((object) => ({ object })),
           { defaultNamespace: 'default' },
         );
+        const attribution = new UsageAttribution(extracted.workloads, extracted.owners);
         return buildReport(
           {
             workloads: extracted.workloads,
-            usage: new SampleUsage(
-              extracted.workloads,
-              extracted.samples,
-              new UsageAttribution(extracted.workloads, extracted.owners),
-            ),
+            usage: new SampleUsage(extracted.workloads, extracted.samples, attribution),
+            observedPods: attribution.observedPods(),
             usageSamples: extracted.samples.length,
             skipped: extracted.skipped,
             warnings: extracted.warnings,
@@ -173,6 +171,7 @@ describe('demo cluster', () => {
         'data/spark-history:cpu-overprovisioned',
         'data/spark-history:memory-overprovisioned',
         'logging/elasticsearch:memory-overprovisioned',
+        'logging/fluent-bit:cpu-overprovisioned',
         'monitoring/kube-state-metrics:cpu-overprovisioned',
         'monitoring/kube-state-metrics:memory-overprovisioned',
         'payments/fraud-detector:cpu-overprovisioned',
@@ -183,6 +182,16 @@ describe('demo cluster', () => {
         'shop/catalog:memory-overprovisioned',
         'shop/search:memory-overprovisioned',
       ]);
+      // A DaemonSet's waste is priced over the Pods the read found of it: one per node.
+      const fluentBit = last.issues.find((i) => i.name === 'fluent-bit' && i.rule === 'cpu-overprovisioned');
+      const pods = demo.objects.filter(
+        (o) => o.kind === 'Pod' && (o.metadata as { name: string }).name.startsWith('fluent-bit-'),
+      ).length;
+      expect(pods).toBeGreaterThan(1);
+      const op = fluentBit?.overProvisioning;
+      expect(op).toMatchObject({ observedPods: pods, wasteTotal: op!.wastePerPod * pods, currency: 'USD' });
+      expect(op?.wasteMonthlyCost).toBe(Math.round(((op!.wastePerPod * pods) / 1000) * 0.031611 * 730 * 100) / 100);
+      expect(last.summary.waste.byNamespace.logging.monthlyCost).toBeGreaterThan(op!.wasteMonthlyCost!);
     } finally {
       await sim.close();
     }

@@ -569,12 +569,12 @@ const WORKLOADS: readonly DemoWorkload[] = [
     namespace: 'logging',
     kind: 'DaemonSet',
     name: 'fluent-bit',
-    why: 'DaemonSet with the memory limit missing',
+    why: 'memory limit missing; CPU over-provisioned (~12 % of 500m), its cost counted over its Pods (one per node)',
     containers: [
       {
         name: 'fluent-bit',
         image: 'cr.fluentbit.io/fluent/fluent-bit:3.2.2',
-        requests: r('100m', '128Mi'),
+        requests: r('500m', '128Mi'),
         limits: r('500m'),
         uses: [62, 92],
         port: 2020,

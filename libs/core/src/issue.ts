@@ -17,8 +17,17 @@ export interface OverProvisioning {
   wastePerPod: number;
   /** Desired Pods, where the workload kind has a count. */
   replicas?: number;
-  /** wastePerPod × replicas, where replicas are known. */
+  /** wastePerPod × replicas, where replicas are known; for a DaemonSet, wastePerPod × observedPods. */
   wasteTotal?: number;
+  /** DaemonSets: the Pods the scan read that belong to it (a DaemonSet's spec has no count). */
+  observedPods?: number;
+  /**
+   * What the waste costs a month in `currency`: (wasteTotal, else wastePerPod) in cores or GiB × the `cost` price
+   * per hour × 730 h, rounded to the currency's minor unit. Set on every finding the rules make.
+   */
+  wasteMonthlyCost?: number;
+  /** ISO 4217 code of `wasteMonthlyCost` (config `cost.currency`). */
+  currency?: string;
   /** Times (ISO 8601) of the first and the last sample behind the figure, where the usage source knows them. */
   coverage?: { from: string; to: string };
   /** How much data the figure stands on: `low` under 1 day between first and last sample, `medium` under 7, `high`. */

@@ -39,11 +39,8 @@ export async function scanCluster(options: ScanOptions): Promise<ScanOutcome> {
   else if (!prometheus && config.overProvisioning.minSamples > 1)
     warnings.push(singleSampleWarning(config.overProvisioning.minSamples));
   const { rules, settings } = resolveRuleSettings(config);
-  let usage: UsageSource = new SampleUsage(
-    snapshot.workloads,
-    snapshot.samples ?? [],
-    new UsageAttribution(snapshot.workloads, snapshot.owners),
-  );
+  const attribution = new UsageAttribution(snapshot.workloads, snapshot.owners);
+  let usage: UsageSource = new SampleUsage(snapshot.workloads, snapshot.samples ?? [], attribution);
   let usageSamples = snapshot.samples?.length ?? 0;
   let prometheusQueries: number | undefined;
   if (prometheus) {
@@ -75,6 +72,7 @@ export async function scanCluster(options: ScanOptions): Promise<ScanOutcome> {
       prometheusQueries,
       skipped: snapshot.skipped,
       warnings,
+      observedPods: attribution.observedPods(),
     },
     { rules, settings, isNamespaceAudited: (ns) => isNamespaceAudited(config, ns) },
   );

@@ -4,6 +4,7 @@ import { isNamespaceAudited, resolveRuleSettings } from '@opsagent/core/config/c
 import { OpsAgentConfig } from '@opsagent/core/config/config.schema';
 import { parseDuration } from '@opsagent/core/duration';
 import type { ScanWarning } from '@opsagent/core/issue';
+import { UsageAttribution } from '@opsagent/core/audit/usage-attribution';
 import { NO_USAGE } from '@opsagent/core/audit/usage-stats';
 import { buildReport } from '@opsagent/core/report/report';
 import { RULES } from '@opsagent/core/rules/registry';
@@ -209,6 +210,7 @@ export class DetectionService {
     this.store.scanFinished(scan);
     this.metrics.scanFinished(scan.status as Exclude<ScanStatus, 'running'>, scan.durationMs / 1000, finished);
     this.metrics.currentIssues(this.store.summary().bySeverity);
+    this.metrics.currentWaste(this.store.waste());
     // The level follows the outcome, so `level="error"` (Loki, alerting on logs) finds failed scans.
     const level = scan.status === 'failed' ? 'error' : scan.status === 'partial' ? 'warn' : 'info';
     this.logger[level](
@@ -262,6 +264,8 @@ export class DetectionService {
           : (snapshot.usagePeaks?.samples ?? snapshot.samples?.length ?? 0),
         skipped: snapshot.skipped,
         warnings,
+        // The Pods the read found per DaemonSet: a DaemonSet's waste is per Pod × its Pods.
+        observedPods: new UsageAttribution(snapshot.workloads, snapshot.attribution.owners).observedPods(),
       },
       { rules, settings: this.resolved.settings, isNamespaceAudited: (ns) => isNamespaceAudited(this.config, ns) },
     );

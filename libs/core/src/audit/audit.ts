@@ -63,8 +63,16 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Runs every enabled rule on every container of every audited workload. Pure: no I/O. */
-export function audit(workloads: Iterable<Workload>, usage: UsageSource, options: AuditOptions): AuditResult {
+/**
+ * Runs every enabled rule on every container of every audited workload. Pure: no I/O. `observedPods`: the Pods
+ * the read found per DaemonSet (UsageAttribution.observedPods), which prices a DaemonSet's waste.
+ */
+export function audit(
+  workloads: Iterable<Workload>,
+  usage: UsageSource,
+  options: AuditOptions,
+  observedPods?: ReadonlyMap<Workload, number>,
+): AuditResult {
   const registry = options.registry ?? RULES;
   const known = new Set(registry.map((r) => r.id));
   const active = registry
@@ -90,6 +98,7 @@ export function audit(workloads: Iterable<Workload>, usage: UsageSource, options
     stats.workloads++;
     const exemptions = Exemptions.of(workload, known, warnings);
     const usageByContainer = usageRulesActive ? usage.statsFor(workload) : new Map();
+    const pods = observedPods?.get(workload);
     for (const container of workload.containers) {
       stats.containers++;
       const containerUsage = usageByContainer.get(container.name);
@@ -99,7 +108,13 @@ export function audit(workloads: Iterable<Workload>, usage: UsageSource, options
           stats.exemptions++;
           continue;
         }
-        const finding = rule.evaluate({ workload, container, usage: containerUsage, settings: options.settings });
+        const finding = rule.evaluate({
+          workload,
+          container,
+          usage: containerUsage,
+          settings: options.settings,
+          ...(pods !== undefined ? { observedPods: pods } : {}),
+        });
         if (!finding) continue;
         issues.push({
           id: issueId(workload.kind, workload.namespace, workload.name, container.name, rule.id),

@@ -87,6 +87,7 @@ export function resolveRuleSettings(config: OpsAgentConfig): ResolvedRules {
       minSamples,
       cpu: { ratio: cpu.ratio, minWaste: parseCpu(cpu.minWaste) },
       memory: { ratio: memory.ratio, minWaste: parseMemory(memory.minWaste) },
+      cost: { ...config.cost },
     },
   };
 }

@@ -34,14 +34,12 @@ export async function auditManifests(paths: string[], options: ManifestAuditOpti
     throw new ManifestError(noObjectsMessage(paths));
   }
   const { rules, settings } = resolveRuleSettings(options.config);
+  const attribution = new UsageAttribution(extracted.workloads, extracted.owners);
   return buildReport(
     {
       workloads: extracted.workloads,
-      usage: new SampleUsage(
-        extracted.workloads,
-        extracted.samples,
-        new UsageAttribution(extracted.workloads, extracted.owners),
-      ),
+      usage: new SampleUsage(extracted.workloads, extracted.samples, attribution),
+      observedPods: attribution.observedPods(),
       usageSamples: extracted.samples.length,
       skipped: extracted.skipped,
       customWorkloads: extracted.customWorkloads,

@@ -1,4 +1,5 @@
 import { formatQuantity, readableQuantity, type ResourceName } from '../quantity';
+import { formatMoney, monthlyCost, wasteOf } from '../cost';
 import { confidenceOf, type OverProvisioning } from '../issue';
 import type { RuleContext, RuleFinding } from './rule';
 import { effectiveRequest } from './resources';
@@ -22,7 +23,7 @@ export function recommend(resource: ResourceName, usage: number): number {
  * request exceeds usage by at least `minWaste`. No request (after defaulting) or no usage: none.
  */
 export function evaluateOverProvisioning(ctx: RuleContext, resource: ResourceName): RuleFinding | undefined {
-  const { container, usage, settings, workload } = ctx;
+  const { container, usage, settings, workload, observedPods } = ctx;
   const request = effectiveRequest(container, resource);
   if (request === undefined || usage === undefined || usage.samples < settings.minSamples) return undefined;
   const used = resource === 'cpu' ? usage.cpuP95 : usage.memoryMax;
@@ -43,7 +44,14 @@ export function evaluateOverProvisioning(ctx: RuleContext, resource: ResourceNam
   if (workload.replicas !== undefined) {
     figures.replicas = workload.replicas;
     figures.wasteTotal = wastePerPod * workload.replicas;
+  } else if (workload.kind === 'DaemonSet' && observedPods !== undefined && observedPods > 0) {
+    // A DaemonSet runs one Pod per eligible node: its spec has no count, so the Pods the scan saw are the count.
+    figures.observedPods = observedPods;
+    figures.wasteTotal = wastePerPod * observedPods;
   }
+  const cost = monthlyCost(resource, wasteOf(figures), settings.cost);
+  figures.wasteMonthlyCost = cost;
+  figures.currency = settings.cost.currency;
   let trust = '';
   if (usage.firstSampleAt !== undefined && usage.lastSampleAt !== undefined) {
     const span = Math.max(0, usage.lastSampleAt - usage.firstSampleAt);
@@ -60,14 +68,16 @@ export function evaluateOverProvisioning(ctx: RuleContext, resource: ResourceNam
   const exact = formatQuantity(recommended, resource);
   const recommendation = fmt(recommended) === exact ? exact : `${fmt(recommended)} (${exact})`;
   const measure = resource === 'cpu' ? 'p95 usage' : 'peak usage';
-  const total =
-    figures.wasteTotal !== undefined
-      ? ` (${fmt(figures.wasteTotal)} over ${plural(figures.replicas ?? 0, 'replica')})`
-      : '';
+  const over =
+    figures.replicas !== undefined
+      ? plural(figures.replicas, 'replica')
+      : `${plural(figures.observedPods ?? 0, 'Pod')} observed`;
+  const total = figures.wasteTotal !== undefined ? ` (${fmt(figures.wasteTotal)} over ${over})` : '';
+  const money = `, worth ${formatMoney(cost, settings.cost.currency)} a month`;
   return {
     message:
       `container "${container.name}" requests ${fmt(request)} ${resource} but its ${measure} is ${fmt(used)} ` +
-      `over ${plural(usage.samples, 'sample')}${trust}; recommend ${recommendation}, saving ${fmt(wastePerPod)} per Pod${total}`,
+      `over ${plural(usage.samples, 'sample')}${trust}; recommend ${recommendation}, saving ${fmt(wastePerPod)} per Pod${total}${money}`,
     overProvisioning: figures,
   };
 }

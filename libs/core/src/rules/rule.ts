@@ -1,3 +1,4 @@
+import type { Prices } from '../cost';
 import type { ResourceName } from '../quantity';
 import type { Severity } from '../severity';
 import type { OverProvisioning } from '../issue';
@@ -27,6 +28,8 @@ export interface RuleSettings {
   minSamples: number;
   cpu: OverProvisioningThreshold;
   memory: OverProvisioningThreshold;
+  /** Prices of waste (config `cost`). */
+  cost: Prices;
 }
 
 export interface RuleContext {
@@ -35,6 +38,8 @@ export interface RuleContext {
   /** Undefined when no usage sample names this container. */
   usage?: ContainerUsageStats;
   settings: RuleSettings;
+  /** DaemonSets: the Pods the scan read that belong to it, when it read any. */
+  observedPods?: number;
 }
 
 export interface RuleFinding {
