@@ -5,6 +5,7 @@ import type { Rule, RuleSettings } from '../rules/rule';
 import { SEVERITIES, severityRank, type Severity } from '../severity';
 import type { Workload } from '../workload';
 import { Exemptions } from './exemptions';
+import { WorkloadContext } from './workload-context';
 import type { UsageSource } from './usage-stats';
 
 export interface RuleSwitch {
@@ -64,7 +65,12 @@ function cmp(a: string, b: string): number {
 }
 
 /** Runs every enabled rule on every container of every audited workload. Pure: no I/O. */
-export function audit(workloads: Iterable<Workload>, usage: UsageSource, options: AuditOptions): AuditResult {
+export function audit(
+  workloads: Iterable<Workload>,
+  usage: UsageSource,
+  options: AuditOptions,
+  context: WorkloadContext = new WorkloadContext(),
+): AuditResult {
   const registry = options.registry ?? RULES;
   const known = new Set(registry.map((r) => r.id));
   const active = registry
@@ -93,18 +99,25 @@ export function audit(workloads: Iterable<Workload>, usage: UsageSource, options
     for (const container of workload.containers) {
       stats.containers++;
       const containerUsage = usageByContainer.get(container.name);
+      const containerContext = context.containerContext(workload, container);
       if (usageRulesActive && containerUsage === undefined) stats.containersWithoutUsage++;
       for (const { rule, switch: sw } of active) {
         if (exemptions.isExempt(container.name, rule.id)) {
           stats.exemptions++;
           continue;
         }
-        const finding = rule.evaluate({ workload, container, usage: containerUsage, settings: options.settings });
+        const finding = rule.evaluate({
+          workload,
+          container,
+          usage: containerUsage,
+          settings: options.settings,
+          context: containerContext,
+        });
         if (!finding) continue;
         issues.push({
           id: issueId(workload.kind, workload.namespace, workload.name, container.name, rule.id),
           rule: rule.id,
-          severity: sw.severity,
+          severity: finding.severity ?? sw.severity,
           namespace: workload.namespace,
           kind: workload.kind,
           name: workload.name,

@@ -1,5 +1,6 @@
 import { audit, countBySeverity, type AuditOptions, type AuditStats } from '../audit/audit';
 import type { UsageSource } from '../audit/usage-stats';
+import type { WorkloadContext } from '../audit/workload-context';
 import type { Issue, ScanWarning } from '../issue';
 import type { Severity } from '../severity';
 import type { Workload } from '../workload';
@@ -36,10 +37,12 @@ export interface ReportInput {
   customWorkloads?: Record<string, number>;
   prometheusQueries?: number;
   warnings: ScanWarning[];
+  /** The LimitRanges and HPAs read with the workloads. */
+  context?: WorkloadContext;
 }
 
 export function buildReport(input: ReportInput, options: AuditOptions): AuditReport {
-  const result = audit(input.workloads, input.usage, options);
+  const result = audit(input.workloads, input.usage, options, input.context);
   const byRule: Record<string, number> = {};
   for (const issue of result.issues) byRule[issue.rule] = (byRule[issue.rule] ?? 0) + 1;
   return {

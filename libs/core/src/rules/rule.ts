@@ -2,6 +2,7 @@ import type { ResourceName } from '../quantity';
 import type { Severity } from '../severity';
 import type { OverProvisioning } from '../issue';
 import type { ContainerSpec, Workload } from '../workload';
+import type { ContainerContext } from '../audit/workload-context';
 
 /** Usage of one workload container over all samples of all its Pods. */
 export interface ContainerUsageStats {
@@ -35,10 +36,14 @@ export interface RuleContext {
   /** Undefined when no usage sample names this container. */
   usage?: ContainerUsageStats;
   settings: RuleSettings;
+  /** The container's LimitRange defaults and HPA, when the scan read any (absent: none apply). */
+  context?: ContainerContext;
 }
 
 export interface RuleFinding {
   message: string;
+  /** Overrides the configured severity (a `*-missing` value a LimitRange supplies is `info`). */
+  severity?: Severity;
   overProvisioning?: OverProvisioning;
 }
 
