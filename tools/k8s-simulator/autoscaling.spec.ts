@@ -91,7 +91,7 @@ describe('simulator: LimitRanges and HPAs through the real @kubernetes/client-no
     const second = await core.listLimitRangeForAllNamespaces({ limit: 2, _continue: first.metadata?._continue });
     expect(second.items.map((i) => `${i.metadata?.namespace}/${i.metadata?.name}`)).toEqual(['b/defaults']);
     expect(second.metadata?._continue).toBeFalsy();
-    expect(second.items[0].spec.limits[0]).toMatchObject({ type: 'Container', defaultRequest: { cpu: '100m' } });
+    expect(second.items[0].spec?.limits[0]).toMatchObject({ type: 'Container', defaultRequest: { cpu: '100m' } });
     const inA = await core.listNamespacedLimitRange({ namespace: 'a' });
     expect(inA.items).toHaveLength(2);
   });

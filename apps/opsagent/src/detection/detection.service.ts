@@ -5,6 +5,7 @@ import { OpsAgentConfig } from '@opsagent/core/config/config.schema';
 import { parseDuration } from '@opsagent/core/duration';
 import type { ScanWarning } from '@opsagent/core/issue';
 import { NO_USAGE } from '@opsagent/core/audit/usage-stats';
+import { WorkloadContext } from '@opsagent/core/audit/workload-context';
 import { buildReport } from '@opsagent/core/report/report';
 import { RULES } from '@opsagent/core/rules/registry';
 import { ClusterReader, type ClusterSnapshot } from '../kubernetes/cluster-reader';
@@ -262,6 +263,7 @@ export class DetectionService {
           : (snapshot.usagePeaks?.samples ?? snapshot.samples?.length ?? 0),
         skipped: snapshot.skipped,
         warnings,
+        context: new WorkloadContext(snapshot.limitRanges, snapshot.hpas),
       },
       { rules, settings: this.resolved.settings, isNamespaceAudited: (ns) => isNamespaceAudited(this.config, ns) },
     );
