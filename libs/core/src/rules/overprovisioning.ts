@@ -38,7 +38,7 @@ export function evaluateOverProvisioning(ctx: RuleContext, resource: ResourceNam
   const noCut = hpa?.target === 'AverageValue';
   let recommended = noCut ? request : utilization === undefined ? recommend(resource, used) : roundUp(resource, needed);
   const max = ctx.context?.max[resource];
-  const capped = max !== undefined && recommended > max.value;
+  const capped = !noCut && max !== undefined && recommended > max.value;
   if (capped) recommended = max.value;
   const wastePerPod = Math.max(request - recommended, 0);
   const figures: OverProvisioning = {
