@@ -4,6 +4,7 @@ import { defaultConfig, isNamespaceAudited, resolveRuleSettings } from '@opsagen
 import { matchesSelector } from '@opsagent/core/manifests/selector';
 import { extractWorkloads } from '@opsagent/core/manifests/workload-extractor';
 import { parseCpu, parseMemory } from '@opsagent/core/quantity';
+import { WorkloadContext } from '@opsagent/core/audit/workload-context';
 import { buildReport } from '@opsagent/core/report/report';
 import { buildDemoCluster } from './demo-cluster';
 import { startSimulator } from './simulator';
@@ -40,6 +41,7 @@ describe('demo cluster', () => {
       'batch',
       'monitoring',
       'logging',
+      'team-a',
       'kube-system',
     ]);
     for (const kind of ['Deployment', 'StatefulSet', 'DaemonSet', 'CronJob', 'Job', 'ReplicationController']) {
@@ -144,6 +146,7 @@ describe('demo cluster', () => {
             usageSamples: extracted.samples.length,
             skipped: extracted.skipped,
             warnings: extracted.warnings,
+            context: new WorkloadContext(extracted.limitRanges, extracted.hpas),
           },
           { rules, settings, isNamespaceAudited: (ns) => isNamespaceAudited(config, ns) },
         );
@@ -182,7 +185,31 @@ describe('demo cluster', () => {
         'shop/catalog:cpu-overprovisioned',
         'shop/catalog:memory-overprovisioned',
         'shop/search:memory-overprovisioned',
+        'team-a/notebook:cpu-overprovisioned',
+        'team-a/notebook:memory-overprovisioned',
       ]);
+      // team-a's LimitRange sets notebook's requests and limits: its `*-missing` findings are info, and the
+      // over-provisioning is judged against the defaulted request.
+      const notebook = last.issues.filter((i) => i.name === 'notebook');
+      expect(
+        notebook
+          .filter((i) => i.rule.endsWith('-missing'))
+          .map((i) => `${i.rule} ${i.severity}`)
+          .sort(),
+      ).toEqual([
+        'cpu-limit-missing info',
+        'cpu-request-missing info',
+        'memory-limit-missing info',
+        'memory-request-missing info',
+      ]);
+      expect(notebook.find((i) => i.rule === 'cpu-overprovisioned')?.overProvisioning).toMatchObject({
+        request: 250,
+        requestDefaultedBy: 'team-a-defaults',
+      });
+      // The HPA on catalog (CPU at 60 %): the recommendation is the p95 ÷ 0.6.
+      const catalog = last.issues.find((i) => i.name === 'catalog' && i.rule === 'cpu-overprovisioned');
+      expect(catalog?.overProvisioning?.hpa).toMatchObject({ name: 'catalog', averageUtilization: 60 });
+      expect(catalog?.overProvisioning?.recommended).toBe(Math.ceil(catalog!.overProvisioning!.usage / 0.6));
     } finally {
       await sim.close();
     }
