@@ -639,7 +639,7 @@ const WORKLOADS: readonly DemoWorkload[] = [
     kind: 'Deployment',
     name: 'notebook',
     replicas: 1,
-    why: 'no resources, set by the LimitRange team-a-defaults: `*-missing` at info; over-provisioned against them',
+    why: "no resources; team-a's LimitRange sets them (`*-missing` info, over-provisioned)",
     containers: [{ name: 'notebook', image: 'quay.io/jupyter/base-notebook:2025-11-10', uses: [30, 60], port: 8888 }],
   },
   // kube-system: the agent skips it by default.
