@@ -52,7 +52,12 @@ type ContextKind = 'LimitRange' | 'HorizontalPodAutoscaler';
  */
 export const CONTEXT_RESOURCES: readonly ResourceType[] = [
   { kind: 'LimitRange', apiVersion: 'v1', group: '', plural: 'limitranges' },
-  { kind: 'HorizontalPodAutoscaler', apiVersion: 'autoscaling/v2', group: 'autoscaling', plural: 'horizontalpodautoscalers' },
+  {
+    kind: 'HorizontalPodAutoscaler',
+    apiVersion: 'autoscaling/v2',
+    group: 'autoscaling',
+    plural: 'horizontalpodautoscalers',
+  },
 ];
 const CONTEXT_EFFECT: Record<ContextKind, string> = {
   LimitRange: 'LimitRange defaults are not applied this scan (`*-missing` findings keep their configured severity)',
