@@ -165,4 +165,27 @@ describe('LimitRanges and HPAs, CLI and service', () => {
       sim.removeFault(fault);
     }
   });
+
+  it('a malformed LimitRange from the API is a warning naming it and its field, not applied; the rest stands', async () => {
+    const before = await waitForScan(agent.api, {});
+    sim.upsert({
+      apiVersion: 'v1',
+      kind: 'LimitRange',
+      metadata: { name: 'broken', namespace: 'shop' },
+      spec: { limits: [{ type: 'Container', default: { cpu: 'lots' } }] },
+    });
+    try {
+      expect((await fetch(`${agent.api}/api/v1/scans`, { method: 'POST' })).status).toBeLessThan(300);
+      const scan = await waitForScan(agent.api, { not: before.id });
+      expect(scan).toMatchObject({ status: 'succeeded', errors: [] });
+      const warning = scan.warnings.find((w) => w.code === 'unreadable-object');
+      expect(warning?.message).toMatch(
+        /^limitranges: LimitRange shop\/broken: spec\.limits\[0\]\.default\.cpu: invalid quantity "lots".*; not applied$/,
+      );
+      const issues = await serviceIssues();
+      expect(issues.find((i) => i.rule === 'cpu-request-missing' && i.name === 'plain')?.severity).toBe('info');
+    } finally {
+      sim.remove({ apiVersion: 'v1', kind: 'LimitRange' }, 'shop', 'broken');
+    }
+  });
 });
