@@ -46,8 +46,8 @@ describe('npm run bench -- --size tiny', () => {
 
   it('times the floor, the naive client and the agent, with memory, requests and bytes', () => {
     const pages = report.cluster.expectedPagesPerScan;
-    // One list page per kind at this size (8 kinds) plus the one PodMetrics list.
-    expect(pages).toBe(9);
+    // One list page per kind at this size (8 workload kinds, LimitRanges, HPAs) plus the one PodMetrics list.
+    expect(pages).toBe(11);
     for (const mode of ['floor', 'naive', 'opsagent'] as const) {
       const s = report.scan[mode]!;
       positive(s.medianMs);

@@ -186,6 +186,8 @@ describe('default render (helm install opsagent charts/opsagent -n ops-system)',
         'core/replicationcontrollers',
         'batch/jobs',
         'batch/cronjobs',
+        'core/limitranges',
+        'autoscaling/horizontalpodautoscalers',
         'metrics.k8s.io/pods',
         'metrics.k8s.io/nodes',
       ].map((r) => `${r} ${[...READ].sort()}`);

@@ -4,6 +4,7 @@ import { defaultConfig, isNamespaceAudited, resolveRuleSettings } from '@opsagen
 import { matchesSelector } from '@opsagent/core/manifests/selector';
 import { extractWorkloads } from '@opsagent/core/manifests/workload-extractor';
 import { parseCpu, parseMemory } from '@opsagent/core/quantity';
+import { WorkloadContext } from '@opsagent/core/audit/workload-context';
 import { buildReport } from '@opsagent/core/report/report';
 import { buildDemoCluster } from './demo-cluster';
 import { startSimulator } from './simulator';
@@ -40,6 +41,7 @@ describe('demo cluster', () => {
       'batch',
       'monitoring',
       'logging',
+      'team-a',
       'kube-system',
     ]);
     for (const kind of ['Deployment', 'StatefulSet', 'DaemonSet', 'CronJob', 'Job', 'ReplicationController']) {
@@ -142,6 +144,7 @@ describe('demo cluster', () => {
             usageSamples: extracted.samples.length,
             skipped: extracted.skipped,
             warnings: extracted.warnings,
+            context: new WorkloadContext(extracted.limitRanges, extracted.hpas),
           },
           { rules, settings, isNamespaceAudited: (ns) => isNamespaceAudited(config, ns) },
         );
@@ -181,6 +184,8 @@ describe('demo cluster', () => {
         'shop/catalog:cpu-overprovisioned',
         'shop/catalog:memory-overprovisioned',
         'shop/search:memory-overprovisioned',
+        'team-a/notebook:cpu-overprovisioned',
+        'team-a/notebook:memory-overprovisioned',
       ]);
       // A DaemonSet's waste is priced over the Pods the read found of it: one per node.
       const fluentBit = last.issues.find((i) => i.name === 'fluent-bit' && i.rule === 'cpu-overprovisioned');
@@ -192,6 +197,28 @@ describe('demo cluster', () => {
       expect(op).toMatchObject({ observedPods: pods, wasteTotal: op!.wastePerPod * pods, currency: 'USD' });
       expect(op?.wasteMonthlyCost).toBe(Math.round(((op!.wastePerPod * pods) / 1000) * 0.031611 * 730 * 100) / 100);
       expect(last.summary.waste.byNamespace.logging.monthlyCost).toBeGreaterThan(op!.wasteMonthlyCost!);
+      // team-a's LimitRange sets notebook's requests and limits: its `*-missing` findings are info, and the
+      // over-provisioning is judged against the defaulted request.
+      const notebook = last.issues.filter((i) => i.name === 'notebook');
+      expect(
+        notebook
+          .filter((i) => i.rule.endsWith('-missing'))
+          .map((i) => `${i.rule} ${i.severity}`)
+          .sort(),
+      ).toEqual([
+        'cpu-limit-missing info',
+        'cpu-request-missing info',
+        'memory-limit-missing info',
+        'memory-request-missing info',
+      ]);
+      expect(notebook.find((i) => i.rule === 'cpu-overprovisioned')?.overProvisioning).toMatchObject({
+        request: 250,
+        requestDefaultedBy: 'team-a-defaults',
+      });
+      // The HPA on catalog (CPU at 60 %): the recommendation is the p95 ÷ 0.6.
+      const catalog = last.issues.find((i) => i.name === 'catalog' && i.rule === 'cpu-overprovisioned');
+      expect(catalog?.overProvisioning?.hpa).toMatchObject({ name: 'catalog', averageUtilization: 60 });
+      expect(catalog?.overProvisioning?.recommended).toBe(Math.ceil(catalog!.overProvisioning!.usage / 0.6));
     } finally {
       await sim.close();
     }

@@ -32,6 +32,18 @@ export interface OverProvisioning {
   coverage?: { from: string; to: string };
   /** How much data the figure stands on: `low` under 1 day between first and last sample, `medium` under 7, `high`. */
   confidence?: Confidence;
+  /** The HPA that scales the workload on this resource, and its target: the recommendation keeps its replica count. */
+  hpa?: {
+    name: string;
+    metric: 'Resource' | 'ContainerResource';
+    target: 'Utilization' | 'AverageValue';
+    averageUtilization?: number;
+    averageValue?: number;
+  };
+  /** The LimitRange that sets the request at admission, where the container sets none. */
+  requestDefaultedBy?: string;
+  /** The LimitRange `max` that capped the recommendation. */
+  cappedBy?: { limitRange: string; max: number };
 }
 
 export const CONFIDENCES = ['low', 'medium', 'high'] as const;

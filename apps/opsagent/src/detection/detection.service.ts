@@ -6,6 +6,7 @@ import { parseDuration } from '@opsagent/core/duration';
 import type { ScanWarning } from '@opsagent/core/issue';
 import { UsageAttribution } from '@opsagent/core/audit/usage-attribution';
 import { NO_USAGE } from '@opsagent/core/audit/usage-stats';
+import { WorkloadContext } from '@opsagent/core/audit/workload-context';
 import { buildReport } from '@opsagent/core/report/report';
 import { RULES } from '@opsagent/core/rules/registry';
 import { ClusterReader, type ClusterSnapshot } from '../kubernetes/cluster-reader';
@@ -266,6 +267,7 @@ export class DetectionService {
         warnings,
         // The Pods the read found per DaemonSet: a DaemonSet's waste is per Pod × its Pods.
         observedPods: new UsageAttribution(snapshot.workloads, snapshot.attribution.owners).observedPods(),
+        context: new WorkloadContext(snapshot.limitRanges, snapshot.hpas),
       },
       { rules, settings: this.resolved.settings, isNamespaceAudited: (ns) => isNamespaceAudited(this.config, ns) },
     );

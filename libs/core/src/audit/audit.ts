@@ -5,6 +5,7 @@ import type { Rule, RuleSettings } from '../rules/rule';
 import { SEVERITIES, severityRank, type Severity } from '../severity';
 import type { Workload } from '../workload';
 import { Exemptions } from './exemptions';
+import { WorkloadContext } from './workload-context';
 import type { UsageSource } from './usage-stats';
 
 export interface RuleSwitch {
@@ -72,6 +73,7 @@ export function audit(
   usage: UsageSource,
   options: AuditOptions,
   observedPods?: ReadonlyMap<Workload, number>,
+  context: WorkloadContext = new WorkloadContext(),
 ): AuditResult {
   const registry = options.registry ?? RULES;
   const known = new Set(registry.map((r) => r.id));
@@ -102,6 +104,7 @@ export function audit(
     for (const container of workload.containers) {
       stats.containers++;
       const containerUsage = usageByContainer.get(container.name);
+      const containerContext = context.containerContext(workload, container);
       if (usageRulesActive && containerUsage === undefined) stats.containersWithoutUsage++;
       for (const { rule, switch: sw } of active) {
         if (exemptions.isExempt(container.name, rule.id)) {
@@ -114,12 +117,13 @@ export function audit(
           usage: containerUsage,
           settings: options.settings,
           ...(pods !== undefined ? { observedPods: pods } : {}),
+          context: containerContext,
         });
         if (!finding) continue;
         issues.push({
           id: issueId(workload.kind, workload.namespace, workload.name, container.name, rule.id),
           rule: rule.id,
-          severity: sw.severity,
+          severity: finding.severity ?? sw.severity,
           namespace: workload.namespace,
           kind: workload.kind,
           name: workload.name,

@@ -1,5 +1,6 @@
 import { UsageAttribution } from '../audit/usage-attribution';
 import { SampleUsage } from '../audit/usage-stats';
+import { WorkloadContext } from '../audit/workload-context';
 import { isNamespaceAudited, resolveRuleSettings, type OpsAgentConfig } from '../config/config.loader';
 import { ManifestError, ManifestErrors } from '../manifests/errors';
 import { readManifestSourcesAll, STDIN_PATH } from '../manifests/manifest-reader';
@@ -44,6 +45,7 @@ export async function auditManifests(paths: string[], options: ManifestAuditOpti
       skipped: extracted.skipped,
       customWorkloads: extracted.customWorkloads,
       warnings: extracted.warnings,
+      context: new WorkloadContext(extracted.limitRanges, extracted.hpas),
     },
     { rules, settings, isNamespaceAudited: (ns) => isNamespaceAudited(options.config, ns) },
   );

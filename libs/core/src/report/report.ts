@@ -1,6 +1,7 @@
 import { audit, countBySeverity, type AuditOptions, type AuditStats } from '../audit/audit';
 import type { UsageSource } from '../audit/usage-stats';
 import { summarizeWaste, type WasteSummary } from '../cost';
+import type { WorkloadContext } from '../audit/workload-context';
 import type { Issue, ScanWarning } from '../issue';
 import type { Severity } from '../severity';
 import type { Workload } from '../workload';
@@ -39,12 +40,14 @@ export interface ReportInput {
   customWorkloads?: Record<string, number>;
   prometheusQueries?: number;
   warnings: ScanWarning[];
+  /** The LimitRanges and HPAs read with the workloads. */
+  context?: WorkloadContext;
   /** The Pods read per DaemonSet (UsageAttribution.observedPods): a DaemonSet's waste is per Pod × these. */
   observedPods?: ReadonlyMap<Workload, number>;
 }
 
 export function buildReport(input: ReportInput, options: AuditOptions): AuditReport {
-  const result = audit(input.workloads, input.usage, options, input.observedPods);
+  const result = audit(input.workloads, input.usage, options, input.observedPods, input.context);
   const byRule: Record<string, number> = {};
   for (const issue of result.issues) byRule[issue.rule] = (byRule[issue.rule] ?? 0) + 1;
   return {

@@ -3,6 +3,7 @@ import type { ResourceName } from '../quantity';
 import type { Severity } from '../severity';
 import type { OverProvisioning } from '../issue';
 import type { ContainerSpec, Workload } from '../workload';
+import type { ContainerContext } from '../audit/workload-context';
 
 /** Usage of one workload container over all samples of all its Pods. */
 export interface ContainerUsageStats {
@@ -40,10 +41,14 @@ export interface RuleContext {
   settings: RuleSettings;
   /** DaemonSets: the Pods the scan read that belong to it, when it read any. */
   observedPods?: number;
+  /** The container's LimitRange defaults and HPA, when the scan read any (absent: none apply). */
+  context?: ContainerContext;
 }
 
 export interface RuleFinding {
   message: string;
+  /** Overrides the configured severity (a `*-missing` value a LimitRange supplies is `info`). */
+  severity?: Severity;
   overProvisioning?: OverProvisioning;
 }
 
