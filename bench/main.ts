@@ -220,7 +220,8 @@ function agentExecArgv(ctx: Context): string[] {
 }
 
 function workerTimeout(ctx: Context): number {
-  return Math.max(10_000, Math.min(10 * 60_000, ctx.deadline - Date.now()));
+  // Up to 30 min: the 14-day history phase at `large` takes more than 10 on a slow 2-core machine.
+  return Math.max(10_000, Math.min(30 * 60_000, ctx.deadline - Date.now()));
 }
 
 async function serve(cluster: SyntheticCluster, ctx: Context): Promise<{ sim: Simulator; loadMs: number }> {
