@@ -254,7 +254,17 @@ describe('scans over time', () => {
     });
     const after = await scanNow();
     expect(after.counts).toMatchObject({ new: 4, resolved: 2, issues: 130 });
-    const logs = agent.stdout();
+    // The scan's answer can come back before the child's log lines have crossed the pipe: wait for them.
+    const logs = await waitFor(
+      async () => {
+        const text = agent.stdout();
+        return text.includes('"event":"issue-resolved"') && /"event":"issue-new".*"name":"newcomer"/.test(text)
+          ? text
+          : undefined;
+      },
+      10_000,
+      'the issue-resolved and issue-new log lines',
+    ).catch(() => agent.stdout());
     expect(logs).toContain('"event":"issue-resolved"');
     expect(logs).toMatch(/"event":"issue-new".*"name":"newcomer"/);
   });
@@ -317,7 +327,8 @@ describe('health', () => {
 
 describe('logs and shutdown', () => {
   it('logs JSON lines and never a token or a Secret-provided value', () => {
-    const lines = agent.stdout().trim().split('\n');
+    // Only whole lines: a line still crossing the pipe is not yet a line.
+    const lines = agent.stdout().split('\n').slice(0, -1);
     expect(lines.length).toBeGreaterThan(3);
     for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
     expect(lines.some((l) => JSON.parse(l).event === 'scan')).toBe(true);
