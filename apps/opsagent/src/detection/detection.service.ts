@@ -5,6 +5,8 @@ import { OpsAgentConfig } from '@opsagent/core/config/config.schema';
 import { parseDuration } from '@opsagent/core/duration';
 import type { ScanWarning } from '@opsagent/core/issue';
 import { NO_USAGE } from '@opsagent/core/audit/usage-stats';
+import { OomKillHistory } from '@opsagent/core/audit/failure-history';
+import { UsageAttribution } from '@opsagent/core/audit/usage-attribution';
 import { buildReport } from '@opsagent/core/report/report';
 import { RULES } from '@opsagent/core/rules/registry';
 import { ClusterReader, type ClusterSnapshot } from '../kubernetes/cluster-reader';
@@ -255,6 +257,12 @@ export class DetectionService {
       {
         workloads: snapshot.workloads,
         usage: windowUsage ? (windowUsage.ok ? windowUsage.usage : NO_USAGE) : this.usage.history,
+        // The Pods' own statuses: read with every scan, whatever the usage source, and attributed as usage is.
+        failures: new OomKillHistory(
+          snapshot.attribution.owners,
+          new UsageAttribution(snapshot.workloads, snapshot.attribution.owners),
+          Date.now() - parseDuration(this.config.overProvisioning.window),
+        ),
         usageSamples: windowUsage
           ? windowUsage.ok
             ? windowUsage.usage.sampleCount

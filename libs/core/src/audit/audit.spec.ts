@@ -9,6 +9,7 @@ const settings: RuleSettings = {
   minSamples: 3,
   cpu: { ratio: 2, minWaste: 100 },
   memory: { ratio: 2, minWaste: 128 * MI },
+  underProvisioning: { memoryRatio: 1.2, cpuThrottledRatio: 0.1 },
 };
 const options = (overrides: Partial<AuditOptions> = {}): AuditOptions => ({
   rules: new Map(),

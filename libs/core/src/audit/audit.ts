@@ -6,6 +6,7 @@ import { SEVERITIES, severityRank, type Severity } from '../severity';
 import type { Workload } from '../workload';
 import { Exemptions } from './exemptions';
 import type { UsageSource } from './usage-stats';
+import { NO_FAILURES, type FailureSource } from './failure-history';
 
 export interface RuleSwitch {
   enabled: boolean;
@@ -64,7 +65,12 @@ function cmp(a: string, b: string): number {
 }
 
 /** Runs every enabled rule on every container of every audited workload. Pure: no I/O. */
-export function audit(workloads: Iterable<Workload>, usage: UsageSource, options: AuditOptions): AuditResult {
+export function audit(
+  workloads: Iterable<Workload>,
+  usage: UsageSource,
+  options: AuditOptions,
+  failures: FailureSource = NO_FAILURES,
+): AuditResult {
   const registry = options.registry ?? RULES;
   const known = new Set(registry.map((r) => r.id));
   const active = registry
@@ -90,6 +96,7 @@ export function audit(workloads: Iterable<Workload>, usage: UsageSource, options
     stats.workloads++;
     const exemptions = Exemptions.of(workload, known, warnings);
     const usageByContainer = usageRulesActive ? usage.statsFor(workload) : new Map();
+    const oomKills = failures.oomKillsFor(workload);
     for (const container of workload.containers) {
       stats.containers++;
       const containerUsage = usageByContainer.get(container.name);
@@ -99,7 +106,13 @@ export function audit(workloads: Iterable<Workload>, usage: UsageSource, options
           stats.exemptions++;
           continue;
         }
-        const finding = rule.evaluate({ workload, container, usage: containerUsage, settings: options.settings });
+        const finding = rule.evaluate({
+          workload,
+          container,
+          usage: containerUsage,
+          oomKill: oomKills.get(container.name),
+          settings: options.settings,
+        });
         if (!finding) continue;
         issues.push({
           id: issueId(workload.kind, workload.namespace, workload.name, container.name, rule.id),

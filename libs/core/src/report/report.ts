@@ -1,5 +1,6 @@
 import { audit, countBySeverity, type AuditOptions, type AuditStats } from '../audit/audit';
 import type { UsageSource } from '../audit/usage-stats';
+import type { FailureSource } from '../audit/failure-history';
 import type { Issue, ScanWarning } from '../issue';
 import type { Severity } from '../severity';
 import type { Workload } from '../workload';
@@ -31,6 +32,8 @@ export interface AuditReport {
 export interface ReportInput {
   workloads: Iterable<Workload>;
   usage: UsageSource;
+  /** OOM kills within the usage window, from the Pods' statuses; none when absent. */
+  failures?: FailureSource;
   usageSamples: number;
   skipped: Record<string, number>;
   customWorkloads?: Record<string, number>;
@@ -39,7 +42,7 @@ export interface ReportInput {
 }
 
 export function buildReport(input: ReportInput, options: AuditOptions): AuditReport {
-  const result = audit(input.workloads, input.usage, options);
+  const result = audit(input.workloads, input.usage, options, input.failures);
   const byRule: Record<string, number> = {};
   for (const issue of result.issues) byRule[issue.rule] = (byRule[issue.rule] ?? 0) + 1;
   return {
