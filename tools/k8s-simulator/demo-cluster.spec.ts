@@ -1,3 +1,5 @@
+import { OomKillHistory } from '@opsagent/core/audit/failure-history';
+import { parseDuration } from '@opsagent/core/duration';
 import { UsageAttribution } from '@opsagent/core/audit/usage-attribution';
 import { SampleUsage } from '@opsagent/core/audit/usage-stats';
 import { defaultConfig, isNamespaceAudited, resolveRuleSettings } from '@opsagent/core/config/config.loader';
@@ -133,13 +135,15 @@ describe('demo cluster', () => {
           [...demo.objects, ...samples].map((object) => ({ object })),
           { defaultNamespace: 'default' },
         );
+        const attribution = new UsageAttribution(extracted.workloads, extracted.owners);
         return buildReport(
           {
             workloads: extracted.workloads,
-            usage: new SampleUsage(
-              extracted.workloads,
-              extracted.samples,
-              new UsageAttribution(extracted.workloads, extracted.owners),
+            usage: new SampleUsage(extracted.workloads, extracted.samples, attribution),
+            failures: new OomKillHistory(
+              extracted.owners,
+              attribution,
+              Date.now() - parseDuration(config.overProvisioning.window),
             ),
             usageSamples: extracted.samples.length,
             skipped: extracted.skipped,
@@ -182,6 +186,17 @@ describe('demo cluster', () => {
         'shop/catalog:cpu-overprovisioned',
         'shop/catalog:memory-overprovisioned',
         'shop/search:memory-overprovisioned',
+      ]);
+      // image-resizer was OOM-killed two hours before today (UTC): no memory cut, whatever its usage since.
+      const context = (report: Awaited<ReturnType<typeof scan>>) =>
+        report.issues
+          .filter((i) => ['memory-oom-killed', 'memory-underprovisioned', 'cpu-throttled'].includes(i.rule))
+          .map((i) => `${i.namespace}/${i.name}:${i.rule}`)
+          .sort();
+      expect(context(first)).toEqual(['shop/image-resizer:memory-oom-killed']);
+      expect(context(last)).toEqual([
+        'shop/image-resizer:memory-oom-killed',
+        'shop/session-cache:memory-underprovisioned',
       ]);
     } finally {
       await sim.close();
