@@ -56,7 +56,7 @@ describe('memory-underprovisioned', () => {
     expect(under.severity).toBe('medium');
     expect(under.message).toBe(
       `container "app" requests 256Mi memory but its peak usage is 400Mi (1.56× the request) over 12 samples; ` +
-        `recommend 460Mi (${Math.ceil((400 * MI * 1.15) / MI)}Mi); it risks eviction under node memory pressure`,
+        `recommend ${Math.ceil((400 * MI * 1.15) / MI)}Mi; it risks eviction under node memory pressure`,
     );
     expect(under.remediation).toContain('evicts');
   });

@@ -1,6 +1,6 @@
 import { readableQuantity } from '../quantity';
 import type { Rule } from './rule';
-import { recommend, roundUpToMi } from './overprovisioning';
+import { recommend, roundUpToMi, withExact } from './overprovisioning';
 import { declaredLimit, effectiveRequest } from './resources';
 
 /** The VPA recommender's bump after an OOM kill: at least 20 % above the memory the container was killed at. */
@@ -46,9 +46,3 @@ export const memoryOomKilled: Rule = {
     };
   },
 };
-
-/** `1.2Gi (1229Mi)`: the exact value to write in the manifest beside a rounded one; `308Mi` alone when equal. */
-function withExact(readable: string, bytes: number): string {
-  const exact = `${bytes / (1024 * 1024)}Mi`;
-  return readable === exact ? exact : `${readable} (${exact})`;
-}

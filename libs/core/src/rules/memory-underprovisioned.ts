@@ -1,6 +1,6 @@
 import { readableQuantity } from '../quantity';
 import type { Rule } from './rule';
-import { plural, recommend } from './overprovisioning';
+import { plural, recommend, withExact } from './overprovisioning';
 import { effectiveRequest } from './resources';
 
 export const memoryUnderprovisioned: Rule = {
@@ -28,8 +28,8 @@ export const memoryUnderprovisioned: Rule = {
     return {
       message:
         `container "${container.name}" requests ${fmt(request)} memory but its peak usage is ${fmt(peak)} ` +
-        `(${times}× the request) over ${plural(usage.samples, 'sample')}; recommend ${fmt(recommended)} ` +
-        `(${recommended / (1024 * 1024)}Mi); it risks eviction under node memory pressure`,
+        `(${times}× the request) over ${plural(usage.samples, 'sample')}; recommend ${withExact(fmt(recommended), recommended)}; ` +
+        'it risks eviction under node memory pressure',
     };
   },
 };

@@ -17,6 +17,12 @@ export function recommend(resource: ResourceName, usage: number): number {
   return Math.max(Math.ceil(withHeadroom / MI) * MI, MIN_MEMORY_RECOMMENDATION);
 }
 
+/** `1.2Gi (1229Mi)`: the exact memory to write in a manifest beside a rounded one; `308Mi` alone when equal. */
+export function withExact(readable: string, bytes: number): string {
+  const exact = `${bytes / MI}Mi`;
+  return readable === exact ? exact : `${readable} (${exact})`;
+}
+
 /** Bytes rounded up to a whole Mi. */
 export function roundUpToMi(bytes: number): number {
   return Math.ceil(bytes / MI) * MI;
