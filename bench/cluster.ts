@@ -41,6 +41,13 @@ export const LISTED = [
   { resource: 'batch/jobs', path: '/apis/batch/v1/jobs', kind: 'Job' },
   { resource: 'batch/cronjobs', path: '/apis/batch/v1/cronjobs', kind: 'CronJob' },
   { resource: 'pods', path: '/api/v1/pods', kind: 'Pod' },
+  // What the rules account for (issue 13 §3–4); the synthetic clusters have none: one empty page each.
+  { resource: 'limitranges', path: '/api/v1/limitranges', kind: 'LimitRange' },
+  {
+    resource: 'autoscaling/horizontalpodautoscalers',
+    path: '/apis/autoscaling/v2/horizontalpodautoscalers',
+    kind: 'HorizontalPodAutoscaler',
+  },
 ] as const;
 export const POD_METRICS_PATH = '/apis/metrics.k8s.io/v1beta1/pods';
 
@@ -76,6 +83,8 @@ export function buildCluster(size: ClusterSize, seed = 42): SyntheticCluster {
     Job: 0,
     CronJob: 0,
     Pod: 0,
+    LimitRange: 0,
+    HorizontalPodAutoscaler: 0,
     PodMetrics: 0,
   };
   for (const p of plans) {
@@ -136,6 +145,8 @@ export function buildIssueCluster(issues: number, namespaces: number): Synthetic
     Job: 0,
     CronJob: 0,
     Pod: 0,
+    LimitRange: 0,
+    HorizontalPodAutoscaler: 0,
     PodMetrics: 0,
   };
   for (let i = 0; i < workloads; i++) counts[ISSUE_KINDS[i % ISSUE_KINDS.length].kind as ListedKind]++;

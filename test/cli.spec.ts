@@ -31,6 +31,7 @@ const TREE = `${FIXTURES}/tree`;
 const PARTIAL = `${FIXTURES}/partial`;
 /** Shared with the service e2e (test/e2e/usage-attribution.e2e.spec.ts): both must find the same. */
 const USAGE_CHAIN = 'test/fixtures/usage-chain';
+const COST = 'test/fixtures/cost';
 
 /** The `- name:` line of each container in findings.yaml: SARIF regions point there. */
 const FINDINGS_LINES = { api: 18, cleanup: 34 };
@@ -207,6 +208,24 @@ describe('--output table (default)', () => {
     expect(total).toBe(report.issues.length);
   });
 
+  it('gives the money in each over-provisioning message and the waste in the summary line', async () => {
+    const result = await opsagentOnce('scan', `${COST}/cluster.yaml`, '--config', `${COST}/config.yaml`);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    const { sections, summary } = parseTable(result.stdout);
+    const messages = sections.flatMap((s) => s.rows.map((r) => `${r[2]} ${r[4]}`));
+    expect(messages).toContainEqual(
+      expect.stringMatching(
+        /^DaemonSet\/node-agent .*saving 480m per Pod \(1\.44 over 3 Pods observed\), worth EUR 42\.05 a month$/,
+      ),
+    );
+    expect(messages).toContainEqual(
+      expect.stringMatching(
+        /^Deployment\/web .*saving 1\.7Gi per Pod \(3\.4Gi over 2 replicas\), worth EUR 12\.50 a month$/,
+      ),
+    );
+    expect(summary).toContain('; over-provisioned: 3.24 cpu, 4.7Gi memory, EUR 111.79 a month;');
+  });
+
   it('says so when there is nothing to report', async () => {
     const result = await opsagentOnce('scan', CLEAN);
     expect(result).toEqual({
@@ -312,6 +331,9 @@ describe('--output json', () => {
       wastePerPod: 840,
       replicas: 3,
       wasteTotal: 2520,
+      // 2.52 cores × USD 0.031611 (the default price of a core-hour) × 730 h
+      wasteMonthlyCost: 58.15,
+      currency: 'USD',
       // From the first sample's start (its timestamp − its 30s window) to the last timestamp: under a day.
       coverage: { from: '2025-12-31T23:59:30.000Z', to: '2026-01-01T00:55:00.000Z' },
       confidence: 'low',
@@ -331,10 +353,52 @@ describe('--output json', () => {
       wastePerPod: 794 * Mi,
       replicas: 3,
       wasteTotal: 3 * 794 * Mi,
+      // 2382Mi = 2.33 GiB × USD 0.004237 (the default price of a GiB-hour) × 730 h
+      wasteMonthlyCost: 7.19,
+      currency: 'USD',
       coverage: { from: '2025-12-31T23:59:30.000Z', to: '2026-01-01T00:55:00.000Z' },
       confidence: 'low',
     });
     expect(report.summary).toMatchObject({ usageSamples: 12, containersWithoutUsage: 0 });
+  });
+
+  it("prices the waste with the config's prices: a Deployment's replicas, a DaemonSet's observed Pods", async () => {
+    const report = await scanJson(`${COST}/cluster.yaml`, '--config', `${COST}/config.yaml`);
+    const cost = (name: string, rule: string) => {
+      const op = report.issues.find((i) => i.name === name && i.rule === rule)?.overProvisioning;
+      return (
+        op && {
+          wasteTotal: op.wasteTotal,
+          observedPods: op.observedPods,
+          money: op.wasteMonthlyCost,
+          currency: op.currency,
+        }
+      );
+    };
+    const Mi = 1024 * 1024;
+    // EUR 0.04 a core-hour and EUR 0.005 a GiB-hour (config.yaml) × 730 h.
+    expect(cost('web', 'cpu-overprovisioned')).toEqual({ wasteTotal: 1800, money: 52.56, currency: 'EUR' });
+    expect(cost('web', 'memory-overprovisioned')).toEqual({ wasteTotal: 3506 * Mi, money: 12.5, currency: 'EUR' });
+    expect(cost('node-agent', 'cpu-overprovisioned')).toEqual({
+      wasteTotal: 1440,
+      observedPods: 3,
+      money: 42.05,
+      currency: 'EUR',
+    });
+    expect(cost('node-agent', 'memory-overprovisioned')).toEqual({
+      wasteTotal: 1314 * Mi,
+      observedPods: 3,
+      money: 4.68,
+      currency: 'EUR',
+    });
+    expect(report.summary.waste).toEqual({
+      currency: 'EUR',
+      total: { cpuCores: 3.24, memoryBytes: 4820 * Mi, monthlyCost: 111.79 },
+      byNamespace: {
+        infra: { cpuCores: 1.44, memoryBytes: 1314 * Mi, monthlyCost: 46.73 },
+        shop: { cpuCores: 1.8, memoryBytes: 3506 * Mi, monthlyCost: 65.06 },
+      },
+    });
   });
 
   it('attributes PodMetrics without labels through their Pod and its controller chain, as the service does', async () => {
@@ -437,6 +501,23 @@ describe('--output sarif', () => {
       expect(rule.help.text).toContain(registered.remediation);
       expect(rule.help.markdown).toContain(registered.description);
       expect(rule.help.markdown).toContain(`(${rule.helpUri})`);
+    }
+  });
+
+  it('carries the cost in the message and in properties.overProvisioning of each rightsizing result', async () => {
+    const [run] = (await scanSarif(`${COST}/cluster.yaml`, '--config', `${COST}/config.yaml`)).runs;
+    const results = run.results as unknown as {
+      ruleId: string;
+      message: { text: string };
+      properties: { overProvisioning?: { wasteMonthlyCost: number; currency: string } };
+    }[];
+    const priced = results.filter((r) => r.ruleId.endsWith('-overprovisioned'));
+    expect(priced.map((r) => r.properties.overProvisioning?.wasteMonthlyCost).sort((a, b) => a! - b!)).toEqual([
+      4.68, 12.5, 42.05, 52.56,
+    ]);
+    for (const r of priced) {
+      expect(r.properties.overProvisioning?.currency).toBe('EUR');
+      expect(r.message.text).toMatch(/, worth EUR \d+\.\d\d a month$/);
     }
   });
 

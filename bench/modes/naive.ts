@@ -4,7 +4,7 @@
  * evaluates them.
  */
 import { performance } from 'node:perf_hooks';
-import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, Metrics } from '@kubernetes/client-node';
+import { AppsV1Api, AutoscalingV2Api, BatchV1Api, CoreV1Api, KubeConfig, Metrics } from '@kubernetes/client-node';
 import { mapLimit, type WorkerInit } from '../protocol';
 import type { Runner } from '../scan-worker';
 
@@ -20,6 +20,7 @@ export function createRunner(init: WorkerInit): Runner {
   const apps = kc.makeApiClient(AppsV1Api);
   const core = kc.makeApiClient(CoreV1Api);
   const batch = kc.makeApiClient(BatchV1Api);
+  const autoscaling = kc.makeApiClient(AutoscalingV2Api);
   const metricsClient = new Metrics(kc);
   const calls: ListCall[] = [
     (p) => apps.listDeploymentForAllNamespaces(p),
@@ -30,6 +31,8 @@ export function createRunner(init: WorkerInit): Runner {
     (p) => batch.listJobForAllNamespaces(p),
     (p) => batch.listCronJobForAllNamespaces(p),
     (p) => core.listPodForAllNamespaces(p),
+    (p) => core.listLimitRangeForAllNamespaces(p),
+    (p) => autoscaling.listHorizontalPodAutoscalerForAllNamespaces(p),
   ];
   return async () => {
     let requests = 0;

@@ -62,6 +62,9 @@ function metricsService(): MetricsService {
     new Counter({ name: METRIC.kubeRequests, help: 'requests', labelNames: ['resource', 'code'], registers }),
     new Gauge({ name: METRIC.buildInfo, help: 'build', labelNames: ['version', 'node_version'], registers }),
     new Gauge({ name: METRIC.leader, help: 'leader', registers }),
+    new Gauge({ name: METRIC.wasteCpu, help: 'waste cpu', labelNames: ['namespace'], registers }),
+    new Gauge({ name: METRIC.wasteMemory, help: 'waste memory', labelNames: ['namespace'], registers }),
+    new Gauge({ name: METRIC.wasteCost, help: 'waste cost', labelNames: ['namespace'], registers }),
   );
 }
 

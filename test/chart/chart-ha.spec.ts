@@ -30,6 +30,15 @@ describe('replicaCount', () => {
     }
   });
 
+  it('above 1 with persistence.enabled: helm refuses to render, naming both keys', () => {
+    const result = helm(templateArgs({}), { ...HA, persistence: { enabled: true } });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/persistence\.enabled needs replicaCount 1 \(it is 2\)/);
+    expect(render({ values: { persistence: { enabled: true } } }).some((o) => o.kind === 'PersistentVolumeClaim')).toBe(
+      true,
+    );
+  });
+
   it('above 1 with leader election renders, and the rendered objects pass the Kubernetes schemas', () => {
     const objects = render({ values: HA });
     expect(deploymentOf(objects).spec?.replicas).toBe(2);

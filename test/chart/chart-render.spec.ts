@@ -186,6 +186,8 @@ describe('default render (helm install opsagent charts/opsagent -n ops-system)',
         'core/replicationcontrollers',
         'batch/jobs',
         'batch/cronjobs',
+        'core/limitranges',
+        'autoscaling/horizontalpodautoscalers',
         'metrics.k8s.io/pods',
         'metrics.k8s.io/nodes',
       ].map((r) => `${r} ${[...READ].sort()}`);
@@ -807,6 +809,8 @@ describe('Grafana dashboard (grafanaDashboard.enabled)', () => {
     expect(shown).toContain('opsagent_detection_runs_total');
     expect(shown).toContain('opsagent_detection_duration_seconds_bucket');
     expect(shown).toContain('opsagent_issues_by_severity');
+    for (const waste of ['opsagent_waste_cpu_cores', 'opsagent_waste_memory_bytes', 'opsagent_waste_monthly_cost'])
+      expect(shown).toContain(waste);
     const titles = dashboard.panels.map((p) => p.title);
     expect(titles).toEqual(expect.arrayContaining(['Detection runs', 'Detection duration', 'Issues by severity']));
   });

@@ -275,6 +275,27 @@ describe('helm --set, which passes a decimal number as a string', () => {
     expect(rendered.stderr).toContain("at '/config/underProvisioning/cpu/throttledRatio'");
   });
 
+  it('accepts --set prices and a currency (config.cost), and the agent loads them as numbers', () => {
+    const rendered = loadRendered([
+      'config.cost.cpuCoreHourly=0.0425',
+      'config.cost.memoryGiBHourly=0',
+      'config.cost.currency=EUR',
+    ]);
+    expect(rendered.stderr).toBeUndefined();
+    expect(rendered.config?.cost).toMatchObject({ cpuCoreHourly: 0.0425, memoryGiBHourly: 0, currency: 'EUR' });
+    expect(parse(rendered.text!)).toMatchObject({ cost: { cpuCoreHourly: 0.0425, memoryGiBHourly: 0 } });
+  });
+
+  it.each([
+    ['cpuCoreHourly', '-1'],
+    ['memoryGiBHourly', 'cheap'],
+    ['currency', 'usd'],
+  ])('refuses --set config.cost.%s=%s', (key, value) => {
+    const rendered = loadRendered([`config.cost.${key}=${value}`]);
+    expect(rendered.code).not.toBe(0);
+    expect(rendered.stderr).toContain(`at '/config/cost/${key}'`);
+  });
+
   it('still accepts whole numbers, which helm passes as integers', () => {
     expect(loadRendered(['config.overProvisioning.cpu.ratio=3']).config?.overProvisioning.cpu.ratio).toBe(3);
   });

@@ -194,6 +194,61 @@ describe('two replicas under promtool', () => {
     expect(result.code).toBe(0);
   });
 
+  it("shows the waste panels with one replica's numbers per audited namespace, whichever replicas export them", () => {
+    const exprs = dashboardExpressions();
+    const at = (title: string) => exprs.get(`${title}#0`)!;
+    // Prometheus keeps the scrape target's `namespace` (the agent's) and renames the gauge's own one (the audited
+    // namespace) to exported_namespace. Both replicas serve the same issues, so both export the same waste.
+    const waste = (name: string, shop: number, batch: number) =>
+      [LEADER, FOLLOWER].flatMap((target) => [
+        series(name, { exported_namespace: 'shop' }, target, `${shop}x60`),
+        series(name, { exported_namespace: 'batch' }, target, `${batch}x60`),
+      ]);
+    const result = run([
+      {
+        interval: '1m',
+        input_series: [
+          ...waste('opsagent_waste_monthly_cost', 65.5, 46.25),
+          ...waste('opsagent_waste_cpu_cores', 1.8, 1.44),
+          ...waste('opsagent_waste_memory_bytes', 3676307456, 1377828864),
+        ],
+        promql_expr_test: [
+          {
+            expr: at('Over-provisioning cost a month'),
+            eval_time: '30m',
+            exp_samples: [{ labels: '{}', value: 111.75 }],
+          },
+          {
+            expr: at('Over-provisioning cost a month, by namespace'),
+            eval_time: '30m',
+            exp_samples: [
+              { labels: '{exported_namespace="batch"}', value: 46.25 },
+              { labels: '{exported_namespace="shop"}', value: 65.5 },
+            ],
+          },
+          {
+            expr: at('Over-provisioned CPU, by namespace'),
+            eval_time: '30m',
+            exp_samples: [
+              { labels: '{exported_namespace="batch"}', value: 1.44 },
+              { labels: '{exported_namespace="shop"}', value: 1.8 },
+            ],
+          },
+          {
+            expr: at('Over-provisioned memory, by namespace'),
+            eval_time: '30m',
+            exp_samples: [
+              { labels: '{exported_namespace="batch"}', value: 1377828864 },
+              { labels: '{exported_namespace="shop"}', value: 3676307456 },
+            ],
+          },
+        ],
+      },
+    ]);
+    expect(result.output).toContain('SUCCESS');
+    expect(result.code).toBe(0);
+  });
+
   it('aggregates every gauge of the dashboard and the alerts with max, never sum, so no panel doubles', () => {
     const gauges = [
       'opsagent_issues_by_severity',

@@ -6,6 +6,7 @@ import { defaultConfig, isNamespaceAudited, resolveRuleSettings } from '@opsagen
 import { matchesSelector } from '@opsagent/core/manifests/selector';
 import { extractWorkloads } from '@opsagent/core/manifests/workload-extractor';
 import { parseCpu, parseMemory } from '@opsagent/core/quantity';
+import { WorkloadContext } from '@opsagent/core/audit/workload-context';
 import { buildReport } from '@opsagent/core/report/report';
 import { buildDemoCluster } from './demo-cluster';
 import { startSimulator } from './simulator';
@@ -32,9 +33,9 @@ describe('demo cluster', () => {
     expect(JSON.stringify(buildDemoCluster(7).objects)).not.toBe(JSON.stringify(objects));
   });
 
-  it('has 30–40 workloads of every kind over the demo namespaces', () => {
+  it('has 30–41 workloads of every kind over the demo namespaces', () => {
     expect(demo.workloads.length).toBeGreaterThanOrEqual(30);
-    expect(demo.workloads.length).toBeLessThanOrEqual(40);
+    expect(demo.workloads.length).toBeLessThanOrEqual(41);
     expect(ofKind('Namespace').map((n) => n.metadata.name)).toEqual([
       'shop',
       'payments',
@@ -42,6 +43,7 @@ describe('demo cluster', () => {
       'batch',
       'monitoring',
       'logging',
+      'team-a',
       'kube-system',
     ]);
     for (const kind of ['Deployment', 'StatefulSet', 'DaemonSet', 'CronJob', 'Job', 'ReplicationController']) {
@@ -145,9 +147,11 @@ describe('demo cluster', () => {
               attribution,
               Date.now() - parseDuration(config.overProvisioning.window),
             ),
+            observedPods: attribution.observedPods(),
             usageSamples: extracted.samples.length,
             skipped: extracted.skipped,
             warnings: extracted.warnings,
+            context: new WorkloadContext(extracted.limitRanges, extracted.hpas),
           },
           { rules, settings, isNamespaceAudited: (ns) => isNamespaceAudited(config, ns) },
         );
@@ -177,6 +181,7 @@ describe('demo cluster', () => {
         'data/spark-history:cpu-overprovisioned',
         'data/spark-history:memory-overprovisioned',
         'logging/elasticsearch:memory-overprovisioned',
+        'logging/fluent-bit:cpu-overprovisioned',
         'monitoring/kube-state-metrics:cpu-overprovisioned',
         'monitoring/kube-state-metrics:memory-overprovisioned',
         'payments/fraud-detector:cpu-overprovisioned',
@@ -186,6 +191,8 @@ describe('demo cluster', () => {
         'shop/catalog:cpu-overprovisioned',
         'shop/catalog:memory-overprovisioned',
         'shop/search:memory-overprovisioned',
+        'team-a/notebook:cpu-overprovisioned',
+        'team-a/notebook:memory-overprovisioned',
       ]);
       // image-resizer was OOM-killed two hours before today (UTC): no memory cut, whatever its usage since.
       const context = (report: Awaited<ReturnType<typeof scan>>) =>
@@ -198,6 +205,38 @@ describe('demo cluster', () => {
         'shop/image-resizer:memory-oom-killed',
         'shop/session-cache:memory-underprovisioned',
       ]);
+      // A DaemonSet's waste is priced over the Pods the read found of it: one per node.
+      const fluentBit = last.issues.find((i) => i.name === 'fluent-bit' && i.rule === 'cpu-overprovisioned');
+      const pods = demo.objects.filter(
+        (o) => o.kind === 'Pod' && (o.metadata as { name: string }).name.startsWith('fluent-bit-'),
+      ).length;
+      expect(pods).toBeGreaterThan(1);
+      const op = fluentBit?.overProvisioning;
+      expect(op).toMatchObject({ observedPods: pods, wasteTotal: op!.wastePerPod * pods, currency: 'USD' });
+      expect(op?.wasteMonthlyCost).toBe(Math.round(((op!.wastePerPod * pods) / 1000) * 0.031611 * 730 * 100) / 100);
+      expect(last.summary.waste.byNamespace.logging.monthlyCost).toBeGreaterThan(op!.wasteMonthlyCost!);
+      // team-a's LimitRange sets notebook's requests and limits: its `*-missing` findings are info, and the
+      // over-provisioning is judged against the defaulted request.
+      const notebook = last.issues.filter((i) => i.name === 'notebook');
+      expect(
+        notebook
+          .filter((i) => i.rule.endsWith('-missing'))
+          .map((i) => `${i.rule} ${i.severity}`)
+          .sort(),
+      ).toEqual([
+        'cpu-limit-missing info',
+        'cpu-request-missing info',
+        'memory-limit-missing info',
+        'memory-request-missing info',
+      ]);
+      expect(notebook.find((i) => i.rule === 'cpu-overprovisioned')?.overProvisioning).toMatchObject({
+        request: 250,
+        requestDefaultedBy: 'team-a-defaults',
+      });
+      // The HPA on catalog (CPU at 60 %): the recommendation is the p95 ÷ 0.6.
+      const catalog = last.issues.find((i) => i.name === 'catalog' && i.rule === 'cpu-overprovisioned');
+      expect(catalog?.overProvisioning?.hpa).toMatchObject({ name: 'catalog', averageUtilization: 60 });
+      expect(catalog?.overProvisioning?.recommended).toBe(Math.ceil(catalog!.overProvisioning!.usage / 0.6));
     } finally {
       await sim.close();
     }

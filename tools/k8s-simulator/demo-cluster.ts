@@ -606,12 +606,12 @@ const WORKLOADS: readonly DemoWorkload[] = [
     namespace: 'logging',
     kind: 'DaemonSet',
     name: 'fluent-bit',
-    why: 'DaemonSet with the memory limit missing',
+    why: 'memory limit missing; CPU over-provisioned (~12 % of 500m), its cost counted over its Pods (one per node)',
     containers: [
       {
         name: 'fluent-bit',
         image: 'cr.fluentbit.io/fluent/fluent-bit:3.2.2',
-        requests: r('100m', '128Mi'),
+        requests: r('500m', '128Mi'),
         limits: r('500m'),
         uses: [62, 92],
         port: 2020,
@@ -669,6 +669,15 @@ const WORKLOADS: readonly DemoWorkload[] = [
         port: 3100,
       },
     ],
+  },
+  // team-a: a namespace whose LimitRange (CONTEXT_OBJECTS) gives containers their requests and limits.
+  {
+    namespace: 'team-a',
+    kind: 'Deployment',
+    name: 'notebook',
+    replicas: 1,
+    why: "no resources; team-a's LimitRange sets them (`*-missing` info, over-provisioned)",
+    containers: [{ name: 'notebook', image: 'quay.io/jupyter/base-notebook:2025-11-10', uses: [30, 60], port: 8888 }],
   },
   // kube-system: the agent skips it by default.
   {
@@ -773,6 +782,41 @@ function toPlan(w: DemoWorkload, dayStart: number): WorkloadPlan {
 }
 
 /**
+ * What the rules account for beside the workloads (issue 13 §3–4): team-a's LimitRange, and an HPA that scales
+ * shop/catalog on CPU at 60 % utilization (its CPU recommendation is p95 ÷ 0.6, not the bare p95).
+ */
+const CONTEXT_OBJECTS: readonly Obj[] = [
+  {
+    apiVersion: 'v1',
+    kind: 'LimitRange',
+    metadata: { name: 'team-a-defaults', namespace: 'team-a', uid: '6f1c2a3e-0b4d-4c5e-9a1f-13a000000001' },
+    spec: {
+      limits: [
+        {
+          type: 'Container',
+          default: { cpu: '500m', memory: '512Mi' },
+          defaultRequest: { cpu: '250m', memory: '256Mi' },
+          max: { cpu: '2', memory: '2Gi' },
+        },
+      ],
+    },
+  },
+  {
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    metadata: { name: 'catalog', namespace: 'shop', uid: '6f1c2a3e-0b4d-4c5e-9a1f-13a000000002' },
+    spec: {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'catalog' },
+      minReplicas: 2,
+      maxReplicas: 8,
+      metrics: [
+        { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 60 } } },
+      ],
+    },
+  },
+];
+
+/**
  * Builds the demo cluster. Deterministic: the same seed (on the same UTC day of `now`, which places the OOM kills
  * inside the usage window) gives the same objects and usage series.
  */
@@ -781,6 +825,7 @@ export function buildDemoCluster(seed: number = DEFAULT_DEMO_SEED, now: number =
   const objects: Obj[] = [...gen.nodeObjects()];
   const dayStart = Math.floor(now / 86_400_000) * 86_400_000;
   for (const w of WORKLOADS) for (const o of gen.workload(toPlan(w, dayStart))) objects.push(o);
+  for (const o of CONTEXT_OBJECTS) objects.push(structuredClone(o));
   return {
     objects,
     metricsProvider: demoMetricsProvider(seed, gen.usage),

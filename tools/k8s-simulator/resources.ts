@@ -64,6 +64,14 @@ export const GROUP_VERSIONS: readonly GroupVersion[] = [
       shortNames: ['cm'],
     },
     {
+      resource: 'limitranges',
+      singularName: 'limitrange',
+      kind: 'LimitRange',
+      namespaced: true,
+      verbs: READ_WRITE,
+      shortNames: ['limits'],
+    },
+    {
       resource: 'namespaces',
       singularName: 'namespace',
       kind: 'Namespace',
@@ -146,6 +154,17 @@ export const GROUP_VERSIONS: readonly GroupVersion[] = [
       namespaced: true,
       verbs: READ_WRITE,
       shortNames: ['sts'],
+      categories: ['all'],
+    },
+  ]),
+  gv('autoscaling', 'v2', [
+    {
+      resource: 'horizontalpodautoscalers',
+      singularName: 'horizontalpodautoscaler',
+      kind: 'HorizontalPodAutoscaler',
+      namespaced: true,
+      verbs: READ_WRITE,
+      shortNames: ['hpa'],
       categories: ['all'],
     },
   ]),

@@ -780,6 +780,7 @@ describe('k8s simulator, read through the real @kubernetes/client-node', () => {
       const groups = await kc.makeApiClient(ApisApi).getAPIVersions();
       expect(groups.groups.map((g) => g.name)).toEqual([
         'apps',
+        'autoscaling',
         'batch',
         'metrics.k8s.io',
         'coordination.k8s.io',

@@ -220,6 +220,13 @@ agent, reading YAML, would refuse as a string.
 {{- if kindIs "string" (get $underCpu "throttledRatio") }}
 {{- $_ := set $underCpu "throttledRatio" (float64 (get $underCpu "throttledRatio")) }}
 {{- end }}
+{{- /* cost.*Hourly: the same, for prices given with --set */}}
+{{- $cost := dig "cost" (dict) $config }}
+{{- range $price := list "cpuCoreHourly" "memoryGiBHourly" }}
+{{- if kindIs "string" (get $cost $price) }}
+{{- $_ := set $cost $price (float64 (get $cost $price)) }}
+{{- end }}
+{{- end }}
 {{- /* usage.historyFile: '' = memory only (the agent takes no key rather than an empty path) */}}
 {{- $usage := dig "usage" (dict) $config }}
 {{- if eq (toString (get $usage "historyFile")) "" }}

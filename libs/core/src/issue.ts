@@ -17,12 +17,33 @@ export interface OverProvisioning {
   wastePerPod: number;
   /** Desired Pods, where the workload kind has a count. */
   replicas?: number;
-  /** wastePerPod × replicas, where replicas are known. */
+  /** wastePerPod × replicas, where replicas are known; for a DaemonSet, wastePerPod × observedPods. */
   wasteTotal?: number;
+  /** DaemonSets: the Pods the scan read that belong to it (a DaemonSet's spec has no count). */
+  observedPods?: number;
+  /**
+   * What the waste costs a month in `currency`: (wasteTotal, else wastePerPod) in cores or GiB × the `cost` price
+   * per hour × 730 h, rounded to the currency's minor unit. Set on every finding the rules make.
+   */
+  wasteMonthlyCost?: number;
+  /** ISO 4217 code of `wasteMonthlyCost` (config `cost.currency`). */
+  currency?: string;
   /** Times (ISO 8601) of the first and the last sample behind the figure, where the usage source knows them. */
   coverage?: { from: string; to: string };
   /** How much data the figure stands on: `low` under 1 day between first and last sample, `medium` under 7, `high`. */
   confidence?: Confidence;
+  /** The HPA that scales the workload on this resource, and its target: the recommendation keeps its replica count. */
+  hpa?: {
+    name: string;
+    metric: 'Resource' | 'ContainerResource';
+    target: 'Utilization' | 'AverageValue';
+    averageUtilization?: number;
+    averageValue?: number;
+  };
+  /** The LimitRange that sets the request at admission, where the container sets none. */
+  requestDefaultedBy?: string;
+  /** The LimitRange `max` that capped the recommendation. */
+  cappedBy?: { limitRange: string; max: number };
 }
 
 export const CONFIDENCES = ['low', 'medium', 'high'] as const;

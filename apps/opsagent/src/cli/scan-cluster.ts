@@ -4,6 +4,7 @@ import { NO_USAGE, SampleUsage, type UsageSource } from '@opsagent/core/audit/us
 import { isNamespaceAudited, resolveRuleSettings } from '@opsagent/core/config/config.loader';
 import { parseDuration } from '@opsagent/core/duration';
 import type { ScanWarning } from '@opsagent/core/issue';
+import { WorkloadContext } from '@opsagent/core/audit/workload-context';
 import { buildReport } from '@opsagent/core/report/report';
 import { RuntimeEnvironment } from '../config/environment';
 import { KubeApiClient } from '../kubernetes/kube-api.client';
@@ -76,6 +77,8 @@ export async function scanCluster(options: ScanOptions): Promise<ScanOutcome> {
       prometheusQueries,
       skipped: snapshot.skipped,
       warnings,
+      observedPods: attribution.observedPods(),
+      context: new WorkloadContext(snapshot.limitRanges, snapshot.hpas),
     },
     { rules, settings, isNamespaceAudited: (ns) => isNamespaceAudited(config, ns) },
   );

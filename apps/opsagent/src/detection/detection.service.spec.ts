@@ -131,6 +131,9 @@ function metrics(registry: Registry): MetricsService {
     new Counter({ name: METRIC.kubeRequests, help: 'h', labelNames: ['resource', 'code'], ...r }),
     new Gauge({ name: METRIC.buildInfo, help: 'h', labelNames: ['version', 'node_version'], ...r }),
     new Gauge({ name: METRIC.leader, help: 'h', ...r }),
+    new Gauge({ name: METRIC.wasteCpu, help: 'h', labelNames: ['namespace'], ...r }),
+    new Gauge({ name: METRIC.wasteMemory, help: 'h', labelNames: ['namespace'], ...r }),
+    new Gauge({ name: METRIC.wasteCost, help: 'h', labelNames: ['namespace'], ...r }),
   );
 }
 
@@ -312,6 +315,52 @@ describe('DetectionService', () => {
     const gap = await sut.runOnce('api');
     expect(gap.counts).toMatchObject({ resolved: 0, carriedOver: 2 });
     expect(overProvisioned()).toBe(2);
+  });
+
+  it('replaces the waste gauges after each scan: a namespace left without over-provisioning drops out', async () => {
+    const registry = new Registry();
+    sut = detection(
+      reader,
+      store,
+      metrics(registry),
+      parseConfig({ overProvisioning: { minSamples: 1 }, scanMinInterval: '0s' }),
+      silent,
+    );
+    const big = (namespace: string) => {
+      const w = { ...workload('Deployment', 'web'), namespace };
+      w.containers = [{ ...w.containers[0], requests: { cpu: 2000, memory: 4 * 2 ** 30 }, limits: {} }];
+      return w;
+    };
+    const sample = (namespace: string) => ({
+      namespace,
+      pod: 'web-1',
+      labels: { app: 'web' },
+      containers: [{ name: 'app', cpu: 100, memory: 2 ** 28 }],
+    });
+    const series = async (name: string) =>
+      Object.fromEntries(
+        (await registry.getSingleMetric(name)!.get()).values.map((v) => [String(v.labels.namespace), v.value]),
+      );
+    reader.next = { workloads: [big('shop'), big('batch')], samples: [sample('shop'), sample('batch')] };
+    await sut.runOnce('api');
+    // Per namespace: 1.9 cores (2 − 0.1) × the replicas of workload() (1); memory 4Gi − 295Mi.
+    const replicas = workload('Deployment', 'web').replicas ?? 1;
+    expect(await series(METRIC.wasteCpu)).toEqual({ batch: 1.9 * replicas, shop: 1.9 * replicas });
+    expect(await series(METRIC.wasteMemory)).toEqual({
+      batch: (4096 - 295) * 2 ** 20 * replicas,
+      shop: (4096 - 295) * 2 ** 20 * replicas,
+    });
+    const cost = store.waste().byNamespace.shop.monthlyCost;
+    expect(cost).toBeGreaterThan(0);
+    expect(await series(METRIC.wasteCost)).toEqual({ batch: cost, shop: cost });
+    // batch's web now requests what it uses: its series go, shop's stay.
+    const fitted = big('batch');
+    fitted.containers = [{ ...fitted.containers[0], requests: { cpu: 100, memory: 2 ** 28 } }];
+    reader.next = { workloads: [big('shop'), fitted], samples: [sample('shop'), sample('batch')] };
+    await sut.runOnce('api');
+    expect(await series(METRIC.wasteCpu)).toEqual({ shop: 1.9 * replicas });
+    expect(await series(METRIC.wasteMemory)).toEqual({ shop: (4096 - 295) * 2 ** 20 * replicas });
+    expect(await series(METRIC.wasteCost)).toEqual({ shop: cost });
   });
 
   it('a new leader carries over the over-provisioning issues it took over until its history has minSamples', async () => {

@@ -4,9 +4,10 @@ import { isNamespaceAudited, resolveRuleSettings } from '@opsagent/core/config/c
 import { OpsAgentConfig } from '@opsagent/core/config/config.schema';
 import { parseDuration } from '@opsagent/core/duration';
 import type { ScanWarning } from '@opsagent/core/issue';
+import { UsageAttribution } from '@opsagent/core/audit/usage-attribution';
 import { NO_USAGE } from '@opsagent/core/audit/usage-stats';
 import { OomKillHistory } from '@opsagent/core/audit/failure-history';
-import { UsageAttribution } from '@opsagent/core/audit/usage-attribution';
+import { WorkloadContext } from '@opsagent/core/audit/workload-context';
 import { buildReport } from '@opsagent/core/report/report';
 import { RULES } from '@opsagent/core/rules/registry';
 import { ClusterReader, type ClusterSnapshot } from '../kubernetes/cluster-reader';
@@ -211,6 +212,7 @@ export class DetectionService {
     this.store.scanFinished(scan);
     this.metrics.scanFinished(scan.status as Exclude<ScanStatus, 'running'>, scan.durationMs / 1000, finished);
     this.metrics.currentIssues(this.store.summary().bySeverity);
+    this.metrics.currentWaste(this.store.waste());
     // The level follows the outcome, so `level="error"` (Loki, alerting on logs) finds failed scans.
     const level = scan.status === 'failed' ? 'error' : scan.status === 'partial' ? 'warn' : 'info';
     this.logger[level](
@@ -253,6 +255,8 @@ export class DetectionService {
     const rules = new Map(this.resolved.rules);
     if (!metricsAvailable) for (const id of USAGE_RULES) rules.set(id, { ...rules.get(id)!, enabled: false });
 
+    // The read's Pods attributed to their workloads: OOM kills from their statuses, and Pods per DaemonSet.
+    const attribution = new UsageAttribution(snapshot.workloads, snapshot.attribution.owners);
     const report = buildReport(
       {
         workloads: snapshot.workloads,
@@ -260,7 +264,7 @@ export class DetectionService {
         // The Pods' own statuses: read with every scan, whatever the usage source, and attributed as usage is.
         failures: new OomKillHistory(
           snapshot.attribution.owners,
-          new UsageAttribution(snapshot.workloads, snapshot.attribution.owners),
+          attribution,
           Date.now() - parseDuration(this.config.overProvisioning.window),
         ),
         usageSamples: windowUsage
@@ -270,6 +274,9 @@ export class DetectionService {
           : (snapshot.usagePeaks?.samples ?? snapshot.samples?.length ?? 0),
         skipped: snapshot.skipped,
         warnings,
+        // The Pods the read found per DaemonSet: a DaemonSet's waste is per Pod × its Pods.
+        observedPods: attribution.observedPods(),
+        context: new WorkloadContext(snapshot.limitRanges, snapshot.hpas),
       },
       { rules, settings: this.resolved.settings, isNamespaceAudited: (ns) => isNamespaceAudited(this.config, ns) },
     );

@@ -1,6 +1,7 @@
 import { issueId } from '@opsagent/core/audit/audit';
 import type { Issue } from '@opsagent/core/issue';
 import type { Severity } from '@opsagent/core/severity';
+import { parseConfig } from '@opsagent/core/config/config.loader';
 import { IssueStore } from './issue-store.service';
 import { InvalidContinueTokenError } from './issue-store.types';
 
@@ -188,5 +189,55 @@ describe('IssueStore identity across restarts', () => {
     const sut = new IssueStore();
     sut.restoreIdentity(new Map([['a', '2026-11-01T00:00:00.000Z']]));
     expect(sut.identity()).toEqual(new Map([['a', '2026-11-01T00:00:00.000Z']]));
+  });
+});
+
+describe('IssueStore waste', () => {
+  const over = (namespace: string, name: string, resource: 'cpu' | 'memory', waste: number, cost: number): Issue => ({
+    ...issue(namespace, name, `${resource}-overprovisioned`, 'medium'),
+    overProvisioning: {
+      resource,
+      unit: resource === 'cpu' ? 'millicores' : 'bytes',
+      samples: 12,
+      usage: 0,
+      request: 0,
+      recommended: 0,
+      wastePerPod: waste / 2,
+      replicas: 2,
+      wasteTotal: waste,
+      wasteMonthlyCost: cost,
+      currency: 'EUR',
+    },
+  });
+  const config = parseConfig({ cost: { currency: 'EUR' } });
+
+  it('sums the current set per namespace, carried-over issues included, in the configured currency', () => {
+    const sut = new IssueStore(config);
+    sut.replace(
+      [
+        over('shop', 'web', 'cpu', 1500, 34.61),
+        over('shop', 'web', 'memory', 2 ** 30, 3.09),
+        over('data', 'db', 'cpu', 500, 11.54),
+      ],
+      't1',
+      never,
+    );
+    expect(sut.summary().waste).toEqual({
+      currency: 'EUR',
+      total: { cpuCores: 2, memoryBytes: 2 ** 30, monthlyCost: 49.24 },
+      byNamespace: {
+        data: { cpuCores: 0.5, memoryBytes: 0, monthlyCost: 11.54 },
+        shop: { cpuCores: 1.5, memoryBytes: 2 ** 30, monthlyCost: 37.7 },
+      },
+    });
+    // data's issue is carried over (its kind could not be read); shop's memory issue is resolved.
+    sut.replace([over('shop', 'web', 'cpu', 1500, 34.61)], 't2', (previous) => previous.namespace === 'data');
+    expect(sut.waste().total).toEqual({ cpuCores: 2, memoryBytes: 0, monthlyCost: 46.15 });
+    sut.replace([], 't3', never);
+    expect(sut.waste()).toEqual({
+      currency: 'EUR',
+      total: { cpuCores: 0, memoryBytes: 0, monthlyCost: 0 },
+      byNamespace: {},
+    });
   });
 });

@@ -1,5 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { compareIssues } from '@opsagent/core/audit/audit';
+import { CostConfig, OpsAgentConfig } from '@opsagent/core/config/config.schema';
+import { summarizeWaste, type Prices, type WasteSummary } from '@opsagent/core/cost';
 import type { Issue } from '@opsagent/core/issue';
 import { SEVERITIES, isSeverity, severityRank, type Severity } from '@opsagent/core/severity';
 import {
@@ -22,6 +24,8 @@ interface Snapshot {
   sorted: StoredIssue[];
   byId: Map<string, StoredIssue>;
   indexes: Record<IndexedKey, Map<string, StoredIssue[]>>;
+  /** The over-provisioning waste of the set, made at the first summary after a replace. */
+  waste?: WasteSummary;
 }
 
 export interface ReplaceResult {
@@ -43,6 +47,12 @@ export class IssueStore {
   private running?: ScanRecord;
   /** First-seen times of the issues of before a restart (id → ISO time), until the first `replace` uses them. */
   private restored?: ReadonlyMap<string, string>;
+  /** Prices of waste (config `cost`): the summary's money is in this currency. */
+  private readonly prices: Prices;
+
+  constructor(@Optional() config?: OpsAgentConfig) {
+    this.prices = { ...(config?.cost ?? new CostConfig()) };
+  }
 
   /**
    * The issues' identity saved before a restart: at the next `replace`, an issue found with one of these ids is
@@ -175,10 +185,20 @@ export class IssueStore {
     return `{"items":[${items.join(',')}],"total":${page.total}${next}}`;
   }
 
+  /**
+   * The waste of the current over-provisioning issues (carried-over ones included), per namespace and in total:
+   * CPU cores, memory bytes and money a month. Made once per issue set.
+   */
+  waste(): WasteSummary {
+    const snapshot = this.snapshot;
+    return (snapshot.waste ??= summarizeWaste(snapshot.sorted, this.prices));
+  }
+
   summary(): {
     bySeverity: Record<Severity, number>;
     byRule: Record<string, number>;
     byNamespace: Record<string, number>;
+    waste: WasteSummary;
   } {
     const { indexes } = this.snapshot;
     const count = (key: IndexedKey) =>
@@ -190,6 +210,7 @@ export class IssueStore {
       >,
       byRule: count('rule'),
       byNamespace: count('namespace'),
+      waste: this.waste(),
     };
   }
 

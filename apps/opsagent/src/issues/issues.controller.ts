@@ -1,6 +1,6 @@
 import { Controller, Get, Header, NotFoundException, Param, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { ErrorResponse, IssueListResponse, IssueResponse } from './dto/issue.response';
+import { ErrorResponse, IssueListResponse, IssueResponse, SummaryResponse } from './dto/issue.response';
 import { IssueIdParam, ListIssuesQuery } from './dto/list-issues.query';
 import { IssueStore } from './issue-store.service';
 import type { StoredIssue } from './issue-store.types';
@@ -29,6 +29,7 @@ export class IssuesController {
   }
 
   @Get('summary')
+  @ApiOkResponse({ type: SummaryResponse })
   summary() {
     return { total: this.store.size, ...this.store.summary(), lastScan: this.store.latestScan ?? null };
   }

@@ -2,12 +2,17 @@ import type { LivePod } from '@opsagent/core/audit/prometheus-usage';
 import { OwnerIndex } from '@opsagent/core/audit/usage-attribution';
 import type { UsagePeaks } from '@opsagent/core/audit/usage-peaks';
 import type { ScanWarning } from '@opsagent/core/issue';
+import type { HpaSpec, LimitRangeSpec } from '@opsagent/core/audit/workload-context';
 import type { UsageSample } from '@opsagent/core/usage';
 import type { Workload, WorkloadKind } from '@opsagent/core/workload';
 
 /** What one scan reads from the cluster, already reduced to what the rules need. */
 export interface ClusterSnapshot {
   workloads: Workload[];
+  /** The LimitRanges read (empty when they could not be read: a `context-unreadable` warning says so). */
+  limitRanges?: LimitRangeSpec[];
+  /** The HorizontalPodAutoscalers read (as limitRanges). */
+  hpas?: HpaSpec[];
   /** Objects read but not audited, by kind (owned ReplicaSets, Jobs and Pods, …). */
   skipped: Record<string, number>;
   /**

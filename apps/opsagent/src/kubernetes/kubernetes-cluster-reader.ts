@@ -9,6 +9,7 @@ import { toUsageSample } from '@opsagent/core/manifests/pod-metrics';
 import { toWorkload } from '@opsagent/core/manifests/workload-extractor';
 import type { UsageSample } from '@opsagent/core/usage';
 import type { Workload, WorkloadKind } from '@opsagent/core/workload';
+import { toHpa, toLimitRange, type HpaSpec, type LimitRangeSpec } from '@opsagent/core/audit/workload-context';
 import { mapLimit } from '../common/map-limit';
 import {
   ClusterReader,
@@ -23,7 +24,7 @@ import { ClusterReadError } from './kubernetes.errors';
 import { ListItemCutter, ListSizeError, ListTextError, type CutOptions } from './list-text';
 
 interface ResourceType {
-  kind: WorkloadKind;
+  kind: WorkloadKind | ContextKind;
   apiVersion: string;
   group: string;
   plural: string;
@@ -43,6 +44,25 @@ export const WORKLOAD_RESOURCES: readonly ResourceType[] = [
   { kind: 'CronJob', apiVersion: 'batch/v1', group: 'batch', plural: 'cronjobs' },
   { kind: 'Pod', apiVersion: 'v1', group: '', plural: 'pods' },
 ];
+type ContextKind = 'LimitRange' | 'HorizontalPodAutoscaler';
+/**
+ * What the rules read beside the workloads: the LimitRanges (what admission fills in) and the HPAs (what a
+ * request cut does to the replica count). Listed as the workloads are (pages, caps); a kind that cannot be read
+ * is a warning, not a partial scan: the audit runs without it.
+ */
+export const CONTEXT_RESOURCES: readonly ResourceType[] = [
+  { kind: 'LimitRange', apiVersion: 'v1', group: '', plural: 'limitranges' },
+  {
+    kind: 'HorizontalPodAutoscaler',
+    apiVersion: 'autoscaling/v2',
+    group: 'autoscaling',
+    plural: 'horizontalpodautoscalers',
+  },
+];
+const CONTEXT_EFFECT: Record<ContextKind, string> = {
+  LimitRange: 'LimitRange defaults are not applied this scan (`*-missing` findings keep their configured severity)',
+  HorizontalPodAutoscaler: 'recommendations do not account for HPAs this scan',
+};
 const METRICS = { apiVersion: 'metrics.k8s.io/v1beta1', resource: 'metrics.k8s.io/pods' };
 
 /** A `continue` token that expired is relisted from the start at most this many times per kind. */
@@ -89,6 +109,8 @@ interface ListPage {
 
 interface KindResult {
   workloads: Workload[];
+  limitRanges: LimitRangeSpec[];
+  hpas: HpaSpec[];
   skipped: Map<string, number>;
   warnings: ScanWarning[];
 }
@@ -115,8 +137,12 @@ export class KubernetesClusterReader extends ClusterReader {
   async read(options: ReadOptions): Promise<ClusterSnapshot> {
     const counters = { requests: 0, bytes: 0 };
     const failures: KindReadFailure[] = [];
+    const limitRanges: LimitRangeSpec[] = [];
+    const hpas: HpaSpec[] = [];
     const snapshot: ClusterSnapshot = {
       workloads: [],
+      limitRanges,
+      hpas,
       skipped: {},
       failures,
       kindsAttempted: WORKLOAD_RESOURCES.length,
@@ -131,11 +157,19 @@ export class KubernetesClusterReader extends ClusterReader {
     const labelSets = new LabelSets();
     const owners = new OwnerIndex();
     snapshot.owners = owners;
-    const results = await mapLimit(WORKLOAD_RESOURCES, CONCURRENCY, async (type) => {
+    const results = await mapLimit([...WORKLOAD_RESOURCES, ...CONTEXT_RESOURCES], CONCURRENCY, async (type) => {
       try {
         return await this.readKind(type, options, counters, { owners, labelSets });
       } catch (error) {
-        failures.push(toFailure(type, error));
+        if (isContextKind(type.kind)) {
+          if (options.signal?.aborted) throw error;
+          const failure = toFailure(type, error);
+          snapshot.warnings.push({
+            code: 'context-unreadable',
+            message: `${failure.resource}: ${failure.reason}; ${CONTEXT_EFFECT[type.kind]}`,
+            kind: type.kind,
+          });
+        } else failures.push(toFailure(type, error));
         return undefined;
       }
     });
@@ -143,6 +177,8 @@ export class KubernetesClusterReader extends ClusterReader {
     for (const result of results) {
       if (!result) continue;
       for (const workload of result.workloads) snapshot.workloads.push(workload);
+      for (const limitRange of result.limitRanges) limitRanges.push(limitRange);
+      for (const hpa of result.hpas) hpas.push(hpa);
       for (const warning of result.warnings) snapshot.warnings.push(warning);
       for (const [key, n] of result.skipped) snapshot.skipped[key] = (snapshot.skipped[key] ?? 0) + n;
     }
@@ -220,7 +256,7 @@ export class KubernetesClusterReader extends ClusterReader {
     const unreadable = (reason: string): void => {
       into.warnings.push({
         code: 'unreadable-object',
-        message: `${resourceName(type)}: ${type.kind} ${namespace ?? '(no namespace)'}/${name ?? '(no name)'}: ${reason}; not audited`,
+        message: `${resourceName(type)}: ${type.kind} ${namespace ?? '(no namespace)'}/${name ?? '(no name)'}: ${reason}; ${isContextKind(type.kind) ? 'not applied' : 'not audited'}`,
         kind: type.kind,
         ...(namespace !== undefined ? { namespace } : {}),
         ...(name !== undefined ? { name } : {}),
@@ -229,6 +265,9 @@ export class KubernetesClusterReader extends ClusterReader {
     let projection: ReturnType<typeof toWorkload>;
     let labels: Record<string, string> | null = {};
     try {
+      const apiCtx = { defaultNamespace: 'default', kind: type.kind, apiVersion: type.apiVersion };
+      if (type.kind === 'LimitRange') return void into.limitRanges.push(toLimitRange(item, apiCtx));
+      if (type.kind === 'HorizontalPodAutoscaler') return void into.hpas.push(toHpa(item, apiCtx));
       if (type.kind === 'Pod') labels = stringMap(metadata.labels);
       if (labels === null) return unreadable('metadata.labels is not a map of strings');
       projection = toWorkload(item, { defaultNamespace: 'default', kind: type.kind, apiVersion: type.apiVersion });
@@ -294,7 +333,7 @@ export class KubernetesClusterReader extends ClusterReader {
           const list = await readList(
             resource,
             chunks,
-            { kind: type.kind, maxItemBytes: this.maxItemBytes },
+            { kind: isContextKind(type.kind) ? undefined : type.kind, maxItemBytes: this.maxItemBytes },
             (item) => {
               if (++items > maxItems) {
                 throw new ClusterReadError(
@@ -483,11 +522,17 @@ async function readList(
 }
 
 function emptyResult(): KindResult {
-  return { workloads: [], skipped: new Map(), warnings: [] };
+  return { workloads: [], limitRanges: [], hpas: [], skipped: new Map(), warnings: [] };
+}
+
+function isContextKind(kind: string): kind is ContextKind {
+  return kind === 'LimitRange' || kind === 'HorizontalPodAutoscaler';
 }
 
 function addResult(into: KindResult, page: KindResult): void {
   for (const workload of page.workloads) into.workloads.push(workload);
+  for (const limitRange of page.limitRanges) into.limitRanges.push(limitRange);
+  for (const hpa of page.hpas) into.hpas.push(hpa);
   for (const [key, n] of page.skipped) into.skipped.set(key, (into.skipped.get(key) ?? 0) + n);
   for (const warning of page.warnings) into.warnings.push(warning);
 }
@@ -540,13 +585,14 @@ function withAuditedAnnotations(workload: Workload): Workload {
 
 function toFailure(type: ResourceType, error: unknown): KindReadFailure {
   const resource = resourceName(type);
+  const kind = type.kind as WorkloadKind; // a context kind's failure becomes a warning (read)
   if (error instanceof ClusterReadError) {
     return {
-      kind: type.kind,
+      kind,
       resource,
       ...(error.code !== undefined ? { code: error.code } : {}),
       reason: error.reason,
     };
   }
-  return { kind: type.kind, resource, reason: error instanceof Error ? error.message : String(error) };
+  return { kind, resource, reason: error instanceof Error ? error.message : String(error) };
 }

@@ -122,6 +122,7 @@ export class ReportMirror {
   private rebuild(): void {
     this.store.load([...this.byReport.values()].flat());
     this.metrics.currentIssues(this.store.summary().bySeverity);
+    this.metrics.currentWaste(this.store.waste());
   }
 }
 

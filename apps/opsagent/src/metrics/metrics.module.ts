@@ -40,6 +40,21 @@ import { MetricsService } from './metrics.service';
       name: METRIC.leader,
       help: 'This replica holds the leader election Lease and scans (always 1 without leader election)',
     }),
+    makeGaugeProvider({
+      name: METRIC.wasteCpu,
+      help: 'CPU requested over the recommendations of the current over-provisioning issues, in cores, by namespace',
+      labelNames: ['namespace'],
+    }),
+    makeGaugeProvider({
+      name: METRIC.wasteMemory,
+      help: 'Memory requested over the recommendations of the current over-provisioning issues, in bytes, by namespace',
+      labelNames: ['namespace'],
+    }),
+    makeGaugeProvider({
+      name: METRIC.wasteCost,
+      help: 'What the waste of the current over-provisioning issues costs a month (config cost.*), by namespace',
+      labelNames: ['namespace'],
+    }),
     MetricsService,
   ],
   exports: [MetricsService],

@@ -9,4 +9,7 @@ export const METRIC = {
   kubeRequests: 'opsagent_kubernetes_requests_total',
   buildInfo: 'opsagent_build_info',
   leader: 'opsagent_leader',
+  wasteCpu: 'opsagent_waste_cpu_cores',
+  wasteMemory: 'opsagent_waste_memory_bytes',
+  wasteCost: 'opsagent_waste_monthly_cost',
 } as const;

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Counter, Gauge, Histogram } from 'prom-client';
+import type { WasteSummary } from '@opsagent/core/cost';
 import type { Issue } from '@opsagent/core/issue';
 import { SEVERITIES, type Severity } from '@opsagent/core/severity';
 import { METRIC } from './metrics.names';
@@ -18,6 +19,9 @@ export class MetricsService {
     @InjectMetric(METRIC.kubeRequests) private readonly kubeRequests: Counter<'resource' | 'code'>,
     @InjectMetric(METRIC.buildInfo) private readonly buildInfo: Gauge<'version' | 'node_version'>,
     @InjectMetric(METRIC.leader) private readonly leaderGauge: Gauge,
+    @InjectMetric(METRIC.wasteCpu) private readonly wasteCpu: Gauge<'namespace'>,
+    @InjectMetric(METRIC.wasteMemory) private readonly wasteMemory: Gauge<'namespace'>,
+    @InjectMetric(METRIC.wasteCost) private readonly wasteCost: Gauge<'namespace'>,
   ) {
     // Expose every label value from the start, so dashboards and alerts see 0 rather than no series.
     for (const severity of SEVERITIES) this.bySeverity.set({ severity }, 0);
@@ -48,6 +52,19 @@ export class MetricsService {
 
   currentIssues(bySeverity: Record<Severity, number>): void {
     for (const severity of SEVERITIES) this.bySeverity.set({ severity }, bySeverity[severity]);
+  }
+
+  /**
+   * The waste gauges, replaced as a whole: one series per namespace with over-provisioning issues, so a namespace
+   * that became clean drops out rather than staying at its last value.
+   */
+  currentWaste(waste: WasteSummary): void {
+    for (const gauge of [this.wasteCpu, this.wasteMemory, this.wasteCost]) gauge.reset();
+    for (const [namespace, w] of Object.entries(waste.byNamespace)) {
+      this.wasteCpu.set({ namespace }, w.cpuCores);
+      this.wasteMemory.set({ namespace }, w.memoryBytes);
+      this.wasteCost.set({ namespace }, w.monthlyCost);
+    }
   }
 
   /** `opsagent_leader`: 1 while this replica leads (and always without leader election), else 0. */

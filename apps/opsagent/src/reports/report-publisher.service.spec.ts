@@ -132,6 +132,27 @@ describe('ReportPublisher', () => {
     expect(api.calls).toEqual(['list policyreports', 'create a']);
   });
 
+  it('sends no further write once the gate closes during a publish (a leader stepping down)', async () => {
+    let leader = true;
+    sut.setWriteGate(() => leader);
+    await sut.publish({ issues: [issue('a', 'x'), issue('b', 'y')], workloads: [], complete: true });
+    expect(api.calls).toEqual(['list policyreports', 'create a', 'create b']);
+    api.calls.length = 0;
+    // The first write of the next publish is where this replica stops leading: nothing is written after it.
+    const create = api.create.bind(api);
+    api.create = async (...args: Parameters<MemoryReportsApi['create']>) => {
+      leader = false;
+      return create(...args);
+    };
+    await sut.publish({ issues: [issue('c', 'z')], workloads: [], complete: true });
+    expect(api.calls).toEqual(['list policyreports', 'create c']);
+    expect([...api.objects.keys()].sort()).toEqual([
+      'policyreports/a/opsagent',
+      'policyreports/b/opsagent',
+      'policyreports/c/opsagent',
+    ]);
+  });
+
   it("keeps a workload's uid for an issue carried over by a partial scan that did not read it", async () => {
     await sut.publish({ issues: [issue('a', 'x')], workloads: [workload('a', 'x', 'uid-x')], complete: true });
     await sut.publish({ issues: [issue('a', 'x', 'changed')], workloads: [], complete: false });

@@ -82,8 +82,8 @@ export class ReportPublisher {
   }
 
   /**
-   * Writes happen only while `gate()` is true (leader election: only the leader writes). Asked once per publish,
-   * before the first request. Default: always.
+   * Writes happen only while `gate()` is true (leader election: only the leader writes). Asked before the publish
+   * and again before every write, so a leader that steps down mid-publish sends no further write. Default: always.
    */
   setWriteGate(gate: () => boolean): void {
     this.gate = gate;
@@ -186,6 +186,7 @@ export class ReportPublisher {
         counts.unchanged++;
         return;
       }
+      if (!this.gate()) return; // stepped down since the publish began: the new leader writes
       try {
         if (current) {
           await this.api.replace(type, namespace, REPORT_NAME, this.updateOf(current, desired));
@@ -238,6 +239,7 @@ export class ReportPublisher {
   ): Promise<void> {
     let current: ReportObject | undefined = found;
     for (let attempt = 1; current && isManagedReport(current); attempt++) {
+      if (!this.gate()) return; // stepped down since the publish began: the new leader deletes
       const meta = metadataOf(current);
       try {
         await this.api.delete(type, namespace, REPORT_NAME, {

@@ -104,6 +104,9 @@ function metrics(registry: Registry): MetricsService {
     new Counter({ name: METRIC.kubeRequests, help: 'h', labelNames: ['resource', 'code'], ...r }),
     new Gauge({ name: METRIC.buildInfo, help: 'h', labelNames: ['version', 'node_version'], ...r }),
     new Gauge({ name: METRIC.leader, help: 'h', ...r }),
+    new Gauge({ name: METRIC.wasteCpu, help: 'h', labelNames: ['namespace'], ...r }),
+    new Gauge({ name: METRIC.wasteMemory, help: 'h', labelNames: ['namespace'], ...r }),
+    new Gauge({ name: METRIC.wasteCost, help: 'h', labelNames: ['namespace'], ...r }),
   );
 }
 

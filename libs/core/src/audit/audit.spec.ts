@@ -2,7 +2,10 @@ import type { RuleSettings } from '../rules/rule';
 import type { UsageSample } from '../usage';
 import type { ContainerSpec, Workload } from '../workload';
 import { audit, compareIssues, issueId, type AuditOptions } from './audit';
+import type { FailureSource, OomKill } from './failure-history';
+import { OwnerIndex, UsageAttribution } from './usage-attribution';
 import { NO_USAGE, SampleUsage, percentile } from './usage-stats';
+import { WorkloadContext } from './workload-context';
 
 const MI = 2 ** 20;
 const settings: RuleSettings = {
@@ -10,6 +13,7 @@ const settings: RuleSettings = {
   cpu: { ratio: 2, minWaste: 100 },
   memory: { ratio: 2, minWaste: 128 * MI },
   underProvisioning: { memoryRatio: 1.2, cpuThrottledRatio: 0.1 },
+  cost: { cpuCoreHourly: 0.031611, memoryGiBHourly: 0.004237, currency: 'USD' },
 };
 const options = (overrides: Partial<AuditOptions> = {}): AuditOptions => ({
   rules: new Map(),
@@ -146,6 +150,9 @@ describe('over-provisioning', () => {
       wastePerPod: 700,
       replicas: 3,
       wasteTotal: 2100,
+      // 2.1 cores × 0.031611 × 730 h
+      wasteMonthlyCost: 48.46,
+      currency: 'USD',
     });
     // 200Mi × 1.15 = 230Mi exactly
     expect(mem?.overProvisioning).toMatchObject({
@@ -155,6 +162,56 @@ describe('over-provisioning', () => {
       wasteTotal: 3 * 794 * MI,
     });
     expect(cpu?.message).toContain('recommend 300m');
+  });
+
+  it("prices a DaemonSet's waste by the Pods the read found of it (observedPods), through their controller", () => {
+    const ds = workload([container('app', big)], { kind: 'DaemonSet', name: 'agent', replicas: undefined });
+    const owners = new OwnerIndex();
+    owners.addObject('DaemonSet', 'shop', 'agent', { uid: 'u-agent' });
+    for (const pod of ['web-0', 'web-1', 'web-2', 'web-3']) {
+      owners.addPod('shop', pod, { controller: { kind: 'DaemonSet', name: 'agent', uid: 'u-agent' } }, {});
+    }
+    owners.addPod('shop', 'stray', {}, { app: 'other' });
+    const attribution = new UsageAttribution([ds], owners);
+    const usage = new SampleUsage([ds], samples([100, 120, 110, 300], 200 * MI), attribution);
+    const observed = attribution.observedPods();
+    expect([...observed.values()]).toEqual([4]);
+    const cpu = audit([ds], usage, options(), observed).issues.find((i) => i.rule === 'cpu-overprovisioned');
+    // 700m per Pod × 4 Pods = 2.8 cores × 0.031611 × 730 h = 64.61
+    expect(cpu?.overProvisioning).toMatchObject({ observedPods: 4, wasteTotal: 2800, wasteMonthlyCost: 64.61 });
+    expect(cpu?.message).toContain('(2.8 over 4 Pods observed), worth USD 64.61 a month');
+    // Without the counts, one Pod's waste.
+    const alone = audit([ds], usage, options()).issues.find((i) => i.rule === 'cpu-overprovisioned');
+    expect(alone?.overProvisioning).toMatchObject({ wastePerPod: 700, wasteMonthlyCost: 16.15 });
+    expect(alone?.overProvisioning).not.toHaveProperty('wasteTotal');
+  });
+  it('takes the Pods per DaemonSet, the LimitRanges and HPAs, and the OOM kills together (its last three arguments)', () => {
+    const ds = workload([container('app', { requests: { memory: 1024 * MI }, limits: { memory: 1024 * MI } })], {
+      kind: 'DaemonSet',
+      name: 'agent',
+      replicas: undefined,
+    });
+    const usage = new SampleUsage([ds], samples([100, 100, 100], 100 * MI));
+    const context = new WorkloadContext([
+      { namespace: 'shop', name: 'defaults', default: { cpu: 1000 }, defaultRequest: { cpu: 1000 }, max: {} },
+    ]);
+    const kill: OomKill = { pod: 'agent-x', container: 'app', at: Date.parse('2026-11-25T09:00:00Z'), restartCount: 2 };
+    const failures: FailureSource = { oomKillsFor: (w) => new Map(w === ds ? [['app', kill]] : []) };
+    const { issues } = audit([ds], usage, options(), new Map([[ds, 4]]), context, failures);
+    expect(issues.map((i) => `${i.rule} ${i.severity}`).sort()).toEqual([
+      'cpu-limit-missing info',
+      'cpu-overprovisioned medium',
+      'cpu-request-missing info',
+      'memory-oom-killed high',
+    ]);
+    // The CPU request LimitRange "defaults" sets, priced over the 4 Pods; memory is not cut after an OOM kill.
+    expect(issues.find((i) => i.rule === 'cpu-overprovisioned')?.overProvisioning).toMatchObject({
+      request: 1000,
+      requestDefaultedBy: 'defaults',
+      observedPods: 4,
+      wasteTotal: 4 * 900,
+    });
+    expect(issues.find((i) => i.rule === 'memory-oom-killed')?.message).toContain('in Pod shop/agent-x');
   });
 
   it('floors recommendations at 10m CPU and 32Mi memory', () => {

@@ -5,6 +5,7 @@ import type { Rule, RuleSettings } from '../rules/rule';
 import { SEVERITIES, severityRank, type Severity } from '../severity';
 import type { Workload } from '../workload';
 import { Exemptions } from './exemptions';
+import { WorkloadContext } from './workload-context';
 import type { UsageSource } from './usage-stats';
 import { NO_FAILURES, type FailureSource } from './failure-history';
 
@@ -64,11 +65,18 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Runs every enabled rule on every container of every audited workload. Pure: no I/O. */
+/**
+ * Runs every enabled rule on every container of every audited workload. Pure: no I/O. `observedPods`: the Pods
+ * the read found per DaemonSet (UsageAttribution.observedPods), which prices a DaemonSet's waste. `context`: the
+ * namespaces' LimitRanges and the workloads' HPAs. `failures`: the OOM kills of each workload's containers within
+ * the window (OomKillHistory); none when omitted.
+ */
 export function audit(
   workloads: Iterable<Workload>,
   usage: UsageSource,
   options: AuditOptions,
+  observedPods?: ReadonlyMap<Workload, number>,
+  context: WorkloadContext = new WorkloadContext(),
   failures: FailureSource = NO_FAILURES,
 ): AuditResult {
   const registry = options.registry ?? RULES;
@@ -96,10 +104,12 @@ export function audit(
     stats.workloads++;
     const exemptions = Exemptions.of(workload, known, warnings);
     const usageByContainer = usageRulesActive ? usage.statsFor(workload) : new Map();
+    const pods = observedPods?.get(workload);
     const oomKills = failures.oomKillsFor(workload);
     for (const container of workload.containers) {
       stats.containers++;
       const containerUsage = usageByContainer.get(container.name);
+      const containerContext = context.containerContext(workload, container);
       if (usageRulesActive && containerUsage === undefined) stats.containersWithoutUsage++;
       for (const { rule, switch: sw } of active) {
         if (exemptions.isExempt(container.name, rule.id)) {
@@ -112,12 +122,14 @@ export function audit(
           usage: containerUsage,
           oomKill: oomKills.get(container.name),
           settings: options.settings,
+          ...(pods !== undefined ? { observedPods: pods } : {}),
+          context: containerContext,
         });
         if (!finding) continue;
         issues.push({
           id: issueId(workload.kind, workload.namespace, workload.name, container.name, rule.id),
           rule: rule.id,
-          severity: sw.severity,
+          severity: finding.severity ?? sw.severity,
           namespace: workload.namespace,
           kind: workload.kind,
           name: workload.name,

@@ -167,6 +167,20 @@ export class UsageAttribution {
     return this.selectors.match(namespace, labels);
   }
 
+  /**
+   * The Pods read per workload they belong to, attributed as samples are (the controller chain, labels where no
+   * chain is known), for the workloads of `kinds`. A DaemonSet's spec has no Pod count: this is its count.
+   */
+  observedPods(kinds: ReadonlySet<string> = new Set(['DaemonSet'])): Map<Workload, number> {
+    const counts = new Map<Workload, number>();
+    for (const pod of this.owners.podList()) {
+      for (const w of this.workloadsOf({ namespace: pod.namespace, pod: pod.name, labels: pod.labels })) {
+        if (kinds.has(w.kind)) counts.set(w, (counts.get(w) ?? 0) + 1);
+      }
+    }
+    return counts;
+  }
+
   private resolve(namespace: string, start: ControllerRef): readonly Workload[] {
     const known = this.resolved.get(start);
     if (known) return known;

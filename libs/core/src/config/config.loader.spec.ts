@@ -72,6 +72,9 @@ describe('defaults', () => {
     ['usage.prometheus.bearerTokenFile', undefined],
     ['usage.prometheus.timeout', '30s'],
     ['usage.prometheus.rateRange', '5m'],
+    ['cost.cpuCoreHourly', 0.031611],
+    ['cost.memoryGiBHourly', 0.004237],
+    ['cost.currency', 'USD'],
     ['server.port', 18080],
     ['server.shedAfterBusy', '100ms'],
     ['server.auth.mode', 'none'],
@@ -176,6 +179,11 @@ describe('accepted values', () => {
     ['usage.prometheus.bearerTokenFile', '/var/run/secrets/prom/token', '/var/run/secrets/prom/token'],
     ['usage.prometheus.timeout', '2m', '2m'],
     ['usage.prometheus.rateRange', '2m', '2m'],
+    ['cost.cpuCoreHourly', 0, 0],
+    ['cost.cpuCoreHourly', 0.0425, 0.0425],
+    ['cost.memoryGiBHourly', 0.0057, 0.0057],
+    ['cost.currency', 'EUR', 'EUR'],
+    ['cost.currency', 'JPY', 'JPY'],
     ['server.port', 1, 1],
     ['server.port', 65535, 65535],
     ['server.shedAfterBusy', '1ms', '1ms'],
@@ -219,6 +227,7 @@ describe('accepted values', () => {
 describe('rejected values', () => {
   const severities = 'must be one of critical, high, medium, low, info';
   const mapping = 'must be a mapping of keys';
+  const currency = 'must be an ISO 4217 currency code: three capital letters such as "USD" or "EUR"';
   const port = 'must be an integer from 1 to 65535';
   const cpuQuantity = 'must be a CPU quantity such as 100m or 0.5';
   const memoryQuantity = 'must be a memory quantity such as 128Mi or 1G';
@@ -256,6 +265,14 @@ describe('rejected values', () => {
     ['severity in capitals', at('rules.memory-request-missing.severity', 'HIGH'), 'rules.memory-request-missing.severity', severities],
     ['overProvisioning a number', { overProvisioning: 5 }, 'overProvisioning', mapping],
     ['overProvisioning a list', { overProvisioning: [{ minSamples: 1 }] }, 'overProvisioning', mapping],
+    ['cost a string', { cost: 'cheap' }, 'cost', mapping],
+    ['cpuCoreHourly negative', at('cost.cpuCoreHourly', -0.01), 'cost.cpuCoreHourly', 'must be a number ≥ 0'],
+    ['cpuCoreHourly a string', at('cost.cpuCoreHourly', '0.03'), 'cost.cpuCoreHourly', 'must be a number ≥ 0'],
+    ['memoryGiBHourly infinite', at('cost.memoryGiBHourly', Infinity), 'cost.memoryGiBHourly', 'must be a number ≥ 0'],
+    ['currency in lower case', at('cost.currency', 'usd'), 'cost.currency', currency],
+    ['currency a symbol', at('cost.currency', '$'), 'cost.currency', currency],
+    ['currency too long', at('cost.currency', 'EURO'), 'cost.currency', currency],
+    ['currency a number', at('cost.currency', 978), 'cost.currency', currency],
     ['minSamples zero', at('overProvisioning.minSamples', 0), 'overProvisioning.minSamples', 'must be an integer ≥ 1'],
     ['minSamples fractional', at('overProvisioning.minSamples', 1.5), 'overProvisioning.minSamples', 'must be an integer ≥ 1'],
     ['minSamples a string', at('overProvisioning.minSamples', '12'), 'overProvisioning.minSamples', 'must be an integer ≥ 1'],
@@ -407,6 +424,9 @@ describe('CONFIG_KEYS', () => {
       'usage.prometheus.bearerTokenFile',
       'usage.prometheus.timeout',
       'usage.prometheus.rateRange',
+      'cost.cpuCoreHourly',
+      'cost.memoryGiBHourly',
+      'cost.currency',
       'server.port',
       'server.shedAfterBusy',
       'server.auth.mode',
@@ -443,6 +463,8 @@ describe('resolveRuleSettings', () => {
       cpu: { ratio: 2, minWaste: 100 },
       memory: { ratio: 2, minWaste: 128 * 1024 * 1024 },
       underProvisioning: { memoryRatio: 1.2, cpuThrottledRatio: 0.1 },
+      // OpenCost's default price list
+      cost: { cpuCoreHourly: 0.031611, memoryGiBHourly: 0.004237, currency: 'USD' },
     });
   });
 
@@ -452,6 +474,7 @@ describe('resolveRuleSettings', () => {
         rules: { 'cpu-limit-missing': { enabled: false }, 'memory-overprovisioned': { severity: 'critical' } },
         overProvisioning: { minSamples: 3, cpu: { ratio: 1.5, minWaste: 0.25 }, memory: { ratio: 3, minWaste: '1G' } },
         underProvisioning: { memory: { ratio: 1.5 }, cpu: { throttledRatio: 0.25 } },
+        cost: { cpuCoreHourly: 0.05, memoryGiBHourly: 0, currency: 'EUR' },
       }),
     );
     expect(sut.rules.get('cpu-limit-missing')).toEqual({ enabled: false, severity: 'low' });
@@ -461,6 +484,7 @@ describe('resolveRuleSettings', () => {
       cpu: { ratio: 1.5, minWaste: 250 },
       memory: { ratio: 3, minWaste: 1e9 },
       underProvisioning: { memoryRatio: 1.5, cpuThrottledRatio: 0.25 },
+      cost: { cpuCoreHourly: 0.05, memoryGiBHourly: 0, currency: 'EUR' },
     });
   });
 });

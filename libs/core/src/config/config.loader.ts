@@ -91,6 +91,7 @@ export function resolveRuleSettings(config: OpsAgentConfig): ResolvedRules {
         memoryRatio: config.underProvisioning.memory.ratio,
         cpuThrottledRatio: config.underProvisioning.cpu.throttledRatio,
       },
+      cost: { ...config.cost },
     },
   };
 }

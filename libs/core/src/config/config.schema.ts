@@ -335,6 +335,32 @@ export class UsageConfig {
   prometheus = new PrometheusUsageConfig();
 }
 
+/** An ISO 4217 currency code's shape: three capital letters (`USD`, `EUR`, `JPY`). */
+const CurrencyCode = (): PropertyDecorator =>
+  Satisfies('currencyCode', (value) =>
+    typeof value === 'string' && /^[A-Z]{3}$/.test(value)
+      ? undefined
+      : 'must be an ISO 4217 currency code: three capital letters such as "USD" or "EUR"',
+  );
+
+/**
+ * Prices of the waste of over-provisioned requests, per hour; the defaults are OpenCost's default price list.
+ * Each finding's `wasteMonthlyCost` is its waste × the price × 730 h.
+ */
+export class CostConfig {
+  /** Price of one core of CPU per hour. */
+  @NumberAtLeast(0)
+  cpuCoreHourly = 0.031611;
+
+  /** Price of one GiB of memory per hour. */
+  @NumberAtLeast(0)
+  memoryGiBHourly = 0.004237;
+
+  /** ISO 4217 code of the prices (and of every money figure). */
+  @CurrencyCode()
+  currency = 'USD';
+}
+
 export const AUTH_MODES = ['none', 'kubernetes'] as const;
 
 export class ServerAuthConfig {
@@ -491,6 +517,9 @@ export class OpsAgentConfig {
 
   @Section(() => UsageConfig)
   usage = new UsageConfig();
+
+  @Section(() => CostConfig)
+  cost = new CostConfig();
 
   @Section(() => ServerConfig)
   server = new ServerConfig();

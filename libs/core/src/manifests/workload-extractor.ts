@@ -21,6 +21,7 @@ import {
 } from './object-reader';
 import { OwnerIndex, recordOwnership } from '../audit/usage-attribution';
 import { isPodMetrics, toUsageSample } from './pod-metrics';
+import { isHpa, isLimitRange, toHpa, toLimitRange, type HpaSpec, type LimitRangeSpec } from '../audit/workload-context';
 
 /** One object to project: a ManifestObject, or an API list item without a source location. */
 export interface ManifestInput {
@@ -47,6 +48,10 @@ export interface ExtractionResult {
   samples: UsageSample[];
   /** The Pods, owned ReplicaSets and Jobs, and workloads read, for attributing the samples (UsageAttribution). */
   owners: OwnerIndex;
+  /** LimitRanges (core/v1): what admission sets in their namespaces. */
+  limitRanges: LimitRangeSpec[];
+  /** HorizontalPodAutoscalers: which workloads are scaled on which resource. */
+  hpas: HpaSpec[];
   warnings: ScanWarning[];
 }
 
@@ -69,6 +74,8 @@ export type WorkloadProjection =
 export function extractWorkloads(objects: Iterable<ManifestInput>, opts: ExtractOptions): ExtractionResult {
   const workloads: Workload[] = [];
   const samples: UsageSample[] = [];
+  const limitRanges: LimitRangeSpec[] = [];
+  const hpas: HpaSpec[] = [];
   const warnings: ScanWarning[] = [];
   const owners = new OwnerIndex();
   // A Map, so a kind named like an Object.prototype member cannot collide with one.
@@ -83,6 +90,14 @@ export function extractWorkloads(objects: Iterable<ManifestInput>, opts: Extract
     try {
       if (isPodMetrics(object)) {
         samples.push(toUsageSample(object, ctx));
+        continue;
+      }
+      if (isLimitRange(object)) {
+        limitRanges.push(toLimitRange(object, ctx));
+        continue;
+      }
+      if (isHpa(object)) {
+        hpas.push(toHpa(object, ctx));
         continue;
       }
       const projection = toWorkload(object, ctx);
@@ -107,6 +122,8 @@ export function extractWorkloads(objects: Iterable<ManifestInput>, opts: Extract
     customWorkloads: Object.fromEntries(customWorkloads),
     samples,
     owners,
+    limitRanges,
+    hpas,
     warnings,
   };
 }

@@ -3,6 +3,7 @@ import { UsageAttribution } from '../audit/usage-attribution';
 import { parseDuration } from '../duration';
 import type { UsageSample } from '../usage';
 import { SampleUsage, type UsageSource } from '../audit/usage-stats';
+import { WorkloadContext } from '../audit/workload-context';
 import { isNamespaceAudited, resolveRuleSettings, type OpsAgentConfig } from '../config/config.loader';
 import { ManifestError, ManifestErrors } from '../manifests/errors';
 import { readManifestSourcesAll, STDIN_PATH } from '../manifests/manifest-reader';
@@ -52,10 +53,12 @@ export async function auditManifests(paths: string[], options: ManifestAuditOpti
       workloads: extracted.workloads,
       usage: (options.wrapUsage ?? ((u) => u))(new SampleUsage(extracted.workloads, extracted.samples, attribution)),
       failures: new OomKillHistory(extracted.owners, attribution, since),
+      observedPods: attribution.observedPods(),
       usageSamples: extracted.samples.length,
       skipped: extracted.skipped,
       customWorkloads: extracted.customWorkloads,
       warnings: extracted.warnings,
+      context: new WorkloadContext(extracted.limitRanges, extracted.hpas),
     },
     { rules, settings, isNamespaceAudited: (ns) => isNamespaceAudited(options.config, ns) },
   );

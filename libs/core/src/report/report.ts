@@ -1,6 +1,8 @@
 import { audit, countBySeverity, type AuditOptions, type AuditStats } from '../audit/audit';
 import type { UsageSource } from '../audit/usage-stats';
 import type { FailureSource } from '../audit/failure-history';
+import { summarizeWaste, type WasteSummary } from '../cost';
+import type { WorkloadContext } from '../audit/workload-context';
 import type { Issue, ScanWarning } from '../issue';
 import type { Severity } from '../severity';
 import type { Workload } from '../workload';
@@ -20,6 +22,8 @@ export interface ReportSummary extends AuditStats {
   customWorkloads: Record<string, number>;
   /** Queries sent to Prometheus for the usage (`usage.source: prometheus` only). */
   prometheusQueries?: number;
+  /** The over-provisioning findings' waste, per namespace and in total: cores, bytes and money a month. */
+  waste: WasteSummary;
 }
 
 /** What one audit produces, whatever the source (manifest files or the cluster). */
@@ -39,10 +43,14 @@ export interface ReportInput {
   customWorkloads?: Record<string, number>;
   prometheusQueries?: number;
   warnings: ScanWarning[];
+  /** The LimitRanges and HPAs read with the workloads. */
+  context?: WorkloadContext;
+  /** The Pods read per DaemonSet (UsageAttribution.observedPods): a DaemonSet's waste is per Pod × these. */
+  observedPods?: ReadonlyMap<Workload, number>;
 }
 
 export function buildReport(input: ReportInput, options: AuditOptions): AuditReport {
-  const result = audit(input.workloads, input.usage, options, input.failures);
+  const result = audit(input.workloads, input.usage, options, input.observedPods, input.context, input.failures);
   const byRule: Record<string, number> = {};
   for (const issue of result.issues) byRule[issue.rule] = (byRule[issue.rule] ?? 0) + 1;
   return {
@@ -56,6 +64,7 @@ export function buildReport(input: ReportInput, options: AuditOptions): AuditRep
       skipped: input.skipped,
       customWorkloads: input.customWorkloads ?? {},
       ...(input.prometheusQueries !== undefined ? { prometheusQueries: input.prometheusQueries } : {}),
+      waste: summarizeWaste(result.issues, options.settings.cost),
     },
     warnings: [...input.warnings, ...result.warnings],
   };

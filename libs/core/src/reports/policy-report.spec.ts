@@ -53,6 +53,8 @@ const CPU_OVER: SeenIssue = {
     wastePerPod: 1879,
     replicas: 3,
     wasteTotal: 5637,
+    wasteMonthlyCost: 130.08,
+    currency: 'USD',
   },
   firstSeen: '2026-11-30T00:00:00.000Z',
   lastSeen: '2026-12-01T09:30:00.000Z',
@@ -76,6 +78,35 @@ const MEMORY_OVER: SeenIssue = {
     request: 4096 * MI,
     recommended: 116 * MI,
     wastePerPod: 3980 * MI,
+    wasteMonthlyCost: 12.02,
+    currency: 'USD',
+  },
+  firstSeen: '2026-12-01T01:00:00.000Z',
+  lastSeen: '2026-12-01T09:30:00.000Z',
+};
+
+const DAEMONSET_OVER: SeenIssue = {
+  id: issueId('DaemonSet', 'shop', 'node-agent', 'agent', 'cpu-overprovisioned'),
+  rule: 'cpu-overprovisioned',
+  severity: 'medium',
+  namespace: 'shop',
+  kind: 'DaemonSet',
+  name: 'node-agent',
+  container: 'agent',
+  message: 'container "agent" requests 500m cpu but its p95 usage is 20m',
+  remediation: cpuOverprovisioned.remediation,
+  overProvisioning: {
+    resource: 'cpu',
+    unit: 'millicores',
+    samples: 12,
+    usage: 20,
+    request: 500,
+    recommended: 20,
+    wastePerPod: 480,
+    observedPods: 5,
+    wasteTotal: 2400,
+    wasteMonthlyCost: 55.38,
+    currency: 'EUR',
   },
   firstSeen: '2026-12-01T01:00:00.000Z',
   lastSeen: '2026-12-01T09:30:00.000Z',
@@ -124,6 +155,13 @@ describe('issue → PolicyReport result', () => {
       usage: '120.5m',
       samples: '40',
       replicas: '3',
+      wasteMonthlyCost: '130.08',
+      currency: 'USD',
+    });
+    expect(issueToResult(DAEMONSET_OVER).properties).toMatchObject({
+      observedPods: '5',
+      wasteMonthlyCost: '55.38',
+      currency: 'EUR',
     });
     expect(issueToResult(MEMORY_OVER).properties).toMatchObject({
       request: '4Gi',
@@ -141,7 +179,7 @@ describe('issue → PolicyReport result', () => {
   });
 
   it('every property is a string, as the CRD requires', () => {
-    for (const issue of [missing('a', 'b'), CPU_OVER, MEMORY_OVER]) {
+    for (const issue of [missing('a', 'b'), CPU_OVER, MEMORY_OVER, DAEMONSET_OVER]) {
       for (const value of Object.values(issueToResult(issue).properties)) expect(typeof value).toBe('string');
     }
   });
@@ -200,7 +238,7 @@ describe('PolicyReport → issues (what a follower serves)', () => {
       message: 'container "app" requests 128Mi memory but its peak usage is 200Mi',
       remediation: memoryUnderprovisioned.remediation,
     };
-    const issues = [missing('web', 'a', 'info'), CPU_OVER, MEMORY_OVER, under];
+    const issues = [missing('web', 'a', 'info'), CPU_OVER, MEMORY_OVER, DAEMONSET_OVER, under];
     const back = [...buildReports(issues, REPORT_TYPES.PolicyReport).values()].flatMap((r) => {
       const reading = issuesFromReport(JSON.parse(JSON.stringify(r)));
       expect(reading.problems).toEqual([]);

@@ -182,7 +182,11 @@ export function issueToResult(issue: SeenIssue, workload: WorkloadIdentity = {})
     properties.usage = quantityProperty(op.usage, op.resource);
     properties.samples = String(op.samples);
     if (op.replicas !== undefined) properties.replicas = String(op.replicas);
-    // wasteMonthlyCost: OpsAgent has no prices yet, so it is never known and never written.
+    if (op.observedPods !== undefined) properties.observedPods = String(op.observedPods);
+    if (op.wasteMonthlyCost !== undefined && op.currency !== undefined) {
+      properties.wasteMonthlyCost = String(op.wasteMonthlyCost);
+      properties.currency = op.currency;
+    }
   }
   return {
     source: REPORT_SOURCE,
@@ -383,6 +387,15 @@ function overProvisioningFrom(props: Record<string, unknown>, resource: Resource
   if (typeof props.replicas === 'string' && /^\d+$/.test(props.replicas)) {
     figures.replicas = Number(props.replicas);
     figures.wasteTotal = wastePerPod * figures.replicas;
+  } else if (typeof props.observedPods === 'string' && /^\d+$/.test(props.observedPods)) {
+    figures.observedPods = Number(props.observedPods);
+    figures.wasteTotal = wastePerPod * figures.observedPods;
+  }
+  // Written by this version on every rightsizing result; a report of an older one has no price (the summary prices it).
+  const cost = typeof props.wasteMonthlyCost === 'string' ? Number(props.wasteMonthlyCost) : NaN;
+  if (Number.isFinite(cost) && cost >= 0 && typeof props.currency === 'string' && /^[A-Z]{3}$/.test(props.currency)) {
+    figures.wasteMonthlyCost = cost;
+    figures.currency = props.currency;
   }
   return figures;
 }

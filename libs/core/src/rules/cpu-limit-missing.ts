@@ -1,5 +1,5 @@
 import type { Rule } from './rule';
-import { declaredLimit } from './resources';
+import { declaredLimit, missingValue } from './resources';
 
 export const cpuLimitMissing: Rule = {
   id: 'cpu-limit-missing',
@@ -13,8 +13,12 @@ export const cpuLimitMissing: Rule = {
   remediation:
     'Set `resources.limits.cpu`, or exempt the workload with the annotation `opsagent.io/ignore: cpu-limit-missing` ' +
     'if unthrottled CPU is intended.',
-  evaluate: ({ container }) =>
-    declaredLimit(container, 'cpu') === undefined
-      ? { message: `container "${container.name}" has no CPU limit (limits.cpu)` }
-      : undefined,
+  evaluate: ({ container, context }) =>
+    missingValue(
+      'limit',
+      'cpu',
+      declaredLimit(container, 'cpu'),
+      context,
+      `container "${container.name}" has no CPU limit (limits.cpu)`,
+    ),
 };

@@ -1,5 +1,5 @@
 import type { Rule } from './rule';
-import { effectiveRequest } from './resources';
+import { effectiveRequest, missingValue } from './resources';
 
 export const cpuRequestMissing: Rule = {
   id: 'cpu-request-missing',
@@ -13,8 +13,12 @@ export const cpuRequestMissing: Rule = {
   remediation:
     'Set `resources.requests.cpu` to the CPU the container needs at steady load (for example its p95 usage, ' +
     'as shown by `kubectl top pod --containers`).',
-  evaluate: ({ container }) =>
-    effectiveRequest(container, 'cpu') === undefined
-      ? { message: `container "${container.name}" has no CPU request (neither requests.cpu nor limits.cpu)` }
-      : undefined,
+  evaluate: ({ container, context }) =>
+    missingValue(
+      'request',
+      'cpu',
+      effectiveRequest(container, 'cpu'),
+      context,
+      `container "${container.name}" has no CPU request (neither requests.cpu nor limits.cpu)`,
+    ),
 };

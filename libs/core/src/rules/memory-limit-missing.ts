@@ -1,5 +1,5 @@
 import type { Rule } from './rule';
-import { declaredLimit } from './resources';
+import { declaredLimit, missingValue } from './resources';
 
 export const memoryLimitMissing: Rule = {
   id: 'memory-limit-missing',
@@ -13,8 +13,12 @@ export const memoryLimitMissing: Rule = {
   remediation:
     'Set `resources.limits.memory` (commonly equal to the memory request, so the container is OOM-killed alone ' +
     'instead of its neighbours).',
-  evaluate: ({ container }) =>
-    declaredLimit(container, 'memory') === undefined
-      ? { message: `container "${container.name}" has no memory limit (limits.memory)` }
-      : undefined,
+  evaluate: ({ container, context }) =>
+    missingValue(
+      'limit',
+      'memory',
+      declaredLimit(container, 'memory'),
+      context,
+      `container "${container.name}" has no memory limit (limits.memory)`,
+    ),
 };

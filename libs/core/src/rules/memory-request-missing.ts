@@ -1,5 +1,5 @@
 import type { Rule } from './rule';
-import { effectiveRequest } from './resources';
+import { effectiveRequest, missingValue } from './resources';
 
 export const memoryRequestMissing: Rule = {
   id: 'memory-request-missing',
@@ -11,8 +11,12 @@ export const memoryRequestMissing: Rule = {
     'Neither `requests.memory` nor `limits.memory` is set, so the scheduler can pack the node past its memory ' +
     'and the Pod is among the first evicted under node memory pressure.',
   remediation: 'Set `resources.requests.memory` to the working set the container needs (its peak usage plus headroom).',
-  evaluate: ({ container }) =>
-    effectiveRequest(container, 'memory') === undefined
-      ? { message: `container "${container.name}" has no memory request (neither requests.memory nor limits.memory)` }
-      : undefined,
+  evaluate: ({ container, context }) =>
+    missingValue(
+      'request',
+      'memory',
+      effectiveRequest(container, 'memory'),
+      context,
+      `container "${container.name}" has no memory request (neither requests.memory nor limits.memory)`,
+    ),
 };

@@ -11,6 +11,7 @@ const settings: RuleSettings = {
   cpu: { ratio: 2, minWaste: 100 },
   memory: { ratio: 2, minWaste: 128 * MI },
   underProvisioning: { memoryRatio: 1.2, cpuThrottledRatio: 0.1 },
+  cost: { cpuCoreHourly: 0.031611, memoryGiBHourly: 0.004237, currency: 'USD' },
 };
 
 function sut(
@@ -39,7 +40,7 @@ describe('over-provisioning messages', () => {
     // 2418398Ki × 1.15 rounded up to a Mi is 2716Mi; 16Gi − 2716Mi = 13668Mi per Pod, ×3 in total.
     expect(message).toBe(
       'container "app" requests 16Gi memory but its peak usage is 2.3Gi over 24 samples; recommend 2.7Gi (2716Mi), ' +
-        'saving 13.3Gi per Pod (40Gi over 3 replicas)',
+        'saving 13.3Gi per Pod (40Gi over 3 replicas), worth USD 123.85 a month',
     );
     expect(message).not.toMatch(/\d{4,}Ki|\d{5,}Mi/);
   });
@@ -48,10 +49,11 @@ describe('over-provisioning messages', () => {
     const message = sut({ cpu: 16_000 }, { cpuP95: 2_340, memoryMax: 0, samples: 12 }, 2)('cpu');
     expect(message).toBe(
       'container "app" requests 16 cpu but its p95 usage is 2.34 over 12 samples; recommend 2.34 (2340m), ' +
-        'saving 13.7 per Pod (27.3 over 2 replicas)',
+        'saving 13.7 per Pod (27.3 over 2 replicas), worth USD 630.44 a month',
     );
     expect(sut({ cpu: 500 }, { cpuP95: 40, memoryMax: 0, samples: 12 }, undefined)('cpu')).toBe(
-      'container "app" requests 500m cpu but its p95 usage is 40m over 12 samples; recommend 40m, saving 460m per Pod',
+      'container "app" requests 500m cpu but its p95 usage is 40m over 12 samples; recommend 40m, saving 460m per Pod, ' +
+        'worth USD 10.61 a month',
     );
   });
 
@@ -107,5 +109,82 @@ describe('over-provisioning trust figures', () => {
     const finding = figures(undefined, undefined)!;
     expect(finding.overProvisioning).not.toHaveProperty('coverage');
     expect(finding.overProvisioning).not.toHaveProperty('confidence');
+  });
+});
+
+describe('over-provisioning cost (cost.*)', () => {
+  const evaluate = (
+    kind: Workload['kind'],
+    replicas: number | undefined,
+    observedPods: number | undefined,
+    resource: 'cpu' | 'memory',
+    cost: RuleSettings['cost'] = settings.cost,
+  ) => {
+    const container: ContainerSpec = {
+      name: 'app',
+      role: 'container',
+      path: 'x',
+      requests: { cpu: 1000, memory: 4 * GI },
+      limits: {},
+    };
+    const workload: Workload = {
+      kind,
+      apiVersion: 'apps/v1',
+      namespace: 'shop',
+      name: 'web',
+      annotations: {},
+      templateAnnotations: {},
+      containers: [container],
+      ...(replicas === undefined ? {} : { replicas }),
+    };
+    // CPU: 1000m − 200m = 800m per Pod. Memory: 4Gi − 1Gi (≈ 890Mi × 1.15 rounded up) = 3Gi per Pod.
+    const usage = { cpuP95: 200, memoryMax: 890.4 * MI, samples: 12 };
+    return evaluateOverProvisioning(
+      { workload, container, usage, settings: { ...settings, cost }, ...(observedPods ? { observedPods } : {}) },
+      resource,
+    )!;
+  };
+
+  it('prices the waste of every replica: wasteTotal × price × 730 h, in the currency, in figures and message', () => {
+    const cpu = evaluate('Deployment', 3, undefined, 'cpu');
+    // 2.4 cores × 0.031611 × 730 = 55.381…
+    expect(cpu.overProvisioning).toMatchObject({ wasteTotal: 2400, wasteMonthlyCost: 55.38, currency: 'USD' });
+    expect(cpu.message).toMatch(/, worth USD 55\.38 a month$/);
+    const memory = evaluate('StatefulSet', 2, undefined, 'memory');
+    // 6 GiB × 0.004237 × 730 = 18.558…
+    expect(memory.overProvisioning).toMatchObject({ wasteTotal: 6 * GI, wasteMonthlyCost: 18.56, currency: 'USD' });
+  });
+
+  it('prices a DaemonSet by the Pods observed, and says so', () => {
+    const finding = evaluate('DaemonSet', undefined, 4, 'cpu');
+    expect(finding.overProvisioning).toMatchObject({ observedPods: 4, wasteTotal: 3200, wasteMonthlyCost: 73.84 });
+    expect(finding.overProvisioning).not.toHaveProperty('replicas');
+    expect(finding.message).toContain('saving 800m per Pod (3.2 over 4 Pods observed), worth USD 73.84 a month');
+  });
+
+  it('prices one Pod where no count is known (a DaemonSet no Pod was read of, a CronJob)', () => {
+    for (const finding of [
+      evaluate('DaemonSet', undefined, undefined, 'cpu'),
+      evaluate('CronJob', undefined, 9, 'cpu'),
+    ]) {
+      expect(finding.overProvisioning).not.toHaveProperty('wasteTotal');
+      expect(finding.overProvisioning).not.toHaveProperty('observedPods');
+      // 0.8 cores × 0.031611 × 730 = 18.46…
+      expect(finding.overProvisioning?.wasteMonthlyCost).toBe(18.46);
+    }
+  });
+
+  it('uses the configured prices and rounds to the minor unit of the currency', () => {
+    const yen = evaluate('Deployment', 3, undefined, 'cpu', { cpuCoreHourly: 5, memoryGiBHourly: 1, currency: 'JPY' });
+    // 2.4 cores × 5 × 730 = 8760 yen, no decimals.
+    expect(yen.overProvisioning).toMatchObject({ wasteMonthlyCost: 8760, currency: 'JPY' });
+    expect(yen.message).toMatch(/, worth JPY 8,760 a month$/);
+    const free = evaluate('Deployment', 3, undefined, 'memory', {
+      cpuCoreHourly: 0,
+      memoryGiBHourly: 0,
+      currency: 'EUR',
+    });
+    expect(free.overProvisioning).toMatchObject({ wasteMonthlyCost: 0, currency: 'EUR' });
+    expect(free.message).toMatch(/, worth EUR 0\.00 a month$/);
   });
 });

@@ -1,7 +1,8 @@
 import { formatQuantity, readableQuantity, type ResourceName } from '../quantity';
+import { formatMoney, monthlyCost, wasteOf } from '../cost';
 import { confidenceOf, type OverProvisioning } from '../issue';
 import type { RuleContext, RuleFinding } from './rule';
-import { effectiveRequest } from './resources';
+import { admittedRequest } from './resources';
 
 const MI = 1024 * 1024;
 /** Floors for recommendations: below these a request is noise for the scheduler. */
@@ -46,14 +47,24 @@ export function isThrottled(ctx: Pick<RuleContext, 'usage' | 'settings'>): boole
  * request exceeds usage by at least `minWaste`. No request (after defaulting) or no usage: none.
  */
 export function evaluateOverProvisioning(ctx: RuleContext, resource: ResourceName): RuleFinding | undefined {
-  const { container, usage, settings, workload } = ctx;
-  const request = effectiveRequest(container, resource);
-  if (request === undefined || usage === undefined || usage.samples < settings.minSamples) return undefined;
+  const { container, usage, settings, workload, observedPods } = ctx;
+  const admitted = admittedRequest(container, resource, ctx.context);
+  if (admitted === undefined || usage === undefined || usage.samples < settings.minSamples) return undefined;
+  const request = admitted.value;
   const used = resource === 'cpu' ? usage.cpuP95 : usage.memoryMax;
+  const hpa = ctx.context?.hpa[resource];
+  // An HPA on Utilization holds usage ÷ request at its target: the request that keeps its replica count is
+  // usage ÷ (averageUtilization / 100) (100m at 70 % → 143m), not the bare usage, which would make it scale out.
+  const utilization = hpa?.target === 'Utilization' ? (hpa.averageUtilization ?? 100) / 100 : undefined;
+  const needed = utilization === undefined ? used : used / utilization;
   const threshold = settings[resource];
-  if (request < threshold.ratio * used || request - used < threshold.minWaste) return undefined;
+  if (request < threshold.ratio * needed || request - needed < threshold.minWaste) return undefined;
 
-  const recommended = recommend(resource, used);
+  const noCut = hpa?.target === 'AverageValue';
+  let recommended = noCut ? request : utilization === undefined ? recommend(resource, used) : roundUp(resource, needed);
+  const max = ctx.context?.max[resource];
+  const capped = !noCut && max !== undefined && recommended > max.value;
+  if (capped) recommended = max.value;
   const wastePerPod = Math.max(request - recommended, 0);
   const figures: OverProvisioning = {
     resource,
@@ -67,7 +78,14 @@ export function evaluateOverProvisioning(ctx: RuleContext, resource: ResourceNam
   if (workload.replicas !== undefined) {
     figures.replicas = workload.replicas;
     figures.wasteTotal = wastePerPod * workload.replicas;
+  } else if (workload.kind === 'DaemonSet' && observedPods !== undefined && observedPods > 0) {
+    // A DaemonSet runs one Pod per eligible node: its spec has no count, so the Pods the scan saw are the count.
+    figures.observedPods = observedPods;
+    figures.wasteTotal = wastePerPod * observedPods;
   }
+  const cost = monthlyCost(resource, wasteOf(figures), settings.cost);
+  figures.wasteMonthlyCost = cost;
+  figures.currency = settings.cost.currency;
   let trust = '';
   if (usage.firstSampleAt !== undefined && usage.lastSampleAt !== undefined) {
     const span = Math.max(0, usage.lastSampleAt - usage.firstSampleAt);
@@ -78,22 +96,64 @@ export function evaluateOverProvisioning(ctx: RuleContext, resource: ResourceNam
     figures.confidence = confidenceOf(span);
     trust = ` (${formatSpan(span)} of data, confidence ${figures.confidence})`;
   }
+  if (hpa) {
+    figures.hpa = {
+      name: hpa.hpa,
+      metric: hpa.type,
+      target: hpa.target,
+      ...(hpa.averageUtilization === undefined ? {} : { averageUtilization: hpa.averageUtilization }),
+      ...(hpa.averageValue === undefined ? {} : { averageValue: hpa.averageValue }),
+    };
+  }
+  if (admitted.limitRange !== undefined) figures.requestDefaultedBy = admitted.limitRange;
+  if (capped) figures.cappedBy = { limitRange: max.limitRange, max: max.value };
   // Readable units for a person (2.3Gi, not 2418398Ki); the exact figures are in `overProvisioning`. The
   // recommendation is also given exactly when rounding changed it, since it is the value to write in the manifest.
   const fmt = (n: number) => readableQuantity(n, resource);
   const exact = formatQuantity(recommended, resource);
   const recommendation = fmt(recommended) === exact ? exact : `${fmt(recommended)} (${exact})`;
   const measure = resource === 'cpu' ? 'p95 usage' : 'peak usage';
-  const total =
-    figures.wasteTotal !== undefined
-      ? ` (${fmt(figures.wasteTotal)} over ${plural(figures.replicas ?? 0, 'replica')})`
-      : '';
+  const over =
+    figures.replicas !== undefined
+      ? plural(figures.replicas, 'replica')
+      : `${plural(figures.observedPods ?? 0, 'Pod')} observed`;
+  const total = figures.wasteTotal !== undefined ? ` (${fmt(figures.wasteTotal)} over ${over})` : '';
+  const money = `, worth ${formatMoney(cost, settings.cost.currency)} a month`;
+  const defaulted =
+    admitted.limitRange === undefined ? '' : ` (set by LimitRange "${admitted.limitRange}" at admission)`;
+  const head =
+    `container "${container.name}" requests ${fmt(request)} ${resource}${defaulted} but its ${measure} is ` +
+    `${fmt(used)} over ${plural(usage.samples, 'sample')}${trust}`;
+  const scaledBy = hpa
+    ? `HPA "${hpa.hpa}" scales it on ${hpa.type === 'ContainerResource' ? `this container's ` : ''}${resource}`
+    : '';
+  if (noCut) {
+    return {
+      severity: 'info',
+      message:
+        `${head}; no cut: ${scaledBy} at an AverageValue of ${fmt(hpa.averageValue ?? 0)} per Pod, so the usage ` +
+        `measured follows the replica count the HPA chose rather than what one Pod needs, and a lower request ` +
+        `would not change how it scales`,
+      overProvisioning: figures,
+    };
+  }
+  const why =
+    utilization === undefined
+      ? ''
+      : ` (${scaledBy} at ${hpa?.averageUtilization ?? 100}% utilization: ${measure} ÷ ${utilization}, so it keeps its replica count)`;
+  const cap = capped
+    ? ` (capped at the max ${formatQuantity(max.value, resource)} of LimitRange "${max.limitRange}")`
+    : '';
   return {
-    message:
-      `container "${container.name}" requests ${fmt(request)} ${resource} but its ${measure} is ${fmt(used)} ` +
-      `over ${plural(usage.samples, 'sample')}${trust}; recommend ${recommendation}, saving ${fmt(wastePerPod)} per Pod${total}`,
+    message: `${head}; recommend ${recommendation}${why}${cap}, saving ${fmt(wastePerPod)} per Pod${total}${money}`,
     overProvisioning: figures,
   };
+}
+
+/** Usage ÷ an HPA's utilization target, rounded up as recommendations are (whole millicores or Mi), no headroom. */
+function roundUp(resource: ResourceName, value: number): number {
+  if (resource === 'cpu') return Math.max(Math.ceil(value - 1e-9), MIN_CPU_RECOMMENDATION);
+  return Math.max(Math.ceil(value / MI - 1e-9) * MI, MIN_MEMORY_RECOMMENDATION);
 }
 
 /** A span of data as a person reads it: `45m`, `20h`, `6.5d`. */

@@ -1,5 +1,8 @@
 import type { ResourceName } from '../quantity';
+import { formatQuantity } from '../quantity';
+import type { ContainerContext } from '../audit/workload-context';
 import type { ContainerSpec } from '../workload';
+import type { RuleFinding } from './rule';
 
 /**
  * The request Kubernetes applies: when `requests.X` is unset but `limits.X` is set, the API
@@ -11,4 +14,38 @@ export function effectiveRequest(container: ContainerSpec, resource: ResourceNam
 
 export function declaredLimit(container: ContainerSpec, resource: ResourceName): number | undefined {
   return container.limits[resource];
+}
+
+/** The request the container runs with: its own (or its limit), else the one its namespace's LimitRange sets. */
+export function admittedRequest(
+  container: ContainerSpec,
+  resource: ResourceName,
+  context: ContainerContext | undefined,
+): { value: number; limitRange?: string } | undefined {
+  const own = effectiveRequest(container, resource);
+  if (own !== undefined) return { value: own };
+  const defaulted = context?.requestDefault[resource];
+  return defaulted ? { value: defaulted.value, limitRange: defaulted.limitRange } : undefined;
+}
+
+/**
+ * The `*-missing` rules' one shape: a finding when the value is not set; severity `info`, naming the LimitRange
+ * and the value, when the namespace's LimitRange sets it at admission.
+ */
+export function missingValue(
+  kind: 'request' | 'limit',
+  resource: ResourceName,
+  declared: number | undefined,
+  context: ContainerContext | undefined,
+  message: string,
+): RuleFinding | undefined {
+  if (declared !== undefined) return undefined;
+  const supplied = kind === 'request' ? context?.requestDefault[resource] : context?.limitDefault[resource];
+  if (!supplied) return { message };
+  return {
+    severity: 'info',
+    message:
+      `${message}; LimitRange "${supplied.limitRange}" sets it to ${formatQuantity(supplied.value, resource)} ` +
+      `(${supplied.field}.${resource}) at admission`,
+  };
 }

@@ -1,8 +1,10 @@
+import type { Prices } from '../cost';
 import type { ResourceName } from '../quantity';
 import type { Severity } from '../severity';
 import type { OverProvisioning } from '../issue';
 import type { ContainerSpec, Workload } from '../workload';
 import type { OomKill } from '../audit/failure-history';
+import type { ContainerContext } from '../audit/workload-context';
 
 /** Usage of one workload container over all samples of all its Pods. */
 export interface ContainerUsageStats {
@@ -43,6 +45,8 @@ export interface RuleSettings {
   cpu: OverProvisioningThreshold;
   memory: OverProvisioningThreshold;
   underProvisioning: UnderProvisioningSettings;
+  /** Prices of waste (config `cost`). */
+  cost: Prices;
 }
 
 export interface RuleContext {
@@ -53,10 +57,16 @@ export interface RuleContext {
   /** The container's latest OOM kill within the usage window, when its Pods' statuses record one. */
   oomKill?: OomKill;
   settings: RuleSettings;
+  /** DaemonSets: the Pods the scan read that belong to it, when it read any. */
+  observedPods?: number;
+  /** The container's LimitRange defaults and HPA, when the scan read any (absent: none apply). */
+  context?: ContainerContext;
 }
 
 export interface RuleFinding {
   message: string;
+  /** Overrides the configured severity (a `*-missing` value a LimitRange supplies is `info`). */
+  severity?: Severity;
   overProvisioning?: OverProvisioning;
 }
 

@@ -1,3 +1,5 @@
+import { formatMoney } from '@opsagent/core/cost';
+import { readableQuantity } from '@opsagent/core/quantity';
 import type { AuditReport } from '@opsagent/core/report/report';
 import { SEVERITIES } from '@opsagent/core/severity';
 
@@ -30,6 +32,13 @@ export function summaryLine({ summary: s }: AuditReport): string {
     `${s.workloads} workload${s.workloads === 1 ? '' : 's'}, ${s.containers} container${s.containers === 1 ? '' : 's'} checked`,
     `${s.containersWithoutUsage} container${s.containersWithoutUsage === 1 ? '' : 's'} without usage data`,
   ];
+  if (s.issues > 0 && Object.keys(s.waste.byNamespace).length > 0) {
+    const { cpuCores, memoryBytes, monthlyCost } = s.waste.total;
+    parts.push(
+      `over-provisioned: ${readableQuantity(Math.round(cpuCores * 1000), 'cpu')} cpu, ` +
+        `${readableQuantity(memoryBytes, 'memory')} memory, ${formatMoney(monthlyCost, s.waste.currency)} a month`,
+    );
+  }
   if (s.workloadsExcluded > 0) parts.push(`${plural(s.workloadsExcluded, 'workload')} in excluded namespaces`);
   if (s.exemptions > 0) parts.push(`${plural(s.exemptions, 'check')} exempted by annotation`);
   const custom = Object.entries(s.customWorkloads ?? {});

@@ -20,7 +20,18 @@ export class OverProvisioningResponse {
   @ApiProperty() recommended!: number;
   @ApiProperty({ description: 'request − recommended, per Pod' }) wastePerPod!: number;
   @ApiPropertyOptional() replicas?: number;
-  @ApiPropertyOptional({ description: 'wastePerPod × replicas' }) wasteTotal?: number;
+  @ApiPropertyOptional({ description: 'wastePerPod × replicas (a DaemonSet: × observedPods)' }) wasteTotal?: number;
+  @ApiPropertyOptional({ description: 'DaemonSets: the Pods the scan read that belong to it' })
+  observedPods?: number;
+  @ApiPropertyOptional({
+    description:
+      'What the waste (wasteTotal, else wastePerPod) costs a month: cores or GiB × cost.cpuCoreHourly or ' +
+      'cost.memoryGiBHourly × 730 h, rounded to the minor unit of the currency',
+    example: 55.38,
+  })
+  wasteMonthlyCost?: number;
+  @ApiPropertyOptional({ description: 'ISO 4217 code of wasteMonthlyCost (cost.currency)', example: 'USD' })
+  currency?: string;
   @ApiPropertyOptional({ type: UsageCoverageResponse, description: 'When the usage source knows sample times' })
   coverage?: UsageCoverageResponse;
   @ApiPropertyOptional({
@@ -55,6 +66,53 @@ export class IssueListResponse {
   @ApiProperty({ description: 'Issues matching the filter, over all pages' }) total!: number;
   @ApiPropertyOptional({ description: 'Pass as `continue` for the next page; absent on the last page' })
   continue?: string;
+}
+
+/** Waste of a set of over-provisioning findings. */
+export class WasteResponse {
+  @ApiProperty({
+    description: 'Requested CPU over the recommendations, in cores, summed over the findings',
+    example: 3.24,
+  })
+  cpuCores!: number;
+  @ApiProperty({ description: 'Requested memory over the recommendations, in bytes', example: 5054136320 })
+  memoryBytes!: number;
+  @ApiProperty({ description: 'What both cost a month, in the currency', example: 111.79 })
+  monthlyCost!: number;
+}
+
+export class WasteSummaryResponse {
+  @ApiProperty({ description: 'ISO 4217 code of the money figures (cost.currency)', example: 'USD' })
+  currency!: string;
+  @ApiProperty({ type: WasteResponse }) total!: WasteResponse;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { $ref: '#/components/schemas/WasteResponse' },
+    description: 'Per namespace with over-provisioning issues',
+  })
+  byNamespace!: Record<string, WasteResponse>;
+}
+
+const COUNTS = { type: 'object', additionalProperties: { type: 'integer' } } as const;
+
+export class SummaryResponse {
+  @ApiProperty({ description: 'Current issues' }) total!: number;
+  @ApiProperty({ ...COUNTS, description: 'Issues by severity (every severity, 0 included)' })
+  bySeverity!: Record<string, number>;
+  @ApiProperty({ ...COUNTS, description: 'Issues by rule id' }) byRule!: Record<string, number>;
+  @ApiProperty({ ...COUNTS, description: 'Issues by namespace' }) byNamespace!: Record<string, number>;
+  @ApiProperty({
+    type: WasteSummaryResponse,
+    description: 'The waste of the over-provisioning issues (cores, bytes, money a month), per namespace and in total',
+  })
+  waste!: WasteSummaryResponse;
+  @ApiProperty({
+    type: 'object',
+    nullable: true,
+    additionalProperties: true,
+    description: 'The last scan, as GET /api/v1/scans/latest gives it; null before the first scan ends',
+  })
+  lastScan!: Record<string, unknown> | null;
 }
 
 export class ErrorResponse {
