@@ -439,6 +439,9 @@ describe('--output sarif', () => {
       'memory-limit-missing': 'error',
       'cpu-overprovisioned': 'warning',
       'memory-overprovisioned': 'warning',
+      'memory-oom-killed': 'error',
+      'memory-underprovisioned': 'warning',
+      'cpu-throttled': 'warning',
     });
   });
 

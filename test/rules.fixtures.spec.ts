@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { UsageSource } from '@opsagent/core/audit/usage-stats';
 import { defaultConfig } from '@opsagent/core/config/config.loader';
 import { auditManifests } from '@opsagent/core/report/audit-manifests';
 import { RULES } from '@opsagent/core/rules/registry';
@@ -17,6 +18,24 @@ interface Fixture {
   file: string;
   expectFinding: boolean;
   expectedContainers?: string[];
+  /** `# cfs: <container>=<throttled>/<periods>`: CFS counters, which only the Prometheus source reads. */
+  cfs?: Map<string, { throttled: number; periods: number }>;
+}
+
+/**
+ * A UsageSource (our own port) that adds a fixture's CFS counters to the file's usage, as the Prometheus source
+ * would: an in-memory stand-in for the one figure PodMetrics cannot carry.
+ */
+function withCfs(cfs: NonNullable<Fixture['cfs']>): (usage: UsageSource) => UsageSource {
+  return (usage) => ({
+    statsFor: (workload) =>
+      new Map(
+        [...usage.statsFor(workload)].map(([name, stats]) => {
+          const c = cfs.get(name);
+          return [name, c ? { ...stats, cpuThrottledPeriods: c.throttled, cpuPeriods: c.periods } : stats];
+        }),
+      ),
+  });
 }
 
 function fixtures(): Fixture[] {
@@ -25,12 +44,23 @@ function fixtures(): Fixture[] {
     .flatMap((rule) =>
       fs.readdirSync(path.join(FIXTURES, rule)).map((name) => {
         const file = path.join(FIXTURES, rule, name);
-        const expect = /^# expect: (.+)$/m.exec(fs.readFileSync(file, 'utf8'));
+        const text = fs.readFileSync(file, 'utf8');
+        const expect = /^# expect: (.+)$/m.exec(text);
+        const cfsLine = /^# cfs: (.+)$/m.exec(text);
+        const cfs = cfsLine
+          ? new Map(
+              cfsLine[1].split(',').map((entry) => {
+                const [, container, throttled, periods] = /^\s*([^=]+)=(\d+)\/(\d+)\s*$/.exec(entry)!;
+                return [container, { throttled: Number(throttled), periods: Number(periods) }] as const;
+              }),
+            )
+          : undefined;
         return {
           rule,
           file,
           expectFinding: name.startsWith('fail-'),
           expectedContainers: expect?.[1].split(',').map((s) => s.trim()),
+          cfs,
         };
       }),
     )
@@ -39,7 +69,11 @@ function fixtures(): Fixture[] {
 
 describe('rule fixtures', () => {
   it.each(fixtures().map((f) => [`${f.rule}/${path.basename(f.file)}`, f] as const))('%s', async (_name, fixture) => {
-    const report = await auditManifests([fixture.file], { config: defaultConfig(), defaultNamespace: 'default' });
+    const report = await auditManifests([fixture.file], {
+      config: defaultConfig(),
+      defaultNamespace: 'default',
+      ...(fixture.cfs ? { wrapUsage: withCfs(fixture.cfs) } : {}),
+    });
     const findings = report.issues.filter((i) => i.rule === fixture.rule);
     if (!fixture.expectFinding) {
       expect(findings).toEqual([]);

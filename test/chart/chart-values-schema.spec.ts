@@ -256,6 +256,25 @@ describe('helm --set, which passes a decimal number as a string', () => {
     expect(parse(rendered.text!)).toMatchObject({ overProvisioning: { cpu: { ratio: 1.5 }, memory: { ratio: 2.25 } } });
   });
 
+  it('accepts the under-provisioning ratios as --set decimal strings too, rendered as numbers', () => {
+    const rendered = loadRendered([
+      'config.underProvisioning.memory.ratio=1.5',
+      'config.underProvisioning.cpu.throttledRatio=0.25',
+    ]);
+    expect(rendered.stderr).toBeUndefined();
+    expect(rendered.config?.underProvisioning.memory.ratio).toBe(1.5);
+    expect(rendered.config?.underProvisioning.cpu.throttledRatio).toBe(0.25);
+    expect(parse(rendered.text!)).toMatchObject({
+      underProvisioning: { memory: { ratio: 1.5 }, cpu: { throttledRatio: 0.25 } },
+    });
+  });
+
+  it.each(['0', '1.5', 'abc', ''])('refuses --set config.underProvisioning.cpu.throttledRatio=%s', (ratio) => {
+    const rendered = loadRendered([`config.underProvisioning.cpu.throttledRatio=${ratio}`]);
+    expect(rendered.code).not.toBe(0);
+    expect(rendered.stderr).toContain("at '/config/underProvisioning/cpu/throttledRatio'");
+  });
+
   it('accepts --set prices and a currency (config.cost), and the agent loads them as numbers', () => {
     const rendered = loadRendered([
       'config.cost.cpuCoreHourly=0.0425',

@@ -61,6 +61,8 @@ const PODS: PodData[] = [
   { namespace: 'shop', pod: 'web-new-y2', life: life.afterRollout, cpu: () => 0.1, memory: () => 200 * MI },
   { namespace: 'shop', pod: 'api-1-z', life: life.whole, cpu: apiCpu, memory: apiMemory },
   { namespace: 'shop', pod: 'db-0', life: life.whole, cpu: () => 0.05, memory: () => 100 * MI },
+  // Throttled in 30 % of its CFS periods (see CFS below) at a p95 of 100m: cpu-throttled, and no CPU cut.
+  { namespace: 'shop', pod: 'worker-1-a', life: life.whole, cpu: () => 0.1, memory: () => 100 * MI },
   // The Pod-level cgroup series cAdvisor also exports: never a container's usage.
   {
     namespace: 'shop',
@@ -83,6 +85,17 @@ const PODS: PodData[] = [
   { namespace: 'legacy', pod: 'batch-old-1', life: life.beforeRollout, cpu: () => 0.6, memory: () => 400 * MI },
 ];
 
+/**
+ * cAdvisor's CFS counters (periods per second) of the containers with a CPU limit: web is throttled in 1 % of its
+ * periods (below the 10 % default), worker in 30 %.
+ */
+const CFS: { pod: string; life: { from: number; to: number }; periods: number; throttled: number }[] = [
+  { pod: 'web-old-x1', life: life.beforeRollout, periods: 10, throttled: 0.1 },
+  { pod: 'web-new-y1', life: life.afterRollout, periods: 10, throttled: 0.1 },
+  { pod: 'web-new-y2', life: life.afterRollout, periods: 10, throttled: 0.1 },
+  { pod: 'worker-1-a', life: life.whole, periods: 10, throttled: 3 },
+];
+
 const OWNERS = {
   pods: [
     ['shop', 'web-old-x1', 'ReplicaSet', 'web-old', life.beforeRollout],
@@ -90,11 +103,13 @@ const OWNERS = {
     ['shop', 'web-new-y2', 'ReplicaSet', 'web-new', life.afterRollout],
     ['shop', 'api-1-z', 'ReplicaSet', 'api-1', life.whole],
     ['shop', 'db-0', 'StatefulSet', 'db', life.whole],
+    ['shop', 'worker-1-a', 'ReplicaSet', 'worker-1', life.whole],
   ] as const,
   replicaSets: [
     ['shop', 'web-old', 'Deployment', 'web', life.beforeRollout],
     ['shop', 'web-new', 'Deployment', 'web', life.afterRollout],
     ['shop', 'api-1', 'Deployment', 'api', life.whole],
+    ['shop', 'worker-1', 'Deployment', 'worker', life.whole],
   ] as const,
 };
 
@@ -122,6 +137,14 @@ function families(): OmFamily[] {
         value: (t: number) => (inLife(p.life)(t) ? p.memory(t) : undefined),
       })),
     },
+    ...(['periods', 'throttled'] as const).map((which): OmFamily => ({
+      name: which === 'periods' ? 'container_cpu_cfs_periods' : 'container_cpu_cfs_throttled_periods',
+      type: 'counter',
+      series: CFS.map((c) => ({
+        labels: base({ namespace: 'shop', pod: c.pod, life: c.life, cpu: () => 0, memory: () => 0 }),
+        value: cpuCounter(range, () => c[which], c.life),
+      })),
+    })),
     {
       name: 'kube_pod_owner',
       type: 'gauge',
@@ -205,6 +228,9 @@ const OBJECTS = [
     },
   },
   pod('shop', 'db-0', 'db', ['StatefulSet', 'db']),
+  deployment('shop', 'worker', { requests: { cpu: '1', memory: '128Mi' }, limits: { cpu: '1', memory: '128Mi' } }),
+  replicaSet('shop', 'worker-1', 'worker'),
+  pod('shop', 'worker-1-a', 'worker', ['ReplicaSet', 'worker-1']),
   deployment('legacy', 'batch', { requests: { cpu: '1', memory: '512Mi' }, limits: { cpu: '1', memory: '512Mi' } }),
   replicaSet('legacy', 'batch-abc', 'batch'),
   pod('legacy', 'batch-abc-1', 'batch', ['ReplicaSet', 'batch-abc']),
@@ -299,6 +325,7 @@ describe('PrometheusUsageReader against a real Prometheus', () => {
     workload('Deployment', 'shop', 'api'),
     workload('StatefulSet', 'shop', 'db'),
     workload('Deployment', 'legacy', 'batch'),
+    workload('Deployment', 'shop', 'worker'),
   ];
   const livePods = [{ namespace: 'legacy', name: 'batch-abc-1', labels: { app: 'batch' } }];
   const reader = (samplesPerBatch?: number) =>
@@ -330,13 +357,20 @@ describe('PrometheusUsageReader against a real Prometheus', () => {
     expect(api.cpuP95).toBeCloseTo(200, 0); // the p95, not the 800m burst
     expect(api.memoryMax).toBe(700 * MI); // the peak, burst included
     expect(api.samples).toBe(samplesIn(life.whole));
+    expect(api.cpuPeriods).toBeUndefined(); // no CFS series: no CPU limit as cAdvisor sees it
+
+    // CFS periods summed over the Pods of the window (the rollout's too): 1 % of web's, 30 % of worker's.
+    expect(app.cpuThrottledPeriods! / app.cpuPeriods!).toBeCloseTo(0.01, 3);
+    expect(app.cpuPeriods).toBeGreaterThan(0.95 * 10 * (range.end - range.start));
+    const worker = sut.usage.statsFor(workloads[4]).get('app')!;
+    expect(worker.cpuThrottledPeriods! / worker.cpuPeriods!).toBeCloseTo(0.3, 3);
 
     expect(sut.usage.statsFor(workloads[2]).get('app')?.cpuP95).toBeCloseTo(50, 0);
     // legacy has no owner series: through the live Pod; batch-old-1 (gone) is not counted.
     const batch = sut.usage.statsFor(workloads[3]).get('app')!;
     expect(batch.cpuP95).toBeCloseTo(250, 0);
     expect(batch.samples).toBe(samplesIn(life.whole));
-    expect(sut.usage.counts).toEqual({ pods: 7, byOwner: 5, byLivePod: 1, unattributed: 1 });
+    expect(sut.usage.counts).toEqual({ pods: 8, byOwner: 6, byLivePod: 1, unattributed: 1 });
     expect(sut.queries).toBe(2); // owners, and one batch of both namespaces
   });
 
@@ -373,6 +407,14 @@ describe('opsagent scan (live) with usage.source: prometheus', () => {
     expect(find(report.issues, 'cpu-overprovisioned', 'shop', 'api')?.overProvisioning?.recommended).toBe(200);
     expect(find(report.issues, 'memory-overprovisioned', 'shop', 'api')).toBeUndefined(); // 1Gi < 2 × 700Mi
     expect(find(report.issues, 'cpu-overprovisioned', 'shop', 'db')).toBeUndefined();
+    // worker: 30 % of its CFS periods throttled. Its 100m p95 under a 1-core request would be a cut, but a
+    // throttled container never gets one; web's 1 % is below underProvisioning.cpu.throttledRatio.
+    const throttled = report.issues.filter((i) => i.rule === 'cpu-throttled');
+    expect(throttled.map((i) => `${i.namespace}/${i.name}/${i.container}`)).toEqual(['shop/worker/app']);
+    expect((throttled[0] as Finding & { message: string }).message).toMatch(
+      /^container "app" was CPU-throttled in 30 % of its CFS periods over the window \(\d+ of \d+\) at a CPU limit of 1, p95 usage 100m/,
+    );
+    expect(find(report.issues, 'cpu-overprovisioned', 'shop', 'worker')).toBeUndefined();
     expect(find(report.issues, 'cpu-overprovisioned', 'legacy', 'batch')?.overProvisioning?.usage).toBeCloseTo(250, 0);
 
     expect(report.summary.prometheusQueries).toBe(2);
@@ -478,6 +520,8 @@ describe('opsagent serve with usage.source: prometheus', () => {
       (await getJson<{ items: Finding[] }>(`${agent.api}/api/v1/issues?limit=1000`)).body.items.filter((i) =>
         i.rule.endsWith('-overprovisioned'),
       );
+    const throttled = (await getJson<{ items: Finding[] }>(`${agent.api}/api/v1/issues?rule=cpu-throttled`)).body;
+    expect(throttled.items.map((i) => `${i.rule} ${i.namespace}/${i.name}`)).toEqual(['cpu-throttled shop/worker']);
     const before = await overProvisioned();
     expect(before.map((i) => `${i.rule} ${i.namespace}/${i.name}`).sort()).toEqual([
       'cpu-overprovisioned legacy/batch',
@@ -503,7 +547,7 @@ describe('opsagent serve with usage.source: prometheus', () => {
         ),
       },
     ]);
-    expect(second.counts.carriedOver).toBe(5);
+    expect(second.counts.carriedOver).toBe(6); // the five over-provisioning issues and cpu-throttled shop/worker
     expect((await overProvisioned()).map((i) => i.name).sort()).toEqual(before.map((i) => i.name).sort());
     expect(sim.requests.some((r) => r.path.includes('metrics.k8s.io'))).toBe(false);
   }, 120_000);

@@ -1,3 +1,5 @@
+import { OomKillHistory } from '@opsagent/core/audit/failure-history';
+import { parseDuration } from '@opsagent/core/duration';
 import { UsageAttribution } from '@opsagent/core/audit/usage-attribution';
 import { SampleUsage } from '@opsagent/core/audit/usage-stats';
 import { defaultConfig, isNamespaceAudited, resolveRuleSettings } from '@opsagent/core/config/config.loader';
@@ -31,9 +33,9 @@ describe('demo cluster', () => {
     expect(JSON.stringify(buildDemoCluster(7).objects)).not.toBe(JSON.stringify(objects));
   });
 
-  it('has 30–40 workloads of every kind over the demo namespaces', () => {
+  it('has 30–41 workloads of every kind over the demo namespaces', () => {
     expect(demo.workloads.length).toBeGreaterThanOrEqual(30);
-    expect(demo.workloads.length).toBeLessThanOrEqual(40);
+    expect(demo.workloads.length).toBeLessThanOrEqual(41);
     expect(ofKind('Namespace').map((n) => n.metadata.name)).toEqual([
       'shop',
       'payments',
@@ -140,6 +142,11 @@ describe('demo cluster', () => {
           {
             workloads: extracted.workloads,
             usage: new SampleUsage(extracted.workloads, extracted.samples, attribution),
+            failures: new OomKillHistory(
+              extracted.owners,
+              attribution,
+              Date.now() - parseDuration(config.overProvisioning.window),
+            ),
             observedPods: attribution.observedPods(),
             usageSamples: extracted.samples.length,
             skipped: extracted.skipped,
@@ -186,6 +193,17 @@ describe('demo cluster', () => {
         'shop/search:memory-overprovisioned',
         'team-a/notebook:cpu-overprovisioned',
         'team-a/notebook:memory-overprovisioned',
+      ]);
+      // image-resizer was OOM-killed two hours before today (UTC): no memory cut, whatever its usage since.
+      const context = (report: Awaited<ReturnType<typeof scan>>) =>
+        report.issues
+          .filter((i) => ['memory-oom-killed', 'memory-underprovisioned', 'cpu-throttled'].includes(i.rule))
+          .map((i) => `${i.namespace}/${i.name}:${i.rule}`)
+          .sort();
+      expect(context(first)).toEqual(['shop/image-resizer:memory-oom-killed']);
+      expect(context(last)).toEqual([
+        'shop/image-resizer:memory-oom-killed',
+        'shop/session-cache:memory-underprovisioned',
       ]);
       // A DaemonSet's waste is priced over the Pods the read found of it: one per node.
       const fluentBit = last.issues.find((i) => i.name === 'fluent-bit' && i.rule === 'cpu-overprovisioned');

@@ -27,6 +27,8 @@ interface DemoContainer {
   /** Typical usage: millicores and MiB; the metrics provider adds noise around it. */
   uses: readonly [cpuMillicores: number, memoryMi: number];
   port?: number;
+  /** OOM-killed this many hours before the demo's day started (UTC), after `restarts` restarts. */
+  oomKilled?: { hoursAgo: number; restarts: number };
 }
 
 type DemoKind = TopKind;
@@ -67,6 +69,41 @@ const r = (cpu?: string, memory?: string): Quantities | undefined =>
  */
 const WORKLOADS: readonly DemoWorkload[] = [
   // shop: a web shop.
+  {
+    namespace: 'shop',
+    kind: 'Deployment',
+    name: 'image-resizer',
+    replicas: 2,
+    why: 'OOMKilled within the usage window at its 256Mi limit: memory-oom-killed, and no memory cut',
+    containers: [
+      {
+        name: 'resizer',
+        image: 'ghcr.io/example/image-resizer:1.3.0',
+        requests: r('100m', '256Mi'),
+        limits: r('500m', '256Mi'),
+        uses: [60, 90],
+        port: 8080,
+        oomKilled: { hoursAgo: 2, restarts: 4 },
+      },
+    ],
+  },
+  {
+    namespace: 'shop',
+    kind: 'Deployment',
+    name: 'session-cache',
+    replicas: 1,
+    why: 'uses 1.6× its memory request: memory-underprovisioned (eviction risk under node memory pressure)',
+    containers: [
+      {
+        name: 'redis',
+        image: 'redis:7.4',
+        requests: r('50m', '128Mi'),
+        limits: r('200m', '512Mi'),
+        uses: [20, 205],
+        port: 6379,
+      },
+    ],
+  },
   {
     namespace: 'shop',
     kind: 'Deployment',
@@ -713,8 +750,12 @@ export interface DemoCluster {
   workloads: readonly DemoWorkloadSummary[];
 }
 
-/** A demo workload as the generator's plan: DaemonSets on every node, a bare Job finished, a CronJob's Job running. */
-function toPlan(w: DemoWorkload): WorkloadPlan {
+/**
+ * A demo workload as the generator's plan: DaemonSets on every node, a bare Job finished, a CronJob's Job running.
+ * OOM kills are placed before `dayStart` (the start of the demo's UTC day), so they stay within the usage window
+ * whenever the demo runs, and the same seed on the same day gives the same objects.
+ */
+function toPlan(w: DemoWorkload, dayStart: number): WorkloadPlan {
   const pods = w.kind === 'DaemonSet' ? NODE_COUNT : w.kind === 'CronJob' ? (w.replicas ?? 0) : (w.replicas ?? 1);
   return {
     kind: w.kind,
@@ -729,6 +770,9 @@ function toPlan(w: DemoWorkload): WorkloadPlan {
       ...(c.limits ? { limits: c.limits } : {}),
       cpuUse: c.uses[0],
       memoryUse: c.uses[1] * MI,
+      ...(c.oomKilled
+        ? { oomKilled: { at: dayStart - c.oomKilled.hoursAgo * 3_600_000, restarts: c.oomKilled.restarts } }
+        : {}),
     })),
     ...(w.annotations ? { annotations: w.annotations } : {}),
     ...(w.templateAnnotations ? { templateAnnotations: w.templateAnnotations } : {}),
@@ -772,11 +816,15 @@ const CONTEXT_OBJECTS: readonly Obj[] = [
   },
 ];
 
-/** Builds the demo cluster. Deterministic: the same seed gives the same objects and usage series. */
-export function buildDemoCluster(seed: number = DEFAULT_DEMO_SEED): DemoCluster {
+/**
+ * Builds the demo cluster. Deterministic: the same seed (on the same UTC day of `now`, which places the OOM kills
+ * inside the usage window) gives the same objects and usage series.
+ */
+export function buildDemoCluster(seed: number = DEFAULT_DEMO_SEED, now: number = Date.now()): DemoCluster {
   const gen = new ClusterGenerator({ seed, nodes: NODE_COUNT, clusterObjects: true, podMetrics: false });
   const objects: Obj[] = [...gen.nodeObjects()];
-  for (const w of WORKLOADS) for (const o of gen.workload(toPlan(w))) objects.push(o);
+  const dayStart = Math.floor(now / 86_400_000) * 86_400_000;
+  for (const w of WORKLOADS) for (const o of gen.workload(toPlan(w, dayStart))) objects.push(o);
   for (const o of CONTEXT_OBJECTS) objects.push(structuredClone(o));
   return {
     objects,

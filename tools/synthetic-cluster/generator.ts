@@ -29,6 +29,11 @@ export interface ContainerPlan {
   cpuUse: number;
   memoryUse: number;
   init?: boolean;
+  /**
+   * The container was OOM-killed at this time (ms) and restarted `restarts` times: its status' `lastState` holds
+   * the kill (`reason: OOMKilled`, exit code 137), its `state` the run since.
+   */
+  oomKilled?: { at: number; restarts: number };
 }
 
 export interface WorkloadPlan {
@@ -1009,10 +1014,10 @@ export class ClusterGenerator {
       imageID: `${c.image.split(':')[0]}@sha256:${this.hex(64)}`,
       containerID: `containerd://${this.hex(64)}`,
       ready: running,
-      restartCount: 0,
+      restartCount: running && c.oomKilled ? c.oomKilled.restarts : 0,
       started: running,
       state: running
-        ? { running: { startedAt: started } }
+        ? { running: { startedAt: c.oomKilled ? stamp(c.oomKilled.at + 2_000) : started } }
         : {
             terminated: {
               exitCode: 0,
@@ -1022,7 +1027,18 @@ export class ClusterGenerator {
               containerID: `containerd://${this.hex(64)}`,
             },
           },
-      lastState: {},
+      lastState:
+        running && c.oomKilled
+          ? {
+              terminated: {
+                exitCode: 137,
+                reason: 'OOMKilled',
+                startedAt: stamp(Math.max(Date.parse(started), c.oomKilled.at - 3_600_000)),
+                finishedAt: stamp(c.oomKilled.at),
+                containerID: `containerd://${this.hex(64)}`,
+              },
+            }
+          : {},
     };
   }
 

@@ -212,6 +212,14 @@ agent, reading YAML, would refuse as a string.
 {{- $_ := set $section "ratio" (float64 (get $section "ratio")) }}
 {{- end }}
 {{- end }}
+{{- $underMemory := dig "underProvisioning" "memory" (dict) $config }}
+{{- if kindIs "string" (get $underMemory "ratio") }}
+{{- $_ := set $underMemory "ratio" (float64 (get $underMemory "ratio")) }}
+{{- end }}
+{{- $underCpu := dig "underProvisioning" "cpu" (dict) $config }}
+{{- if kindIs "string" (get $underCpu "throttledRatio") }}
+{{- $_ := set $underCpu "throttledRatio" (float64 (get $underCpu "throttledRatio")) }}
+{{- end }}
 {{- /* cost.*Hourly: the same, for prices given with --set */}}
 {{- $cost := dig "cost" (dict) $config }}
 {{- range $price := list "cpuCoreHourly" "memoryGiBHourly" }}

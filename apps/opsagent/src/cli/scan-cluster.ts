@@ -1,4 +1,5 @@
-import { UsageAttribution } from '@opsagent/core/audit/usage-attribution';
+import { OomKillHistory } from '@opsagent/core/audit/failure-history';
+import { OwnerIndex, UsageAttribution } from '@opsagent/core/audit/usage-attribution';
 import { NO_USAGE, SampleUsage, type UsageSource } from '@opsagent/core/audit/usage-stats';
 import { isNamespaceAudited, resolveRuleSettings } from '@opsagent/core/config/config.loader';
 import { parseDuration } from '@opsagent/core/duration';
@@ -40,8 +41,10 @@ export async function scanCluster(options: ScanOptions): Promise<ScanOutcome> {
   else if (!prometheus && config.overProvisioning.minSamples > 1)
     warnings.push(singleSampleWarning(config.overProvisioning.minSamples));
   const { rules, settings } = resolveRuleSettings(config);
-  const attribution = new UsageAttribution(snapshot.workloads, snapshot.owners);
+  const owners = snapshot.owners ?? new OwnerIndex();
+  const attribution = new UsageAttribution(snapshot.workloads, owners);
   let usage: UsageSource = new SampleUsage(snapshot.workloads, snapshot.samples ?? [], attribution);
+  const failures = new OomKillHistory(owners, attribution, Date.now() - parseDuration(config.overProvisioning.window));
   let usageSamples = snapshot.samples?.length ?? 0;
   let prometheusQueries: number | undefined;
   if (prometheus) {
@@ -69,6 +72,7 @@ export async function scanCluster(options: ScanOptions): Promise<ScanOutcome> {
     {
       workloads: snapshot.workloads,
       usage,
+      failures,
       usageSamples,
       prometheusQueries,
       skipped: snapshot.skipped,

@@ -6,6 +6,7 @@ import { parseDuration } from '@opsagent/core/duration';
 import type { ScanWarning } from '@opsagent/core/issue';
 import { UsageAttribution } from '@opsagent/core/audit/usage-attribution';
 import { NO_USAGE } from '@opsagent/core/audit/usage-stats';
+import { OomKillHistory } from '@opsagent/core/audit/failure-history';
 import { WorkloadContext } from '@opsagent/core/audit/workload-context';
 import { buildReport } from '@opsagent/core/report/report';
 import { RULES } from '@opsagent/core/rules/registry';
@@ -254,10 +255,18 @@ export class DetectionService {
     const rules = new Map(this.resolved.rules);
     if (!metricsAvailable) for (const id of USAGE_RULES) rules.set(id, { ...rules.get(id)!, enabled: false });
 
+    // The read's Pods attributed to their workloads: OOM kills from their statuses, and Pods per DaemonSet.
+    const attribution = new UsageAttribution(snapshot.workloads, snapshot.attribution.owners);
     const report = buildReport(
       {
         workloads: snapshot.workloads,
         usage: windowUsage ? (windowUsage.ok ? windowUsage.usage : NO_USAGE) : this.usage.history,
+        // The Pods' own statuses: read with every scan, whatever the usage source, and attributed as usage is.
+        failures: new OomKillHistory(
+          snapshot.attribution.owners,
+          attribution,
+          Date.now() - parseDuration(this.config.overProvisioning.window),
+        ),
         usageSamples: windowUsage
           ? windowUsage.ok
             ? windowUsage.usage.sampleCount
@@ -266,7 +275,7 @@ export class DetectionService {
         skipped: snapshot.skipped,
         warnings,
         // The Pods the read found per DaemonSet: a DaemonSet's waste is per Pod × its Pods.
-        observedPods: new UsageAttribution(snapshot.workloads, snapshot.attribution.owners).observedPods(),
+        observedPods: attribution.observedPods(),
         context: new WorkloadContext(snapshot.limitRanges, snapshot.hpas),
       },
       { rules, settings: this.resolved.settings, isNamespaceAudited: (ns) => isNamespaceAudited(this.config, ns) },

@@ -1,3 +1,4 @@
+import { oomKillsOf } from '@opsagent/core/audit/failure-history';
 import { ownershipOf } from '@opsagent/core/manifests/owner-references';
 import type { WorkloadKind } from '@opsagent/core/workload';
 import { ListItemCutter, ListSizeError, ListTextError } from './list-text';
@@ -47,6 +48,31 @@ function pod(name: string, owner?: { controller?: boolean }, extra: Obj = {}): O
       phase: 'Running',
       conditions: [{ type: 'Ready', status: 'True', message: 'x"}]' }],
       nested: { status: { deeper: ['a'] } },
+      containerStatuses: [
+        {
+          name: 'app',
+          image: 'app:1',
+          imageID: 'app@sha256:"}]',
+          containerID: 'containerd://abc',
+          ready: true,
+          started: true,
+          restartCount: 4,
+          state: { running: { startedAt: '2026-11-20T09:00:00Z' } },
+          lastState: {
+            terminated: {
+              reason: 'OOMKilled',
+              exitCode: 137,
+              message: 'killed "status":{ [}',
+              startedAt: '2026-11-20T08:00:00Z',
+              finishedAt: '2026-11-20T08:59:00Z',
+              containerID: 'containerd://old',
+            },
+          },
+        },
+      ],
+      initContainerStatuses: [
+        { name: 'init', restartCount: 0, state: { terminated: { reason: 'Completed', exitCode: 0, signal: 0 } } },
+      ],
     },
     ...extra,
   };
@@ -60,12 +86,52 @@ function expected(item: Obj, kind?: WorkloadKind): Obj {
   const copy = JSON.parse(JSON.stringify(item)) as Obj & {
     metadata: Obj & { annotations?: Record<string, string>; ownerReferences?: { controller?: boolean }[] };
   };
-  if (copy.status !== undefined) copy.status = {};
+  if (copy.status !== undefined) copy.status = kind === 'Pod' ? cutPodStatus(copy.status as Obj) : {};
   if (copy.metadata.managedFields !== undefined) copy.metadata.managedFields = [];
   if (copy.metadata.annotations?.[LAST_APPLIED] !== undefined) copy.metadata.annotations[LAST_APPLIED] = '';
   const owned = copy.metadata.ownerReferences?.some((ref) => ref.controller === true);
   if (owned && kind !== undefined && ['Pod', 'ReplicaSet', 'Job'].includes(kind)) copy.spec = {};
   return copy;
+}
+
+/** An emptied value: `{}`, `[]` or `""`; numbers, booleans and null stay as they are. */
+function emptied(value: unknown): unknown {
+  if (Array.isArray(value)) return [];
+  if (typeof value === 'string') return '';
+  if (value !== null && typeof value === 'object') return {};
+  return value;
+}
+
+/** Keeps `keep(key)`'s values (through `inside`), empties the others. */
+function keepOnly(object: Obj, keep: (key: string) => boolean, inside: (key: string, v: unknown) => unknown): Obj {
+  return Object.fromEntries(Object.entries(object).map(([k, v]) => [k, keep(k) ? inside(k, v) : emptied(v)]));
+}
+
+/** A Pod's status as the cutter leaves it: the container statuses' failure history, everything else emptied. */
+function cutPodStatus(status: Obj): Obj {
+  const terminated = (t: Obj) =>
+    keepOnly(
+      t,
+      (k) => ['reason', 'exitCode', 'finishedAt'].includes(k),
+      (_k, v) => v,
+    );
+  const state = (s: Obj) =>
+    keepOnly(
+      s,
+      (k) => k === 'terminated',
+      (_k, v) => terminated(v as Obj),
+    );
+  const entry = (e: Obj) =>
+    keepOnly(
+      e,
+      (k) => ['name', 'restartCount', 'state', 'lastState'].includes(k),
+      (k, v) => (k === 'state' || k === 'lastState' ? state(v as Obj) : v),
+    );
+  return keepOnly(
+    status,
+    (k) => k === 'containerStatuses' || k === 'initContainerStatuses',
+    (_k, v) => (v as Obj[]).map(entry),
+  );
 }
 
 function cut(chunks: Uint8Array[], kind?: WorkloadKind): { items: unknown[]; texts: string[]; list: unknown } {
@@ -85,7 +151,50 @@ describe('ListItemCutter', () => {
     expect(out.items).toEqual(items.map((item) => expected(item, 'Pod')));
     expect((out.items[0] as Obj).spec).toEqual({});
     expect((out.items[1] as { spec: { containers: unknown[] } }).spec.containers).toHaveLength(1);
-    expect(out.texts.join('').length).toBeLessThan(text.length / 2);
+    // Key names of emptied status values stay (`"image":""`): the items still shrink by well over a third.
+    expect(out.texts.join('').length).toBeLessThan(text.length * 0.6);
+  });
+
+  it("keeps of a Pod's status only the failure history: name, restartCount, terminated reason/exitCode/finishedAt", () => {
+    const [item] = cut([Buffer.from(listOf([pod('oom', { controller: true })]))], 'Pod').items as Obj[];
+    expect(item.status).toEqual({
+      phase: '',
+      conditions: [],
+      nested: {},
+      containerStatuses: [
+        {
+          name: 'app',
+          image: '',
+          imageID: '',
+          containerID: '',
+          ready: true,
+          started: true,
+          restartCount: 4,
+          state: { running: {} },
+          lastState: {
+            terminated: {
+              reason: 'OOMKilled',
+              exitCode: 137,
+              message: '',
+              startedAt: '',
+              finishedAt: '2026-11-20T08:59:00Z',
+              containerID: '',
+            },
+          },
+        },
+      ],
+      initContainerStatuses: [
+        { name: 'init', restartCount: 0, state: { terminated: { reason: 'Completed', exitCode: 0, signal: 0 } } },
+      ],
+    });
+    expect(oomKillsOf('oom', item)).toEqual([
+      { pod: 'oom', container: 'app', at: Date.parse('2026-11-20T08:59:00Z'), restartCount: 4, exitCode: 137 },
+    ]);
+  });
+
+  it('empties the whole status of any other kind (a Deployment of a list of Deployments)', () => {
+    const deployment = { ...pod('d'), kind: 'Deployment' };
+    expect((cut([Buffer.from(listOf([deployment]))], 'Deployment').items[0] as Obj).status).toEqual({});
   });
 
   it('keeps of an owned Pod what usage attribution reads: name, namespace, uid, labels, controller reference', () => {

@@ -22,6 +22,15 @@ const ITEM = 3;
 const METADATA = 4;
 const METADATA_CHILD = 5;
 const OWNER_REFERENCE = 6;
+/** In a Pod's `status`: a key of `status` is read at METADATA, of one container status at CONTAINER_STATUS, … */
+const CONTAINER_STATUS = 6;
+const CONTAINER_STATE = 7;
+const TERMINATED = 8;
+
+/** What a Pod's status keeps (the failure history the rules read); every other value in `status` is emptied. */
+const STATUS_LISTS = new Set(['containerStatuses', 'initContainerStatuses']);
+const CONTAINER_STATUS_KEYS = new Set(['name', 'restartCount', 'state', 'lastState']);
+const TERMINATED_KEYS = new Set(['reason', 'exitCode', 'finishedAt']);
 
 /** What the value after a key is for. */
 const enum Pending {
@@ -57,7 +66,9 @@ export interface CutOptions {
  * Reads a list response as it comes off the socket, in byte chunks, and hands over each element of its
  * `items` array as JSON text, without the values no rule reads, so no page is ever held whole, as bytes,
  * text or objects, and only what the audit reads is parsed:
- * - every item's `status` (Pods' conditions and container statuses, the controllers' replica counts);
+ * - every item's `status` (the controllers' replica counts, a Pod's conditions, …), except, in a list of Pods, each
+ *   container status' `name`, `restartCount` and `state`/`lastState.terminated.{reason, exitCode, finishedAt}`
+ *   (the failure history: OOM kills); every other value of a Pod's `status` is emptied as well;
  * - `metadata.managedFields`, the server-side-apply bookkeeping (about half of a Pod's JSON);
  * - kubectl's `last-applied-configuration` annotation (a copy of the whole object as a string);
  * - the `spec` of a ReplicaSet, Job or Pod whose metadata (sent before its spec by the API server) names a
@@ -70,6 +81,8 @@ export interface CutOptions {
  */
 export class ListItemCutter {
   private readonly cutOwnedSpec: boolean;
+  /** A list of Pods: their status is cut down to the failure history instead of emptied. */
+  private readonly keepFailures: boolean;
   private depth = 0;
   private types: Uint8Array = new Uint8Array(64);
   private expectKey = false;
@@ -95,6 +108,7 @@ export class ListItemCutter {
 
   constructor(options: CutOptions = {}) {
     this.cutOwnedSpec = options.kind !== undefined && OWNABLE_KINDS.has(options.kind);
+    this.keepFailures = options.kind === 'Pod';
     this.maxItemBytes = options.maxItemBytes ?? Infinity;
   }
 
@@ -146,7 +160,7 @@ export class ListItemCutter {
             this.copy(chunk, from, i + 1);
             this.cuttingString = true;
           }
-        } else if (this.expectKey && depth <= OWNER_REFERENCE && this.capture(depth)) {
+        } else if (this.expectKey && depth <= TERMINATED && this.capture(depth)) {
           this.keyParts = [];
           keyFrom = i + 1;
         }
@@ -286,31 +300,64 @@ export class ListItemCutter {
       case ITEM:
         return this.inItem;
       case METADATA:
-        return this.inItem && this.keys[ITEM] === 'metadata';
+        return this.inItem && (this.keys[ITEM] === 'metadata' || this.inStatus());
       case METADATA_CHILD:
         return this.inItem && this.keys[ITEM] === 'metadata' && this.keys[METADATA] === 'annotations';
-      case OWNER_REFERENCE:
-        return this.inItem && this.keys[ITEM] === 'metadata' && this.keys[METADATA] === 'ownerReferences';
+      case OWNER_REFERENCE: // = CONTAINER_STATUS
+        return (
+          this.inItem &&
+          ((this.keys[ITEM] === 'metadata' && this.keys[METADATA] === 'ownerReferences') || this.inStatusList())
+        );
+      case CONTAINER_STATE:
+        return this.inItem && this.inStatusList() && isState(this.keys[CONTAINER_STATUS]);
+      case TERMINATED:
+        return (
+          this.inItem &&
+          this.inStatusList() &&
+          isState(this.keys[CONTAINER_STATUS]) &&
+          this.keys[CONTAINER_STATE] === 'terminated'
+        );
       default:
         return false;
     }
+  }
+
+  /** Inside a Pod's `status` (a list of Pods only). */
+  private inStatus(): boolean {
+    return this.keepFailures && this.keys[ITEM] === 'status';
+  }
+
+  /** Inside one entry of a Pod's `status.containerStatuses` or `initContainerStatuses`. */
+  private inStatusList(): boolean {
+    return this.inStatus() && STATUS_LISTS.has(this.keys[METADATA]);
   }
 
   private onKey(depth: number, key: string): void {
     this.keys[depth] = key;
     switch (depth) {
       case ITEM:
-        if (key === 'status') this.pending = Pending.Cut;
-        else if (key === 'spec' && this.cutOwnedSpec) this.pending = Pending.Spec;
+        if (key === 'status') {
+          if (!this.keepFailures) this.pending = Pending.Cut;
+        } else if (key === 'spec' && this.cutOwnedSpec) this.pending = Pending.Spec;
         return;
       case METADATA:
-        if (key === 'managedFields') this.pending = Pending.Cut;
+        if (this.keys[ITEM] === 'status') {
+          if (!STATUS_LISTS.has(key)) this.pending = Pending.Cut;
+        } else if (key === 'managedFields') this.pending = Pending.Cut;
         return;
       case METADATA_CHILD:
         if (key === LAST_APPLIED) this.pending = Pending.Cut;
         return;
-      case OWNER_REFERENCE:
-        if (key === 'controller') this.pending = Pending.Controller;
+      case OWNER_REFERENCE: // = CONTAINER_STATUS
+        if (this.keys[ITEM] === 'status') {
+          if (!CONTAINER_STATUS_KEYS.has(key)) this.pending = Pending.Cut;
+        } else if (key === 'controller') this.pending = Pending.Controller;
+        return;
+      case CONTAINER_STATE:
+        if (key !== 'terminated') this.pending = Pending.Cut;
+        return;
+      case TERMINATED:
+        if (!TERMINATED_KEYS.has(key)) this.pending = Pending.Cut;
         return;
     }
   }
@@ -332,6 +379,10 @@ export class ListItemCutter {
     if (this.inItem) this.item.append(chunk, from, to);
     else if (!this.inItems) this.rest.append(chunk, from, to);
   }
+}
+
+function isState(key: string | undefined): boolean {
+  return key === 'state' || key === 'lastState';
 }
 
 /** `3 MiB (3145728 bytes)` */

@@ -39,7 +39,7 @@ export interface PrometheusUsageSettings {
  * Reads the scan's usage from Prometheus over `overProvisioning.window`, aggregated by Prometheus: per Pod
  * container the p95 of the CPU rate (`quantile_over_time` over a subquery of `rate()`), the peak working set
  * (`max_over_time`), its samples (`count_over_time`) and the times of the oldest and newest of them
- * (`timestamp()`). One query per batch of namespaces, sized by their live Pods, plus one for the owner series of
+ * (`timestamp()`), and the CFS periods throttled and in all (`increase()`). One query per batch of namespaces, sized by their live Pods, plus one for the owner series of
  * kube-state-metrics: never one per container.
  */
 export class PrometheusUsageReader extends WindowUsageReader {
@@ -125,6 +125,7 @@ export class PrometheusUsageReader extends WindowUsageReader {
     const by = 'by (namespace, pod, container)';
     const cpu = `container_cpu_usage_seconds_total${sel}`;
     const mem = `container_memory_working_set_bytes${sel}`;
+    const cfs = (name: string) => `sum ${by} (increase(container_cpu_cfs_${name}_total${sel}[${range}]))`;
     const stat = (name: string, expr: string) => `label_replace(${expr}, "${STAT_LABEL}", "${name}", "", "")`;
     return [
       stat('cpu_p95', `max ${by} (quantile_over_time(0.95, rate(${cpu}[${this.rateRange}])${sub}))`),
@@ -135,6 +136,10 @@ export class PrometheusUsageReader extends WindowUsageReader {
       // the step that sees a sample, so first and last are exact to within one step.
       stat('first', `min ${by} (min_over_time(timestamp(${mem} > -Inf)${sub}))`),
       stat('last', `max ${by} (max_over_time(timestamp(${mem} > -Inf)${sub}))`),
+      // CPU throttling (cpu-throttled): CFS periods throttled and all CFS periods over the window; counters, so
+      // `increase()` (which handles their resets at a container restart). Only containers with a CPU limit have them.
+      stat('throttled', cfs('throttled_periods')),
+      stat('periods', cfs('periods')),
     ].join(' or ');
   }
 
@@ -177,6 +182,12 @@ function parseUsage(vector: readonly VectorSample[]): PodContainerUsage[] {
         break;
       case 'last':
         row.lastSampleAt = Math.round(value * 1000);
+        break;
+      case 'throttled':
+        row.cpuThrottledPeriods = value;
+        break;
+      case 'periods':
+        row.cpuPeriods = value;
         break;
     }
   }

@@ -2,14 +2,17 @@ import type { RuleSettings } from '../rules/rule';
 import type { UsageSample } from '../usage';
 import type { ContainerSpec, Workload } from '../workload';
 import { audit, compareIssues, issueId, type AuditOptions } from './audit';
+import type { FailureSource, OomKill } from './failure-history';
 import { OwnerIndex, UsageAttribution } from './usage-attribution';
 import { NO_USAGE, SampleUsage, percentile } from './usage-stats';
+import { WorkloadContext } from './workload-context';
 
 const MI = 2 ** 20;
 const settings: RuleSettings = {
   minSamples: 3,
   cpu: { ratio: 2, minWaste: 100 },
   memory: { ratio: 2, minWaste: 128 * MI },
+  underProvisioning: { memoryRatio: 1.2, cpuThrottledRatio: 0.1 },
   cost: { cpuCoreHourly: 0.031611, memoryGiBHourly: 0.004237, currency: 'USD' },
 };
 const options = (overrides: Partial<AuditOptions> = {}): AuditOptions => ({
@@ -98,7 +101,7 @@ describe('exemption annotations', () => {
     const w = workload([container('app')], { templateAnnotations: { 'opsagent.io/ignore': '*' } });
     const result = audit([w], NO_USAGE, options());
     expect(result.issues).toEqual([]);
-    expect(result.stats.exemptions).toBe(6);
+    expect(result.stats.exemptions).toBe(9); // every rule of the registry
   });
 
   it('exempts one container by name', () => {
@@ -181,6 +184,34 @@ describe('over-provisioning', () => {
     const alone = audit([ds], usage, options()).issues.find((i) => i.rule === 'cpu-overprovisioned');
     expect(alone?.overProvisioning).toMatchObject({ wastePerPod: 700, wasteMonthlyCost: 16.15 });
     expect(alone?.overProvisioning).not.toHaveProperty('wasteTotal');
+  });
+  it('takes the Pods per DaemonSet, the LimitRanges and HPAs, and the OOM kills together (its last three arguments)', () => {
+    const ds = workload([container('app', { requests: { memory: 1024 * MI }, limits: { memory: 1024 * MI } })], {
+      kind: 'DaemonSet',
+      name: 'agent',
+      replicas: undefined,
+    });
+    const usage = new SampleUsage([ds], samples([100, 100, 100], 100 * MI));
+    const context = new WorkloadContext([
+      { namespace: 'shop', name: 'defaults', default: { cpu: 1000 }, defaultRequest: { cpu: 1000 }, max: {} },
+    ]);
+    const kill: OomKill = { pod: 'agent-x', container: 'app', at: Date.parse('2026-11-25T09:00:00Z'), restartCount: 2 };
+    const failures: FailureSource = { oomKillsFor: (w) => new Map(w === ds ? [['app', kill]] : []) };
+    const { issues } = audit([ds], usage, options(), new Map([[ds, 4]]), context, failures);
+    expect(issues.map((i) => `${i.rule} ${i.severity}`).sort()).toEqual([
+      'cpu-limit-missing info',
+      'cpu-overprovisioned medium',
+      'cpu-request-missing info',
+      'memory-oom-killed high',
+    ]);
+    // The CPU request LimitRange "defaults" sets, priced over the 4 Pods; memory is not cut after an OOM kill.
+    expect(issues.find((i) => i.rule === 'cpu-overprovisioned')?.overProvisioning).toMatchObject({
+      request: 1000,
+      requestDefaultedBy: 'defaults',
+      observedPods: 4,
+      wasteTotal: 4 * 900,
+    });
+    expect(issues.find((i) => i.rule === 'memory-oom-killed')?.message).toContain('in Pod shop/agent-x');
   });
 
   it('floors recommendations at 10m CPU and 32Mi memory', () => {

@@ -7,6 +7,7 @@ import type { Workload } from '../workload';
 import { Exemptions } from './exemptions';
 import { WorkloadContext } from './workload-context';
 import type { UsageSource } from './usage-stats';
+import { NO_FAILURES, type FailureSource } from './failure-history';
 
 export interface RuleSwitch {
   enabled: boolean;
@@ -66,7 +67,9 @@ function cmp(a: string, b: string): number {
 
 /**
  * Runs every enabled rule on every container of every audited workload. Pure: no I/O. `observedPods`: the Pods
- * the read found per DaemonSet (UsageAttribution.observedPods), which prices a DaemonSet's waste.
+ * the read found per DaemonSet (UsageAttribution.observedPods), which prices a DaemonSet's waste. `context`: the
+ * namespaces' LimitRanges and the workloads' HPAs. `failures`: the OOM kills of each workload's containers within
+ * the window (OomKillHistory); none when omitted.
  */
 export function audit(
   workloads: Iterable<Workload>,
@@ -74,6 +77,7 @@ export function audit(
   options: AuditOptions,
   observedPods?: ReadonlyMap<Workload, number>,
   context: WorkloadContext = new WorkloadContext(),
+  failures: FailureSource = NO_FAILURES,
 ): AuditResult {
   const registry = options.registry ?? RULES;
   const known = new Set(registry.map((r) => r.id));
@@ -101,6 +105,7 @@ export function audit(
     const exemptions = Exemptions.of(workload, known, warnings);
     const usageByContainer = usageRulesActive ? usage.statsFor(workload) : new Map();
     const pods = observedPods?.get(workload);
+    const oomKills = failures.oomKillsFor(workload);
     for (const container of workload.containers) {
       stats.containers++;
       const containerUsage = usageByContainer.get(container.name);
@@ -115,6 +120,7 @@ export function audit(
           workload,
           container,
           usage: containerUsage,
+          oomKill: oomKills.get(container.name),
           settings: options.settings,
           ...(pods !== undefined ? { observedPods: pods } : {}),
           context: containerContext,

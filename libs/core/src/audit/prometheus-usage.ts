@@ -20,6 +20,13 @@ export interface PodContainerUsage {
   /** Times (ms since the epoch) of the oldest and newest sample inside the window. */
   firstSampleAt?: number;
   lastSampleAt?: number;
+  /**
+   * `increase()` over the window of cAdvisor's `container_cpu_cfs_throttled_periods_total` and
+   * `container_cpu_cfs_periods_total` (CFS periods, 100 ms each by default); absent for a container without a CPU
+   * limit (cAdvisor has no CFS series for it).
+   */
+  cpuThrottledPeriods?: number;
+  cpuPeriods?: number;
 }
 
 /** `kube_pod_owner` (kube-state-metrics): the controller of a Pod; `kind` is `<none>` for a bare Pod. */
@@ -128,6 +135,10 @@ export class PrometheusUsage implements UsageSource {
           memoryMax: m.memoryMax,
           ...(m.firstSampleAt !== undefined ? { firstSampleAt: m.firstSampleAt } : {}),
           ...(m.lastSampleAt !== undefined ? { lastSampleAt: m.lastSampleAt } : {}),
+          // Throttling: the workload container's throttled periods ÷ all its periods, over all its Pods.
+          ...(m.cpuPeriods !== undefined && m.cpuThrottledPeriods !== undefined
+            ? { cpuPeriods: m.cpuPeriods, cpuThrottledPeriods: m.cpuThrottledPeriods }
+            : {}),
         });
       }
       if (out.size > 0) this.stats.set(ref, out);
@@ -156,6 +167,8 @@ function fromRow(row: PodContainerUsage): Merged {
     samples: row.samples,
     firstSampleAt: row.firstSampleAt,
     lastSampleAt: row.lastSampleAt,
+    cpuThrottledPeriods: row.cpuThrottledPeriods,
+    cpuPeriods: row.cpuPeriods,
   };
 }
 
@@ -166,6 +179,14 @@ function mergeRow(m: Merged, row: PodContainerUsage): void {
   m.firstSampleAt =
     row.firstSampleAt === undefined ? m.firstSampleAt : Math.min(m.firstSampleAt ?? Infinity, row.firstSampleAt);
   m.lastSampleAt = maxOf(m.lastSampleAt, row.lastSampleAt);
+  m.cpuThrottledPeriods = sumOf(m.cpuThrottledPeriods, row.cpuThrottledPeriods);
+  m.cpuPeriods = sumOf(m.cpuPeriods, row.cpuPeriods);
+}
+
+function sumOf(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return a + b;
 }
 
 function maxOf(a: number | undefined, b: number | undefined): number | undefined {

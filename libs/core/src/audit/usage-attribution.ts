@@ -3,11 +3,14 @@ import { ownershipOf, type ControllerRef, type Ownership } from '../manifests/ow
 import type { WorkloadProjection } from '../manifests/workload-extractor';
 import type { UsageSample } from '../usage';
 import type { Workload } from '../workload';
+import { oomKillsOf, type OomKill } from './failure-history';
 
 /** What the index keeps of a Pod: its controller and its labels (for the selector fallback). */
 interface PodRecord {
   controller: ControllerRef | undefined;
   labels: Record<string, string>;
+  /** The OOM kills in the Pod's container statuses; absent (most Pods) when there are none. */
+  oomKills?: OomKill[];
 }
 
 /** What the index keeps of any other object read (a workload, an owned ReplicaSet or Job). */
@@ -38,11 +41,33 @@ export class OwnerIndex {
     return this.podCount;
   }
 
-  addPod(namespace: string, name: string, ownership: Ownership, labels: Record<string, string>): void {
+  addPod(
+    namespace: string,
+    name: string,
+    ownership: Ownership,
+    labels: Record<string, string>,
+    oomKills?: OomKill[],
+  ): void {
     let names = this.pods.get(namespace);
     if (!names) this.pods.set(namespace, (names = new Map()));
     if (!names.has(name)) this.podCount++;
-    names.set(name, { controller: this.ref(namespace, ownership.controller), labels });
+    const record: PodRecord = { controller: this.ref(namespace, ownership.controller), labels };
+    if (oomKills) record.oomKills = oomKills;
+    names.set(name, record);
+  }
+
+  /** The Pods whose status records an OOM kill, with their labels. */
+  *podsWithOomKills(): IterableIterator<{
+    namespace: string;
+    name: string;
+    labels: Record<string, string>;
+    oomKills: readonly OomKill[];
+  }> {
+    for (const [namespace, names] of this.pods) {
+      for (const [name, record] of names) {
+        if (record.oomKills) yield { namespace, name, labels: record.labels, oomKills: record.oomKills };
+      }
+    }
   }
 
   /** Any object other than a Pod that a chain may pass through or end at: workloads, owned ReplicaSets and Jobs. */
@@ -276,6 +301,7 @@ export function recordOwnership(
     projection.type === 'workload' ? projection.workload : projection.type === 'skipped' ? projection.owned : undefined;
   if (!target) return;
   const ownership = ownershipOf(object);
-  if (target.kind === 'Pod') owners.addPod(target.namespace, target.name, ownership, podLabels());
+  if (target.kind === 'Pod')
+    owners.addPod(target.namespace, target.name, ownership, podLabels(), oomKillsOf(target.name, object));
   else owners.addObject(target.kind, target.namespace, target.name, ownership);
 }

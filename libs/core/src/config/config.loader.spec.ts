@@ -20,6 +20,9 @@ const RULE_DEFAULTS: [string, string][] = [
   ['memory-limit-missing', 'high'],
   ['cpu-overprovisioned', 'medium'],
   ['memory-overprovisioned', 'medium'],
+  ['memory-oom-killed', 'high'],
+  ['memory-underprovisioned', 'medium'],
+  ['cpu-throttled', 'medium'],
 ];
 const RULE_ID_LIST = RULE_DEFAULTS.map(([id]) => id).join(', ');
 
@@ -60,6 +63,8 @@ describe('defaults', () => {
     ['overProvisioning.memory.ratio', 2],
     ['overProvisioning.memory.minWaste', '128Mi'],
     ['overProvisioning.window', '14d'],
+    ['underProvisioning.memory.ratio', 1.2],
+    ['underProvisioning.cpu.throttledRatio', 0.1],
     ['usage.sampleInterval', '1m'],
     ['usage.historyFile', undefined],
     ['usage.source', 'metrics-server'],
@@ -161,6 +166,10 @@ describe('accepted values', () => {
     ['overProvisioning.window', '1h', '1h'],
     ['overProvisioning.window', '7d', '7d'],
     ['overProvisioning.window', '30d', '30d'],
+    ['underProvisioning.memory.ratio', 1, 1],
+    ['underProvisioning.memory.ratio', 1.5, 1.5],
+    ['underProvisioning.cpu.throttledRatio', 0.001, 0.001],
+    ['underProvisioning.cpu.throttledRatio', 1, 1],
     ['usage.sampleInterval', '1s', '1s'],
     ['usage.sampleInterval', '1h', '1h'],
     ['usage.historyFile', '/app/.cache/usage-history', '/app/.cache/usage-history'],
@@ -290,6 +299,9 @@ describe('rejected values', () => {
     ['window not a duration', at('overProvisioning.window', 'a day'), 'overProvisioning.window', /^must be a duration from 1m to 30d/],
     ['window too short', at('overProvisioning.window', '30s'), 'overProvisioning.window', /^must be a duration from 1m to 30d/],
     ['window too long', at('overProvisioning.window', '31d'), 'overProvisioning.window', /^must be a duration from 1m to 30d/],
+    ['under-provisioning ratio below 1', at('underProvisioning.memory.ratio', 0.9), 'underProvisioning.memory.ratio', /^must be a number ≥ 1/],
+    ['throttled ratio above 1', at('underProvisioning.cpu.throttledRatio', 1.5), 'underProvisioning.cpu.throttledRatio', /^must be a number from 0.001 to 1/],
+    ['throttled ratio not a number', at('underProvisioning.cpu.throttledRatio', 'ten'), 'underProvisioning.cpu.throttledRatio', /^must be a number from 0.001 to 1/],
     ['sample interval too short', at('usage.sampleInterval', '500ms'), 'usage.sampleInterval', /^must be a duration from 1s to 1h/],
     ['sample interval too long', at('usage.sampleInterval', '2h'), 'usage.sampleInterval', /^must be a duration from 1s to 1h/],
     ['history file empty', at('usage.historyFile', ''), 'usage.historyFile', 'must be a non-empty string'],
@@ -403,6 +415,8 @@ describe('CONFIG_KEYS', () => {
       'overProvisioning.memory.ratio',
       'overProvisioning.memory.minWaste',
       'overProvisioning.window',
+      'underProvisioning.memory.ratio',
+      'underProvisioning.cpu.throttledRatio',
       'usage.sampleInterval',
       'usage.historyFile',
       'usage.source',
@@ -448,6 +462,7 @@ describe('resolveRuleSettings', () => {
       minSamples: 12,
       cpu: { ratio: 2, minWaste: 100 },
       memory: { ratio: 2, minWaste: 128 * 1024 * 1024 },
+      underProvisioning: { memoryRatio: 1.2, cpuThrottledRatio: 0.1 },
       // OpenCost's default price list
       cost: { cpuCoreHourly: 0.031611, memoryGiBHourly: 0.004237, currency: 'USD' },
     });
@@ -458,6 +473,7 @@ describe('resolveRuleSettings', () => {
       parseConfig({
         rules: { 'cpu-limit-missing': { enabled: false }, 'memory-overprovisioned': { severity: 'critical' } },
         overProvisioning: { minSamples: 3, cpu: { ratio: 1.5, minWaste: 0.25 }, memory: { ratio: 3, minWaste: '1G' } },
+        underProvisioning: { memory: { ratio: 1.5 }, cpu: { throttledRatio: 0.25 } },
         cost: { cpuCoreHourly: 0.05, memoryGiBHourly: 0, currency: 'EUR' },
       }),
     );
@@ -467,6 +483,7 @@ describe('resolveRuleSettings', () => {
       minSamples: 3,
       cpu: { ratio: 1.5, minWaste: 250 },
       memory: { ratio: 3, minWaste: 1e9 },
+      underProvisioning: { memoryRatio: 1.5, cpuThrottledRatio: 0.25 },
       cost: { cpuCoreHourly: 0.05, memoryGiBHourly: 0, currency: 'EUR' },
     });
   });

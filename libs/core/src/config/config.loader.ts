@@ -87,6 +87,10 @@ export function resolveRuleSettings(config: OpsAgentConfig): ResolvedRules {
       minSamples,
       cpu: { ratio: cpu.ratio, minWaste: parseCpu(cpu.minWaste) },
       memory: { ratio: memory.ratio, minWaste: parseMemory(memory.minWaste) },
+      underProvisioning: {
+        memoryRatio: config.underProvisioning.memory.ratio,
+        cpuThrottledRatio: config.underProvisioning.cpu.throttledRatio,
+      },
       cost: { ...config.cost },
     },
   };

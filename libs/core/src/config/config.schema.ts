@@ -62,6 +62,9 @@ const IntegerInRange = (min: number, max?: number): PropertyDecorator =>
 const NumberAtLeast = (min: number): PropertyDecorator =>
   All(`must be a number ≥ ${min}`, (o, v) => [v.IsNumber({}, o), v.Min(min, o)]);
 
+const NumberInRange = (min: number, max: number): PropertyDecorator =>
+  All(`must be a number from ${min} to ${max}`, (o, v) => [v.IsNumber({}, o), v.Min(min, o), v.Max(max, o)]);
+
 const Port = (): PropertyDecorator => IntegerInRange(1, 65535);
 
 const OneOf = (values: readonly string[]): PropertyDecorator =>
@@ -252,6 +255,26 @@ export class OverProvisioningConfig {
    */
   @Duration(60_000, 30 * 86_400_000, '1m to 30d')
   window = '14d';
+}
+
+export class MemoryUnderProvisioningConfig {
+  /** Flag when the peak memory usage ≥ ratio × the memory request. */
+  @NumberAtLeast(1)
+  ratio = 1.2;
+}
+
+export class CpuUnderProvisioningConfig {
+  /** Flag (Prometheus source) when throttled CFS periods ÷ all CFS periods over the window ≥ this. */
+  @NumberInRange(0.001, 1)
+  throttledRatio = 0.1;
+}
+
+export class UnderProvisioningConfig {
+  @Section(() => MemoryUnderProvisioningConfig)
+  memory = new MemoryUnderProvisioningConfig();
+
+  @Section(() => CpuUnderProvisioningConfig)
+  cpu = new CpuUnderProvisioningConfig();
 }
 
 export const USAGE_SOURCES = ['metrics-server', 'prometheus'] as const;
@@ -488,6 +511,9 @@ export class OpsAgentConfig {
 
   @Section(() => OverProvisioningConfig)
   overProvisioning = new OverProvisioningConfig();
+
+  @Section(() => UnderProvisioningConfig)
+  underProvisioning = new UnderProvisioningConfig();
 
   @Section(() => UsageConfig)
   usage = new UsageConfig();

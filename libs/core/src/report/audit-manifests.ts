@@ -1,5 +1,8 @@
+import { newestOomKill, OomKillHistory } from '../audit/failure-history';
 import { UsageAttribution } from '../audit/usage-attribution';
-import { SampleUsage } from '../audit/usage-stats';
+import { parseDuration } from '../duration';
+import type { UsageSample } from '../usage';
+import { SampleUsage, type UsageSource } from '../audit/usage-stats';
 import { WorkloadContext } from '../audit/workload-context';
 import { isNamespaceAudited, resolveRuleSettings, type OpsAgentConfig } from '../config/config.loader';
 import { ManifestError, ManifestErrors } from '../manifests/errors';
@@ -12,6 +15,11 @@ export interface ManifestAuditOptions {
   /** Namespace of objects without `metadata.namespace`. */
   defaultNamespace: string;
   readStdin?: () => Promise<string>;
+  /**
+   * Adds to the files' usage what files cannot carry (the rule fixtures' CFS counters, which only the Prometheus
+   * source reads); default: the files' usage as it is.
+   */
+  wrapUsage?: (usage: UsageSource) => UsageSource;
 }
 
 /**
@@ -36,10 +44,15 @@ export async function auditManifests(paths: string[], options: ManifestAuditOpti
   }
   const { rules, settings } = resolveRuleSettings(options.config);
   const attribution = new UsageAttribution(extracted.workloads, extracted.owners);
+  // Files are a snapshot: the usage window ends at the newest time they hold (a PodMetrics timestamp or an OOM
+  // kill), so a dump is judged as of when it was taken; without any time in them, at the present.
+  const snapshotAt = newestTime(extracted.samples, newestOomKill(extracted.owners)) ?? Date.now();
+  const since = snapshotAt - parseDuration(options.config.overProvisioning.window);
   return buildReport(
     {
       workloads: extracted.workloads,
-      usage: new SampleUsage(extracted.workloads, extracted.samples, attribution),
+      usage: (options.wrapUsage ?? ((u) => u))(new SampleUsage(extracted.workloads, extracted.samples, attribution)),
+      failures: new OomKillHistory(extracted.owners, attribution, since),
       observedPods: attribution.observedPods(),
       usageSamples: extracted.samples.length,
       skipped: extracted.skipped,
@@ -49,6 +62,15 @@ export async function auditManifests(paths: string[], options: ManifestAuditOpti
     },
     { rules, settings, isNamespaceAudited: (ns) => isNamespaceAudited(options.config, ns) },
   );
+}
+
+function newestTime(samples: readonly UsageSample[], newestKill: number | undefined): number | undefined {
+  let newest = newestKill;
+  for (const sample of samples) {
+    const t = sample.timestamp === undefined ? NaN : Date.parse(sample.timestamp);
+    if (!Number.isNaN(t) && (newest === undefined || t > newest)) newest = t;
+  }
+  return newest;
 }
 
 /** Says where nothing was found; the extensions matter only for the paths (a directory walk), not for stdin. */

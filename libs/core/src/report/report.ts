@@ -1,5 +1,6 @@
 import { audit, countBySeverity, type AuditOptions, type AuditStats } from '../audit/audit';
 import type { UsageSource } from '../audit/usage-stats';
+import type { FailureSource } from '../audit/failure-history';
 import { summarizeWaste, type WasteSummary } from '../cost';
 import type { WorkloadContext } from '../audit/workload-context';
 import type { Issue, ScanWarning } from '../issue';
@@ -35,6 +36,8 @@ export interface AuditReport {
 export interface ReportInput {
   workloads: Iterable<Workload>;
   usage: UsageSource;
+  /** OOM kills within the usage window, from the Pods' statuses; none when absent. */
+  failures?: FailureSource;
   usageSamples: number;
   skipped: Record<string, number>;
   customWorkloads?: Record<string, number>;
@@ -47,7 +50,7 @@ export interface ReportInput {
 }
 
 export function buildReport(input: ReportInput, options: AuditOptions): AuditReport {
-  const result = audit(input.workloads, input.usage, options, input.observedPods, input.context);
+  const result = audit(input.workloads, input.usage, options, input.observedPods, input.context, input.failures);
   const byRule: Record<string, number> = {};
   for (const issue of result.issues) byRule[issue.rule] = (byRule[issue.rule] ?? 0) + 1;
   return {

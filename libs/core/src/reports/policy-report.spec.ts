@@ -2,6 +2,7 @@ import { issueId } from '../audit/audit';
 import { cpuOverprovisioned } from '../rules/cpu-overprovisioned';
 import { cpuRequestMissing } from '../rules/cpu-request-missing';
 import { memoryOverprovisioned } from '../rules/memory-overprovisioned';
+import { memoryUnderprovisioned } from '../rules/memory-underprovisioned';
 import {
   buildReports,
   issuesFromReport,
@@ -228,7 +229,16 @@ describe('buildReports', () => {
 
 describe('PolicyReport → issues (what a follower serves)', () => {
   it('reads back every issue: same id, times, message, severity, remediation and figures', () => {
-    const issues = [missing('web', 'a', 'info'), CPU_OVER, MEMORY_OVER, DAEMONSET_OVER];
+    // memory-underprovisioned is a usage rule without over-provisioning figures: read back without any.
+    const under: SeenIssue = {
+      ...missing('web', 'queue'),
+      id: issueId('Deployment', 'web', 'queue', 'app', 'memory-underprovisioned'),
+      rule: 'memory-underprovisioned',
+      severity: 'medium',
+      message: 'container "app" requests 128Mi memory but its peak usage is 200Mi',
+      remediation: memoryUnderprovisioned.remediation,
+    };
+    const issues = [missing('web', 'a', 'info'), CPU_OVER, MEMORY_OVER, DAEMONSET_OVER, under];
     const back = [...buildReports(issues, REPORT_TYPES.PolicyReport).values()].flatMap((r) => {
       const reading = issuesFromReport(JSON.parse(JSON.stringify(r)));
       expect(reading.problems).toEqual([]);

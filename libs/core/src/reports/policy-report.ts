@@ -350,7 +350,9 @@ export function issuesFromReport(object: unknown): ReportReading {
       firstSeen: firstSeen ?? lastSeen,
       lastSeen,
     };
-    if (definition?.needsUsage) {
+    // Over-provisioning findings carry their figures; the other usage rules (memory-underprovisioned,
+    // cpu-throttled) say theirs in the message only.
+    if (definition?.needsUsage && definition.id.endsWith('-overprovisioned')) {
       const figures = overProvisioningFrom(props, definition.resource);
       if (typeof figures === 'string') return problem(`properties.${figures}`, 'is missing or not a quantity');
       issue.overProvisioning = figures;

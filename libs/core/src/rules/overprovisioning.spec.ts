@@ -10,6 +10,7 @@ const settings: RuleSettings = {
   minSamples: 1,
   cpu: { ratio: 2, minWaste: 100 },
   memory: { ratio: 2, minWaste: 128 * MI },
+  underProvisioning: { memoryRatio: 1.2, cpuThrottledRatio: 0.1 },
   cost: { cpuCoreHourly: 0.031611, memoryGiBHourly: 0.004237, currency: 'USD' },
 };
 

@@ -18,6 +18,30 @@ export function recommend(resource: ResourceName, usage: number): number {
   return Math.max(Math.ceil(withHeadroom / MI) * MI, MIN_MEMORY_RECOMMENDATION);
 }
 
+/** `1.2Gi (1229Mi)`: the exact memory to write in a manifest beside a rounded one; `308Mi` alone when equal. */
+export function withExact(readable: string, bytes: number): string {
+  const exact = `${bytes / MI}Mi`;
+  return readable === exact ? exact : `${readable} (${exact})`;
+}
+
+/** Bytes rounded up to a whole Mi. */
+export function roundUpToMi(bytes: number): number {
+  return Math.ceil(bytes / MI) * MI;
+}
+
+/** Whether the container's CPU was throttled in at least `cpuThrottledRatio` of its CFS periods (Prometheus only). */
+export function throttledRatio(ctx: Pick<RuleContext, 'usage'>): number | undefined {
+  const periods = ctx.usage?.cpuPeriods;
+  const throttled = ctx.usage?.cpuThrottledPeriods;
+  if (periods === undefined || throttled === undefined || !(periods > 0)) return undefined;
+  return throttled / periods;
+}
+
+export function isThrottled(ctx: Pick<RuleContext, 'usage' | 'settings'>): boolean {
+  const ratio = throttledRatio(ctx);
+  return ratio !== undefined && ratio >= ctx.settings.underProvisioning.cpuThrottledRatio;
+}
+
 /**
  * A finding when there are enough samples, the request is at least `ratio` × usage, and the
  * request exceeds usage by at least `minWaste`. No request (after defaulting) or no usage: none.
@@ -142,6 +166,6 @@ export function formatSpan(ms: number): string {
 }
 
 /** `1 replica`, `3 replicas`, `0 replicas`. */
-function plural(n: number, noun: string): string {
+export function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

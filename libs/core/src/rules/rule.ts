@@ -3,6 +3,7 @@ import type { ResourceName } from '../quantity';
 import type { Severity } from '../severity';
 import type { OverProvisioning } from '../issue';
 import type { ContainerSpec, Workload } from '../workload';
+import type { OomKill } from '../audit/failure-history';
 import type { ContainerContext } from '../audit/workload-context';
 
 /** Usage of one workload container over all samples of all its Pods. */
@@ -16,6 +17,13 @@ export interface ContainerUsageStats {
   firstSampleAt?: number;
   /** Time of the newest sample behind the figures, ms since the epoch, when the source knows it. */
   lastSampleAt?: number;
+  /**
+   * CFS periods over the window in which the container was throttled, and all its CFS periods, summed over the
+   * workload's Pods (cAdvisor's `container_cpu_cfs_{throttled_,}periods_total`); only the Prometheus source has
+   * them, and only for containers with a CPU limit.
+   */
+  cpuThrottledPeriods?: number;
+  cpuPeriods?: number;
 }
 
 export interface OverProvisioningThreshold {
@@ -25,10 +33,18 @@ export interface OverProvisioningThreshold {
   minWaste: number;
 }
 
+export interface UnderProvisioningSettings {
+  /** Peak memory ≥ memoryRatio × request is under-provisioned. */
+  memoryRatio: number;
+  /** Throttled ÷ all CFS periods ≥ cpuThrottledRatio is throttled (and never gets a CPU cut). */
+  cpuThrottledRatio: number;
+}
+
 export interface RuleSettings {
   minSamples: number;
   cpu: OverProvisioningThreshold;
   memory: OverProvisioningThreshold;
+  underProvisioning: UnderProvisioningSettings;
   /** Prices of waste (config `cost`). */
   cost: Prices;
 }
@@ -38,6 +54,8 @@ export interface RuleContext {
   container: ContainerSpec;
   /** Undefined when no usage sample names this container. */
   usage?: ContainerUsageStats;
+  /** The container's latest OOM kill within the usage window, when its Pods' statuses record one. */
+  oomKill?: OomKill;
   settings: RuleSettings;
   /** DaemonSets: the Pods the scan read that belong to it, when it read any. */
   observedPods?: number;
