@@ -1,7 +1,8 @@
-import { Controller, Get, Header, NotFoundException, Param, Query } from '@nestjs/common';
+import { Controller, Get, Header, NotFoundException, Param, Query, Req } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ErrorResponse, IssueListResponse, IssueResponse, SummaryResponse } from './dto/issue.response';
 import { IssueIdParam, ListIssuesQuery } from './dto/list-issues.query';
+import type { Request } from 'express';
 import { IssueStore } from './issue-store.service';
 import type { StoredIssue } from './issue-store.types';
 
@@ -14,7 +15,9 @@ export class IssuesController {
   @Get('issues')
   @ApiOkResponse({ type: IssueListResponse })
   @Header('Content-Type', 'application/json; charset=utf-8')
-  list(@Query() query: ListIssuesQuery): string {
+  list(@Query() query: ListIssuesQuery, @Req() request: Request): string {
+    // Express takes `/api/v1/issues/` for this route (trailing slashes are optional): it is an empty id, not the list.
+    if (request.path.endsWith('/')) throw notFound('');
     const { limit, continue: token, ...filter } = query;
     return this.store.pageJson(this.store.query(filter, limit, token));
   }
@@ -24,7 +27,7 @@ export class IssuesController {
   @ApiNotFoundResponse({ type: ErrorResponse })
   get(@Param() { id }: IssueIdParam): StoredIssue {
     const issue = this.store.get(id);
-    if (!issue) throw new NotFoundException(`no current issue with id ${id}`);
+    if (!issue) throw notFound(id);
     return issue;
   }
 
@@ -33,4 +36,10 @@ export class IssuesController {
   summary() {
     return { total: this.store.size, ...this.store.summary(), lastScan: this.store.latestScan ?? null };
   }
+}
+
+/** Ids are echoed quoted (control characters escaped) and shortened: the caller's own input, made readable. */
+function notFound(id: string): NotFoundException {
+  const shown = id.length > 64 ? `${id.slice(0, 64)}…` : id;
+  return new NotFoundException(`no current issue with id ${JSON.stringify(shown)}`);
 }
