@@ -1,12 +1,11 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, getSchemaPath, type OpenAPIObject } from '@nestjs/swagger';
+import { OPEN_PATHS } from '../auth/api-authenticator.service';
 import { MAX_REQUEST_BODY_BYTES } from '../common/request-limits';
 import { ErrorResponse } from '../issues/dto/issue.response';
 
 /** The name of the bearer scheme in `components.securitySchemes` (`server.auth.mode: kubernetes`). */
 export const BEARER_SCHEME = 'kubernetes';
-/** Paths the authentication never applies to (auth/api-authenticator.service.ts `OPEN_PATHS`). */
-const OPEN_PATHS = /^\/health(\/|$)/;
 /** Paths load shedding applies to (serve.ts `shedLoad`). */
 const SHED_PATHS = /^\/api\//;
 
