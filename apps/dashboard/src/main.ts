@@ -77,8 +77,8 @@ function useApi<T>(path: string | null, version: number): Load<T> {
 function Failure({ error }: { error: Error }) {
   if (error instanceof ApiError && error.status === 403) {
     return html`<p class="error" role="alert">
-      Access denied (403): the token is not allowed to read this (${error.message}). Ask for a token whose RBAC allows
-      <code>get</code> on the non-resource URLs <code>/api/v1/*</code>.
+      ${`Access denied (403): the token is not allowed to read this (${error.message}). `}
+      ${'Ask for a token whose RBAC allows get on the non-resource URLs /api/v1/*.'}
     </p>`;
   }
   if (error instanceof ApiError && error.status === 401) {
@@ -107,9 +107,8 @@ function TokenForm({ onSaved, rejected }: { onSaved: () => void; rejected: boole
   >
     <h2>Sign in</h2>
     <p>
-      This OpsAgent checks callers with Kubernetes (<code>server.auth.mode: kubernetes</code>). Paste a bearer token,
-      for example from <code>kubectl create token &lt;service-account&gt;</code>; it is kept in this tab only
-      (sessionStorage).
+      ${'This OpsAgent checks callers with Kubernetes (server.auth.mode: kubernetes). Paste a bearer token, for '}
+      ${'example from `kubectl create token <service-account>`; it is kept in this tab only (sessionStorage).'}
     </p>
     ${rejected ? html`<p class="error" role="alert">The API did not accept the token (401). Try another one.</p>` : null}
     <label for="token">Bearer token</label>
@@ -378,7 +377,7 @@ function Issues({ params, version }: { params: URLSearchParams; version: number 
     <${Loaded} load=${page}>
       ${(p: IssuePage) => html`
         <p class="count" data-testid="issue-count" aria-live="polite">
-          ${p.total} issue${p.total === 1 ? '' : 's'} · page ${pageNumber} of
+          ${`${p.total} issue${p.total === 1 ? '' : 's'} · page ${pageNumber} of `}
           ${Math.max(1, Math.ceil(p.total / PAGE_SIZE))}
         </p>
         <${IssueTable} issues=${p.items} />
@@ -458,8 +457,9 @@ function Workload({ target, version }: { target: NonNullable<Route['workload']>;
           ${
             w.hpa
               ? html`<span data-testid="hpa"
-                  >scaled by HPA <strong>${w.hpa.name}</strong> on
-                  ${w.hpa.metrics.map((m) => `${m.resource} ${m.target}${m.averageUtilization !== undefined ? ` ${m.averageUtilization} %` : ''}`).join(', ')}</span
+                  >scaled by HPA
+                  <strong>${w.hpa.name}</strong>
+                  ${' on '}${w.hpa.metrics.map((m) => `${m.resource} ${m.target}${m.averageUtilization !== undefined ? ` ${m.averageUtilization} %` : ''}`).join(', ')}</span
                 >`
               : null
           }
@@ -627,8 +627,8 @@ function Context({ container: c }: { container: ContainerView }) {
     const k = c.oomKill;
     items.push(
       html`<li data-testid="context-oom" class="oom">
-        OOM-killed in Pod <code>${k.pod}</code> <time datetime=${k.at}>${age(k.at)}</time> (restarts:
-        ${k.restartCount}${k.exitCode !== undefined ? `, exit code ${k.exitCode}` : ''}).
+        OOM-killed in Pod <code>${k.pod}</code> <time datetime=${k.at}>${age(k.at)}</time>
+        ${` (restarts: ${k.restartCount}${k.exitCode !== undefined ? `, exit code ${k.exitCode}` : ''}).`}
       </li>`,
     );
   }
