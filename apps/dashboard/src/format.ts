@@ -38,3 +38,8 @@ export function day(time: string): string {
   const d = new Date(time);
   return `${d.toISOString().slice(5, 10)} ${d.toISOString().slice(11, 16)}`;
 }
+
+/** The label of a history slot: its day when slots are days (the default 14d window), else its start time. */
+export function slotLabel(from: string, to: string): string {
+  return Date.parse(to) - Date.parse(from) >= 86_400_000 ? new Date(from).toISOString().slice(5, 10) : day(from);
+}

@@ -16,7 +16,7 @@ import {
   type WorkloadView,
 } from './api';
 import { COLORS, draw } from './charts';
-import { age, cpu, day, memory, money, value } from './format';
+import { age, cpu, day, memory, money, slotLabel, value } from './format';
 
 const html = htm.bind(h);
 const PAGE_SIZE = 20;
@@ -456,11 +456,7 @@ function Workload({ target, version }: { target: NonNullable<Route['workload']>;
           ${w.replicas !== undefined ? html`<span>${w.replicas} replica${w.replicas === 1 ? '' : 's'}</span>` : null}
           ${
             w.hpa
-              ? html`<span data-testid="hpa"
-                  >scaled by HPA
-                  <strong>${w.hpa.name}</strong>
-                  ${' on '}${w.hpa.metrics.map((m) => `${m.resource} ${m.target}${m.averageUtilization !== undefined ? ` ${m.averageUtilization} %` : ''}`).join(', ')}</span
-                >`
+              ? html`<span data-testid="hpa">${`scaled by HPA ${w.hpa.name} on ${w.hpa.metrics.map((m) => `${m.resource} ${m.target}${m.averageUtilization !== undefined ? ` ${m.averageUtilization} %` : ''}`).join(', ')}`}</span>`
               : null
           }
         </p>
@@ -472,7 +468,7 @@ function Workload({ target, version }: { target: NonNullable<Route['workload']>;
 }
 
 function ContainerCard({ container: c }: { container: ContainerView }) {
-  const labels = c.history.map((s) => day(s.from));
+  const labels = c.history.map((s) => slotLabel(s.from, s.to));
   const line = (label: string, data: (number | null)[], color: string, dash = false) => ({
     label,
     data,
@@ -589,56 +585,44 @@ function ContainerCard({ container: c }: { container: ContainerView }) {
 }
 
 function Context({ container: c }: { container: ContainerView }) {
+  // Sentences as plain strings: htm drops whitespace that holds a line break.
   const items: ComponentChildren[] = [];
   for (const r of ['cpu', 'memory'] as const) {
     const hpa = c.context.hpa[r];
     if (hpa) {
-      items.push(
-        html`<li data-testid="context-hpa">
-          HPA <strong>${hpa.hpa}</strong> scales on ${r}
-          (${hpa.target}${hpa.averageUtilization !== undefined ? ` ${hpa.averageUtilization} % of the request` : ''}${hpa.averageValue !== undefined ? ` ${value(r, hpa.averageValue)} a Pod` : ''}):
-          the recommendation keeps its replica count.
-        </li>`,
-      );
+      const target =
+        hpa.averageUtilization !== undefined
+          ? `${hpa.averageUtilization} % of the request`
+          : hpa.averageValue !== undefined
+            ? `${value(r, hpa.averageValue)} a Pod`
+            : '';
+      const text = `HPA ${hpa.hpa} scales on ${r} (${hpa.target} ${target}): the recommendation keeps its replica count.`;
+      items.push(html`<li data-testid="context-hpa">${text}</li>`);
     }
     const req = c.context.requestDefault[r];
-    if (req)
-      items.push(
-        html`<li data-testid="context-limitrange">
-          LimitRange <strong>${req.limitRange}</strong> sets the ${r} request to ${value(r, req.value)} (${req.field}).
-        </li>`,
-      );
+    if (req) {
+      const text = `LimitRange ${req.limitRange} sets the ${r} request to ${value(r, req.value)} (${req.field}).`;
+      items.push(html`<li data-testid="context-limitrange">${text}</li>`);
+    }
     const lim = c.context.limitDefault[r];
-    if (lim)
-      items.push(
-        html`<li data-testid="context-limitrange">
-          LimitRange <strong>${lim.limitRange}</strong> sets the ${r} limit to ${value(r, lim.value)}.
-        </li>`,
-      );
+    if (lim) {
+      const text = `LimitRange ${lim.limitRange} sets the ${r} limit to ${value(r, lim.value)}.`;
+      items.push(html`<li data-testid="context-limitrange">${text}</li>`);
+    }
     const max = c.context.max[r];
-    if (max)
-      items.push(
-        html`<li data-testid="context-limitrange">
-          LimitRange <strong>${max.limitRange}</strong> caps ${r} at ${value(r, max.value)}.
-        </li>`,
-      );
+    if (max) {
+      const text = `LimitRange ${max.limitRange} caps ${r} at ${value(r, max.value)}.`;
+      items.push(html`<li data-testid="context-limitrange">${text}</li>`);
+    }
   }
   if (c.oomKill) {
     const k = c.oomKill;
-    items.push(
-      html`<li data-testid="context-oom" class="oom">
-        OOM-killed in Pod <code>${k.pod}</code> <time datetime=${k.at}>${age(k.at)}</time>
-        ${` (restarts: ${k.restartCount}${k.exitCode !== undefined ? `, exit code ${k.exitCode}` : ''}).`}
-      </li>`,
-    );
+    const exit = k.exitCode !== undefined ? `, exit code ${k.exitCode}` : '';
+    const text = `OOM-killed in Pod ${k.pod} ${age(k.at)} (restarts: ${k.restartCount}${exit}).`;
+    items.push(html`<li data-testid="context-oom" class="oom" title=${k.at}>${text}</li>`);
   }
   if (items.length === 0) return null;
-  return html`<div class="context">
-    <h4>Context</h4>
-    <ul>
-      ${items}
-    </ul>
-  </div>`;
+  return html`<div class="context"><h4>Context</h4><ul>${items}</ul></div>`;
 }
 
 function IssueList({ issues }: { issues: Issue[] }) {
