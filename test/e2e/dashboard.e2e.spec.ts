@@ -174,6 +174,79 @@ async function open(base: string): Promise<Watched> {
 
 const api = <T>(p: string) => getJson<T>(`${agent.api}${p}`).then((r) => r.body);
 
+describe('GET /api/v1/workloads/{namespace}/{kind}/{name}', () => {
+  it('answers the workload view: per container requests, limits, history, context, recommendation and issues', async () => {
+    const { status, body } = await getJson<{
+      kind: string;
+      replicas: number;
+      hpa: { name: string };
+      containers: {
+        name: string;
+        requests: { cpu: number };
+        history: { cpuP95: number; memoryMax: number }[];
+        recommendation: { cpu: { recommended: number; confidence: string; rule: string } };
+        issues: IssueJson[];
+      }[];
+    }>(`${agent.api}/api/v1/workloads/shop/Deployment/catalog`);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ kind: 'Deployment', hpa: { name: 'catalog' } });
+    const [c] = body.containers;
+    expect(c.requests.cpu).toBe(2000);
+    // 14 days of hourly samples in daily slots: 14 or 15 slots, each with figures.
+    expect(c.history.length).toBeGreaterThanOrEqual(14);
+    expect(c.history.every((s) => s.cpuP95 > 0 && s.memoryMax > 0)).toBe(true);
+    expect(c.recommendation.cpu).toMatchObject({ rule: 'cpu-overprovisioned', confidence: 'high' });
+    const issues = await api<Page_<IssueJson>>('/api/v1/issues?namespace=shop&kind=Deployment&name=catalog');
+    expect(c.issues.map((i) => i.id).sort()).toEqual(issues.items.map((i) => i.id).sort());
+  });
+
+  it('400 names the parameter (a bad kind or name); 404 for a workload the last scan did not find', async () => {
+    const bad = await getJson<{ statusCode: number; details: { parameter: string; reason: string }[] }>(
+      `${agent.api}/api/v1/workloads/shop/Service/catalog`,
+    );
+    expect(bad.status).toBe(400);
+    expect(bad.body.details).toEqual([
+      { parameter: 'kind', reason: expect.stringContaining('must be one of Deployment') },
+    ]);
+    const badName = await getJson<{ details: { parameter: string }[] }>(
+      `${agent.api}/api/v1/workloads/Shop/Deployment/catalog`,
+    );
+    expect(badName.status).toBe(400);
+    expect(badName.body.details.map((d) => d.parameter)).toEqual(['namespace']);
+    const missing = await getJson<{ statusCode: number; message: string }>(
+      `${agent.api}/api/v1/workloads/shop/StatefulSet/catalog`,
+    );
+    expect(missing).toEqual({
+      status: 404,
+      body: { statusCode: 404, error: 'Not Found', message: 'the last scan found no StatefulSet shop/catalog' },
+    });
+  });
+
+  it('is in the OpenAPI document: path parameters, the 2xx schema and the error schema of 400 and 404', async () => {
+    type Op = {
+      parameters: { name: string; in: string; required: boolean; schema: { enum?: string[] } }[];
+      responses: Record<string, { content: { 'application/json': { schema: { $ref: string } } } }>;
+    };
+    const doc = await api<{ paths: Record<string, { get: Op }>; components: { schemas: Record<string, unknown> } }>(
+      '/api/docs-json',
+    );
+    const op = doc.paths['/api/v1/workloads/{namespace}/{kind}/{name}'].get;
+    expect(op.parameters.map((p) => [p.name, p.in, p.required])).toEqual([
+      ['namespace', 'path', true],
+      ['kind', 'path', true],
+      ['name', 'path', true],
+    ]);
+    expect(op.parameters[1].schema.enum).toContain('CronJob');
+    const ref = (code: string) => op.responses[code].content['application/json'].schema.$ref;
+    expect(ref('200')).toBe('#/components/schemas/WorkloadResponse');
+    expect(ref('400')).toBe('#/components/schemas/ErrorResponse');
+    expect(ref('404')).toBe('#/components/schemas/ErrorResponse');
+    for (const name of ['WorkloadResponse', 'ContainerViewResponse', 'HistorySlotResponse', 'RecommendationResponse']) {
+      expect(doc.components.schemas[name]).toBeDefined();
+    }
+  });
+});
+
 describe('the dashboard in headless Chromium', () => {
   it('serves the page and its assets with a strict CSP, their content types and caching headers', async () => {
     const index = await fetch(`${agent.api}/`);
@@ -381,6 +454,11 @@ describe('the dashboard in headless Chromium', () => {
     // The page is served without a token; its data is not.
     expect((await fetch(`${secured.api}/`)).status).toBe(200);
     expect((await fetch(`${secured.api}/api/v1/summary`)).status).toBe(401);
+    expect((await fetch(`${secured.api}/api/v1/workloads/shop/Deployment/catalog`)).status).toBe(401);
+    const asReader = await fetch(`${secured.api}/api/v1/workloads/shop/Deployment/catalog`, {
+      headers: { authorization: `Bearer ${READER}` },
+    });
+    expect(asReader.status).toBe(200);
 
     const w = await open(secured.api);
     const { page } = w;
