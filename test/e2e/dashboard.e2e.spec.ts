@@ -118,8 +118,13 @@ beforeAll(async () => {
     60_000,
     'ready',
   );
-  // The history file was loaded (same cluster): the first scan has 14 days of usage.
-  expect(agent.stdout()).toContain('usage history loaded');
+  // The history file was loaded (same cluster): the first scan has 14 days of usage. The log line may reach this
+  // process after the readiness answer does (another pipe), so wait for it.
+  await waitFor(
+    async () => (agent.stdout().includes('usage history loaded') ? true : undefined),
+    30_000,
+    'the usage history loaded from its file',
+  );
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
 }, 900_000);
