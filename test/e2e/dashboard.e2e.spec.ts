@@ -53,6 +53,7 @@ interface SummaryJson {
 let sim: Simulator;
 let agent: AgentProcess;
 let secured: AgentProcess | undefined;
+let leader: AgentProcess | undefined;
 let browser: Browser;
 const started = Date.now();
 
@@ -131,7 +132,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  for (const a of [agent, secured]) if (a && a.child.exitCode === null) a.child.kill('SIGKILL');
+  for (const a of [agent, secured, leader]) if (a && a.child.exitCode === null) a.child.kill('SIGKILL');
   await sim?.close();
   console.log(`dashboard browser spec: ${((Date.now() - started) / 1000).toFixed(1)} s`);
 });
@@ -493,6 +494,31 @@ describe('the dashboard in headless Chromium', () => {
     expect(w.problems.filter((p) => !/status of 40[13]/.test(p))).toEqual([]);
     await w.context.close();
   });
+
+  it('overview with leader election: the leader identity and this replica role', async () => {
+    const kubeconfig = path.join(tempDir('opsagent-dashboard-leader-'), 'config');
+    sim.writeKubeconfig(kubeconfig);
+    leader = await startAgent({
+      kubeconfig,
+      config: {
+        schedule: '0 0 1 1 *',
+        reports: { policyReports: true },
+        leaderElection: { enabled: true, namespace: 'shop', identity: 'dashboard-replica-a' },
+      },
+    });
+    await waitFor(
+      async () => ((await fetch(`${leader!.api}/health/ready`)).status === 200 ? true : undefined),
+      90_000,
+      'the leader ready',
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}\n${leader!.stdout().slice(-3000)}\n${leader!.stderr().slice(-2000)}`);
+    });
+    const w = await open(leader.api);
+    await w.page.goto(`${leader.api}/`);
+    await waitForText(w.page.getByTestId('leader'), 'dashboard-replica-a (this replica is the leader)');
+    expect(w.problems).toEqual([]);
+    await w.context.close();
+  }, 150_000);
 });
 
 async function waitForText(locator: ReturnType<Page['locator']>, text: string): Promise<void> {
