@@ -230,6 +230,7 @@ describe('GET /api/v1/workloads/{namespace}/{kind}/{name}', () => {
 
   it('is in the OpenAPI document: path parameters, the 2xx schema and the error schema of 400 and 404', async () => {
     type Op = {
+      summary: string;
       parameters: { name: string; in: string; required: boolean; schema: { enum?: string[] } }[];
       responses: Record<string, { content: { 'application/json': { schema: { $ref: string } } } }>;
     };
@@ -237,6 +238,7 @@ describe('GET /api/v1/workloads/{namespace}/{kind}/{name}', () => {
       '/api/docs-json',
     );
     const op = doc.paths['/api/v1/workloads/{namespace}/{kind}/{name}'].get;
+    expect(op.summary).toBe('One workload as the last scan saw it');
     expect(op.parameters.map((p) => [p.name, p.in, p.required])).toEqual([
       ['namespace', 'path', true],
       ['kind', 'path', true],

@@ -1,5 +1,5 @@
 import { Controller, Get, NotFoundException, Param } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { WorkloadView } from '@opsagent/core/audit/workload-view';
 import { ErrorResponse } from '../issues/dto/issue.response';
 import { WorkloadParams } from './dto/workload-params';
@@ -12,6 +12,12 @@ export class WorkloadsController {
   constructor(private readonly catalog: WorkloadCatalog) {}
 
   @Get(':namespace/:kind/:name')
+  @ApiOperation({
+    summary: 'One workload as the last scan saw it',
+    description:
+      'Per container: requests and limits, the usage history over the window, the LimitRange/HPA/OOM context, ' +
+      'the recommendation with its confidence, and the issues (with their fix when they have one).',
+  })
   @ApiOkResponse({
     type: WorkloadResponse,
     description: 'Per container: requests, limits, usage history, context, recommendation and issues',
