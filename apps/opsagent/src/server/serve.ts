@@ -18,6 +18,7 @@ import { MetricsHttpModule } from '../metrics/metrics-http.module';
 import { MetricsService } from '../metrics/metrics.service';
 import { buildOpenApiDocument } from './openapi';
 import { ListenError } from './server.errors';
+import { loadDashboard, serveDashboard } from './dashboard';
 
 export interface RunningAgent {
   apiUrl: string;
@@ -51,6 +52,10 @@ export async function startAgent(
   // answered under any REST load.
   shedLoad(app.getHttpServer(), parseDuration(config.server.shedAfterBusy), /^\/api\//);
   app.use(rejectLargeBodies());
+  // The dashboard's page and assets (issue 15 §1): no authentication, they hold no data; its data is the API's.
+  const dashboard = loadDashboard();
+  if (!dashboard) logger.warn('the dashboard was not built (dist/apps/dashboard): GET / answers 404', 'Bootstrap');
+  app.use(serveDashboard(dashboard));
   answerClientErrorsAsJson(app.getHttpServer());
   app.useGlobalPipes(validationPipe());
   const errors = new HttpErrorFilter((error) => logger.error({ err: error }, 'unexpected error in a request'));
