@@ -515,6 +515,17 @@ describe('the dashboard in headless Chromium', () => {
     ).catch((error: Error) => {
       throw new Error(`${error.message}\n${leader!.stdout().slice(-3000)}\n${leader!.stderr().slice(-2000)}`);
     });
+    // Ready does not mean leading yet: the page reads the role once, so wait until this replica holds the Lease.
+    await waitFor(
+      async () => {
+        const health = (await (await fetch(`${leader!.api}/health`)).json()) as {
+          info?: { scanner?: { role?: string } };
+        };
+        return health.info?.scanner?.role === 'leader' ? true : undefined;
+      },
+      60_000,
+      'the replica to lead',
+    );
     const w = await open(leader.api);
     await w.page.goto(`${leader.api}/`);
     await waitForText(w.page.getByTestId('leader'), 'dashboard-replica-a (this replica is the leader)');

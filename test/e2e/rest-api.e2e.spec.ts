@@ -341,6 +341,31 @@ describe('real responses against the document (ajv)', () => {
     for (const issue of all) await exchange('none', 'GET', `/api/v1/issues/${issue.id}`, 200);
   });
 
+  it('the workload view of every workload with issues, 400 naming the parameter, 404 for an unknown workload', async () => {
+    const all = (
+      await getJson<{ items: { namespace: string; kind: string; name: string }[] }>(
+        `${open.api}/api/v1/issues?limit=1000`,
+      )
+    ).body.items;
+    const workloads = [...new Set(all.map((i) => `${i.namespace}/${i.kind}/${i.name}`))];
+    expect(workloads.length).toBeGreaterThan(3);
+    for (const key of workloads) {
+      const [namespace, kind, name] = key.split('/');
+      const view = (await exchange(
+        'none',
+        'GET',
+        `/api/v1/workloads/${encodeURIComponent(namespace)}/${kind}/${encodeURIComponent(name)}`,
+        200,
+      )) as { name: string };
+      expect(view.name).toBe(name);
+    }
+    const bad = (await exchange('none', 'GET', '/api/v1/workloads/shop/Gadget/web', 400)) as {
+      details: { parameter: string }[];
+    };
+    expect(bad.details.map((d) => d.parameter)).toContain('kind');
+    await exchange('none', 'GET', '/api/v1/workloads/shop/Deployment/no-such-workload', 404);
+  });
+
   it('400 naming the parameter, 404 for unknown ids', async () => {
     for (const [query, parameter] of [
       ['limit=0', 'limit'],
