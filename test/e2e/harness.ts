@@ -15,6 +15,35 @@ export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+export const BIN = path.join(ROOT, 'bin', 'opsagent');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `bin/opsagent` with `args` as a user would, asynchronously (a simulator in this process must keep
+ * answering), with stdin closed. Only PATH and TZ=UTC come from here; `KUBECONFIG` points nowhere unless `env`
+ * names one, so a file scan never reaches a cluster by accident.
+ */
+export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(BIN, args, {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', TZ: 'UTC', KUBECONFIG: '/nonexistent/kubeconfig', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end();
+  });
+}
+
 export interface AgentProcess {
   child: ChildProcessWithoutNullStreams;
   api: string;

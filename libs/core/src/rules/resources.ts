@@ -28,6 +28,18 @@ export function admittedRequest(
   return defaulted ? { value: defaulted.value, limitRange: defaulted.limitRange } : undefined;
 }
 
+/** The limit the container runs with: its own, else the `default` its namespace's LimitRange sets. */
+export function admittedLimit(
+  container: ContainerSpec,
+  resource: ResourceName,
+  context: ContainerContext | undefined,
+): { value: number; limitRange?: string } | undefined {
+  const own = declaredLimit(container, resource);
+  if (own !== undefined) return { value: own };
+  const defaulted = context?.limitDefault[resource];
+  return defaulted ? { value: defaulted.value, limitRange: defaulted.limitRange } : undefined;
+}
+
 /**
  * The `*-missing` rules' one shape: a finding when the value is not set; severity `info`, naming the LimitRange
  * and the value, when the namespace's LimitRange sets it at admission.
