@@ -25,14 +25,21 @@ export interface CliResult {
 
 /**
  * Runs `bin/opsagent` with `args` as a user would, asynchronously (a simulator in this process must keep
- * answering), with stdin closed. Only PATH and TZ=UTC come from here; `KUBECONFIG` points nowhere unless `env`
- * names one, so a file scan never reaches a cluster by accident.
+ * answering). Only PATH and TZ=UTC come from here unless `env` adds more; `KUBECONFIG` points nowhere (and
+ * `KUBERNETES_SERVICE_HOST` is empty) unless `env` names a cluster, so a file scan never reaches one by accident.
+ * stdin gets `stdin` and is closed, so a CLI that wrongly waits on it fails the test instead of hanging it.
  */
-export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, stdin?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(BIN, args, {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', TZ: 'UTC', KUBECONFIG: '/nonexistent/kubeconfig', ...env },
+      env: {
+        PATH: process.env.PATH ?? '',
+        TZ: 'UTC',
+        KUBECONFIG: '/nonexistent/kubeconfig',
+        KUBERNETES_SERVICE_HOST: '',
+        ...env,
+      },
     });
     let stdout = '';
     let stderr = '';
@@ -40,7 +47,7 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
     child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
+    child.stdin.end(stdin);
   });
 }
 
