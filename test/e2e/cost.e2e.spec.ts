@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { startSimulator, type Simulator } from '../../tools/k8s-simulator/simulator';
 import { ensurePromtool, promtool, PROMTOOL_SETUP_TIMEOUT_MS } from '../chart/promtool';
-import { ROOT, getJson, runCli, startAgent, tempDir, waitFor, waitForScan, type AgentProcess } from './harness';
+import { ROOT, getJson, runCli, startAgent, tempDir, waitForReady, waitForScan, type AgentProcess } from './harness';
 
 /**
  * The cost of over-provisioning (issue 13 §5) in the service: the built agent reads test/fixtures/cost from the
@@ -43,11 +43,7 @@ beforeAll(async () => {
   sim.writeKubeconfig(kubeconfig);
   const config = parse(fs.readFileSync(path.join(FIXTURE, 'config.yaml'), 'utf8')) as Record<string, unknown>;
   agent = await startAgent({ kubeconfig, config: { ...config, schedule: '0 0 1 1 *' } });
-  await waitFor(
-    async () => ((await fetch(`${agent.api}/health/ready`)).status === 200 ? true : undefined),
-    60_000,
-    'ready',
-  );
+  await waitForReady(agent);
 }, PROMTOOL_SETUP_TIMEOUT_MS + 90_000);
 
 afterAll(async () => {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { startSimulator, type Simulator } from '../../tools/k8s-simulator/simulator';
-import { getJson, runCli, startAgent, tempDir, waitFor, waitForScan, type AgentProcess } from './harness';
+import { getJson, runCli, startAgent, tempDir, waitForReady, waitForScan, type AgentProcess } from './harness';
 
 /**
  * Issue 13 §1–2: the service reads each Pod's container statuses (cut from `status` as the Pod list streams in)
@@ -219,11 +219,7 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(dir, 'cluster.yaml'), OBJECTS.map((o) => stringify(o)).join('---\n'));
   fs.writeFileSync(path.join(dir, 'opsagent.yaml'), stringify({ overProvisioning: { minSamples: 1 } }));
   agent = await startAgent({ kubeconfig, config: { schedule: '0 0 1 1 *', overProvisioning: { minSamples: 1 } } });
-  await waitFor(
-    async () => ((await fetch(`${agent.api}/health/ready`)).status === 200 ? true : undefined),
-    60_000,
-    'ready',
-  );
+  await waitForReady(agent);
 }, 90_000);
 
 afterAll(async () => {

@@ -151,6 +151,15 @@ export interface ScanJson {
   counts: Record<string, unknown> & { issues: number; new: number; resolved: number; carriedOver: number };
 }
 
+/** Resolves once the agent answers GET /health/ready with 200 (a generous minute: CI machines are slow). */
+export function waitForReady(agent: AgentProcess, what = 'ready'): Promise<true> {
+  return waitFor(
+    async () => ((await fetch(`${agent.api}/health/ready`)).status === 200 ? true : undefined),
+    60_000,
+    what,
+  );
+}
+
 /** The namespace of the Lease and the short lease timings the follower specs run with. */
 export const FOLLOWER_NS = 'ops-system';
 const FOLLOWER_TIMINGS = { leaseDuration: '4s', renewDeadline: '3s', retryPeriod: '1s' };
@@ -218,11 +227,7 @@ export async function startFollower(opts: {
     }
     await sim.close();
   };
-  await waitFor(
-    async () => ((await fetch(`${agent.api}/health/ready`)).status === 200 ? true : undefined),
-    60_000,
-    'the follower ready',
-  ).catch(async (error: Error) => {
+  await waitForReady(agent, 'the follower ready').catch(async (error: Error) => {
     const output = `\nstdout:\n${agent.stdout()}\nstderr:\n${agent.stderr()}`;
     await close();
     throw new Error(`${error.message}${output}`);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { startSimulator, type Simulator } from '../../tools/k8s-simulator/simulator';
-import { ROOT, getJson, runCli, startAgent, tempDir, waitFor, waitForScan, type AgentProcess } from './harness';
+import { ROOT, getJson, runCli, startAgent, tempDir, waitForReady, waitForScan, type AgentProcess } from './harness';
 
 /**
  * One usage pipeline (issue 12 §5): `opsagent scan` of a file and the service reading the same objects from the
@@ -49,11 +49,7 @@ beforeAll(async () => {
     kubeconfig,
     config: { schedule: '0 0 1 1 *', overProvisioning: { minSamples: 1 } },
   });
-  await waitFor(
-    async () => ((await fetch(`${agent.api}/health/ready`)).status === 200 ? true : undefined),
-    60_000,
-    'ready',
-  );
+  await waitForReady(agent);
 }, 90_000);
 
 afterAll(async () => {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { startSimulator, type Simulator } from '../../tools/k8s-simulator/simulator';
-import { ROOT, getJson, runCli, startAgent, tempDir, waitFor, waitForScan, type AgentProcess } from './harness';
+import { ROOT, getJson, runCli, startAgent, tempDir, waitForReady, waitForScan, type AgentProcess } from './harness';
 
 /**
  * LimitRanges and HPAs (issue 13 §3–4) in the service, read from the simulator over HTTP by the real agent, and in
@@ -68,11 +68,7 @@ beforeAll(async () => {
     kubeconfig,
     config: { schedule: '0 0 1 1 *', scanMinInterval: '0s', overProvisioning: { minSamples: 1 } },
   });
-  await waitFor(
-    async () => ((await fetch(`${agent.api}/health/ready`)).status === 200 ? true : undefined),
-    60_000,
-    'ready',
-  );
+  await waitForReady(agent);
 }, 90_000);
 
 afterAll(async () => {
