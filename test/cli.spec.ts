@@ -1,7 +1,7 @@
 // Registers toBeValidSarifLog (SARIF 2.1.0 JSON schema, validated with ajv). An import rather than require() so
 // tsc also sees the matcher's type declarations; swc compiles it to the same require().
 import '@microsoft/jest-sarif';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +9,7 @@ import type { Issue, ScanWarning } from '@opsagent/core/issue';
 import type { ReportSummary } from '@opsagent/core/report/report';
 import { RULES } from '@opsagent/core/rules/registry';
 import { SEVERITIES } from '@opsagent/core/severity';
+import { BIN, runCli, type CliResult } from './e2e/harness';
 
 /**
  * End-to-end tests of the `opsagent` command: each test spawns the real bin/opsagent (the built dist/, no mocks)
@@ -17,7 +18,6 @@ import { SEVERITIES } from '@opsagent/core/severity';
 
 const ROOT = path.join(__dirname, '..');
 const MAIN = path.join(ROOT, 'dist', 'apps', 'opsagent', 'src', 'main.js');
-const BIN = path.join(ROOT, 'bin', 'opsagent');
 
 /** Fixture paths as a user types them: relative to the repository root, which is the CLI's working directory. */
 const FIXTURES = 'test/fixtures/cli';
@@ -40,26 +40,13 @@ const OBJECT_LINES = { api: 2, cleanup: 21 };
 
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'opsagent-cli-'));
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 function opsagent(args: readonly string[], stdin?: string): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    // No cluster: `scan` without PATH must fail cleanly, never reach a real kubeconfig of the machine.
-    const env = { ...process.env, TZ: 'UTC', KUBECONFIG: '/nonexistent/kubeconfig', KUBERNETES_SERVICE_HOST: '' };
-    const child = spawn(BIN, args, { cwd: ROOT, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    // Always close stdin, so a CLI that wrongly waits on it fails the test instead of hanging it.
-    child.stdin.end(stdin);
-  });
+  // No cluster: `scan` without PATH must fail cleanly, never reach a real kubeconfig of the machine.
+  return runCli(
+    args,
+    { ...process.env, TZ: 'UTC', KUBECONFIG: '/nonexistent/kubeconfig', KUBERNETES_SERVICE_HOST: '' },
+    stdin,
+  );
 }
 
 /** Runs that several tests read are deterministic, so each distinct argument list is spawned once. */

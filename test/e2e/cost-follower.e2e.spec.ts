@@ -3,15 +3,10 @@
  * over-provisioning issues of the leader's PolicyReports with their money, sums their waste in GET /api/v1/summary
  * and exports the same opsagent_waste_* gauges as the leader, from the reports alone (issue 13 §5).
  */
-import path from 'node:path';
 import { issueId } from '@opsagent/core/audit/audit';
 import { buildReports, REPORT_TYPES, type SeenIssue } from '@opsagent/core/reports/policy-report';
 import { cpuOverprovisioned } from '@opsagent/core/rules/cpu-overprovisioned';
-import { startSimulator, type Simulator } from '../../tools/k8s-simulator/simulator';
-import { getJson, startAgent, tempDir, waitFor, type AgentProcess } from './harness';
-
-const NS = 'ops-system';
-const TIMINGS = { leaseDuration: '4s', renewDeadline: '3s', retryPeriod: '1s' };
+import { getJson, startFollower, type AgentProcess } from './harness';
 
 /** A DaemonSet's CPU finding as the leader wrote it: 480m per Pod over 3 Pods observed, EUR 42.05 a month. */
 const AGENT_CPU: SeenIssue = {
@@ -41,56 +36,18 @@ const AGENT_CPU: SeenIssue = {
   lastSeen: '2026-12-01T08:00:00.000Z',
 };
 
-function lease(holder: string, renewTime: string) {
-  return {
-    apiVersion: 'coordination.k8s.io/v1',
-    kind: 'Lease',
-    metadata: { name: 'opsagent', namespace: NS },
-    spec: { holderIdentity: holder, leaseDurationSeconds: 4, renewTime, acquireTime: renewTime, leaseTransitions: 0 },
-  };
-}
-
-let sim: Simulator;
 let agent: AgentProcess;
-let renewing: NodeJS.Timeout | undefined;
+let close: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  sim = await startSimulator({
+  ({ agent, close } = await startFollower({
     token: 'cost-follower-e2e',
-    objects: [
-      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } },
-      ...buildReports([AGENT_CPU], REPORT_TYPES.PolicyReport).values(),
-      lease('opsagent-other', new Date().toISOString()),
-    ] as Record<string, unknown>[],
-  });
-  renewing = setInterval(() => sim.upsert(lease('opsagent-other', new Date().toISOString())), 1_000);
-  const kubeconfig = path.join(tempDir('opsagent-cost-follower-'), 'config');
-  sim.writeKubeconfig(kubeconfig);
-  agent = await startAgent({
-    kubeconfig,
-    config: {
-      schedule: '0 0 1 1 *',
-      includeNamespaces: ['infra'],
-      cost: { currency: 'EUR' },
-      reports: { policyReports: true },
-      leaderElection: { enabled: true, namespace: NS, identity: 'opsagent-follower', ...TIMINGS },
-    },
-  });
-  await waitFor(
-    async () => ((await fetch(`${agent.api}/health/ready`)).status === 200 ? true : undefined),
-    60_000,
-    'the follower ready',
-  );
+    objects: [...buildReports([AGENT_CPU], REPORT_TYPES.PolicyReport).values()] as unknown as Record<string, unknown>[],
+    config: { includeNamespaces: ['infra'], cost: { currency: 'EUR' } },
+  }));
 }, 90_000);
 
-afterAll(async () => {
-  clearInterval(renewing);
-  if (agent && agent.child.exitCode === null) {
-    agent.child.kill('SIGTERM');
-    await agent.exited;
-  }
-  await sim?.close();
-});
+afterAll(() => close?.());
 
 describe('a follower', () => {
   it("serves the leader's money: the issue's figures, the summary's waste and the waste gauges", async () => {

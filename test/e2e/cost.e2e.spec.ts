@@ -1,18 +1,17 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { startSimulator, type Simulator } from '../../tools/k8s-simulator/simulator';
 import { ensurePromtool, promtool, PROMTOOL_SETUP_TIMEOUT_MS } from '../chart/promtool';
-import { ROOT, getJson, startAgent, tempDir, waitFor, waitForScan, type AgentProcess } from './harness';
+import { ROOT, getJson, runCli, startAgent, tempDir, waitForReady, waitForScan, type AgentProcess } from './harness';
 
 /**
  * The cost of over-provisioning (issue 13 §5) in the service: the built agent reads test/fixtures/cost from the
  * simulator over HTTP and prices the waste as `opsagent scan` of the same file does (a Deployment's replicas, a
- * DaemonSet's observed Pods), sums it in GET /api/v1/summary and exports it as opsagent_waste_* gauges.
+ * DaemonSet's observed Pods) and as `opsagent scan` without a path reading the simulator live, sums it in
+ * GET /api/v1/summary and exports it as opsagent_waste_* gauges.
  */
 const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'cost');
-const BIN = path.join(ROOT, 'bin', 'opsagent');
 const MI = 2 ** 20;
 
 interface IssueView {
@@ -32,6 +31,7 @@ interface Waste {
 
 let sim: Simulator;
 let agent: AgentProcess;
+let kubeconfig: string;
 
 beforeAll(async () => {
   ensurePromtool();
@@ -39,15 +39,11 @@ beforeAll(async () => {
     (d) => d.toJS() as Record<string, unknown>,
   );
   sim = await startSimulator({ objects });
-  const kubeconfig = path.join(tempDir('opsagent-cost-'), 'config');
+  kubeconfig = path.join(tempDir('opsagent-cost-'), 'config');
   sim.writeKubeconfig(kubeconfig);
   const config = parse(fs.readFileSync(path.join(FIXTURE, 'config.yaml'), 'utf8')) as Record<string, unknown>;
   agent = await startAgent({ kubeconfig, config: { ...config, schedule: '0 0 1 1 *' } });
-  await waitFor(
-    async () => ((await fetch(`${agent.api}/health/ready`)).status === 200 ? true : undefined),
-    60_000,
-    'ready',
-  );
+  await waitForReady(agent);
 }, PROMTOOL_SETUP_TIMEOUT_MS + 90_000);
 
 afterAll(async () => {
@@ -58,22 +54,10 @@ afterAll(async () => {
   await sim?.close();
 });
 
-function cliScan(): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const args = ['scan', path.join(FIXTURE, 'cluster.yaml'), '--config', path.join(FIXTURE, 'config.yaml')];
-    const child = spawn(BIN, [...args, '--output', 'json'], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', TZ: 'UTC', KUBECONFIG: '/nonexistent/kubeconfig' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
-  });
-}
+const config = path.join(FIXTURE, 'config.yaml');
+const cliScan = () => runCli(['scan', path.join(FIXTURE, 'cluster.yaml'), '--config', config, '--output', 'json']);
+/** `opsagent scan` without a path: the kubeconfig's cluster (the simulator), read by the service's reader. */
+const cliLive = () => runCli(['scan', '--config', config, '--output', 'json'], { KUBECONFIG: kubeconfig });
 
 /** `rule ns/kind/name` → the money figures of each over-provisioning issue. */
 const costs = (issues: IssueView[]) =>
@@ -124,6 +108,9 @@ describe('the cost of over-provisioning in the service', () => {
     const cli = await cliScan();
     expect(cli).toMatchObject({ code: 0, stderr: '' });
     expect(costs((JSON.parse(cli.stdout) as { issues: IssueView[] }).issues)).toEqual(service);
+    const live = await cliLive();
+    expect(live).toMatchObject({ code: 0, stderr: '' });
+    expect(costs((JSON.parse(live.stdout) as { issues: IssueView[] }).issues)).toEqual(service);
   });
 
   it('sums the waste per namespace and in total in GET /api/v1/summary: cores, bytes and money', async () => {

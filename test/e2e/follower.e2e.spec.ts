@@ -5,14 +5,10 @@
  * exports opsagent_leader 0. When the Lease is left to expire it leads, starting from the reports: its first scan
  * keeps firstSeen and announces nothing as new that the reports held.
  */
-import path from 'node:path';
 import { buildReports, REPORT_TYPES, type SeenIssue } from '@opsagent/core/reports/policy-report';
 import { issueId } from '@opsagent/core/audit/audit';
-import { startSimulator, type Simulator } from '../../tools/k8s-simulator/simulator';
-import { getJson, startAgent, tempDir, waitFor, type AgentProcess } from './harness';
-
-const NS = 'ops-system';
-const TIMINGS = { leaseDuration: '4s', renewDeadline: '3s', retryPeriod: '1s' };
+import type { Simulator } from '../../tools/k8s-simulator/simulator';
+import { getJson, startFollower, waitFor, type AgentProcess } from './harness';
 
 /** A Deployment `web` in `shop` with no resources at all: four issues (the *-missing rules). */
 const WEB = {
@@ -51,15 +47,6 @@ function reported(namespace: string, name: string): SeenIssue[] {
   }));
 }
 
-function lease(holder: string, renewTime: string) {
-  return {
-    apiVersion: 'coordination.k8s.io/v1',
-    kind: 'Lease',
-    metadata: { name: 'opsagent', namespace: NS },
-    spec: { holderIdentity: holder, leaseDurationSeconds: 4, renewTime, acquireTime: renewTime, leaseTransitions: 0 },
-  };
-}
-
 interface IssueJson {
   id: string;
   rule: string;
@@ -70,50 +57,23 @@ interface IssueJson {
 
 let sim: Simulator;
 let agent: AgentProcess;
-let renewing: NodeJS.Timeout | undefined;
+let stopRenewing: () => void;
+let close: (() => Promise<void>) | undefined;
 const shop = reported('shop', 'web');
 const payments = reported('payments', 'api');
 
 beforeAll(async () => {
-  sim = await startSimulator({
+  ({ sim, agent, stopRenewing, close } = await startFollower({
     token: 'follower-e2e',
-    objects: [
-      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } },
-      WEB,
-      ...buildReports([...shop, ...payments], REPORT_TYPES.PolicyReport).values(),
-      lease('opsagent-other', new Date().toISOString()),
-    ] as Record<string, unknown>[],
-  });
-  // The other replica renews its Lease every second, as a leader does.
-  renewing = setInterval(() => sim.upsert(lease('opsagent-other', new Date().toISOString())), 1_000);
-  const kubeconfig = path.join(tempDir('opsagent-follower-'), 'config');
-  sim.writeKubeconfig(kubeconfig);
-  agent = await startAgent({
-    kubeconfig,
-    config: {
-      schedule: '0 0 1 1 *',
-      includeNamespaces: ['shop', 'payments'],
-      reports: { policyReports: true },
-      leaderElection: { enabled: true, namespace: NS, identity: 'opsagent-follower', ...TIMINGS },
-    },
-  });
-  await waitFor(
-    async () => ((await fetch(`${agent.api}/health/ready`)).status === 200 ? true : undefined),
-    60_000,
-    'the follower ready',
-  ).catch((error: Error) => {
-    throw new Error(`${error.message}\nstdout:\n${agent.stdout()}\nstderr:\n${agent.stderr()}`);
-  });
+    objects: [WEB, ...buildReports([...shop, ...payments], REPORT_TYPES.PolicyReport).values()] as unknown as Record<
+      string,
+      unknown
+    >[],
+    config: { includeNamespaces: ['shop', 'payments'] },
+  }));
 }, 90_000);
 
-afterAll(async () => {
-  clearInterval(renewing);
-  if (agent && agent.child.exitCode === null) {
-    agent.child.kill('SIGTERM');
-    await agent.exited;
-  }
-  await sim?.close();
-});
+afterAll(() => close?.());
 
 const issues = async () => (await getJson<{ items: IssueJson[] }>(`${agent.api}/api/v1/issues?limit=1000`)).body.items;
 const ids = (list: { id: string }[]) => list.map((i) => i.id).sort();
@@ -162,7 +122,7 @@ describe('a follower', () => {
   });
 
   it('leads once the Lease has expired, and its first scan keeps firstSeen and announces nothing the reports held', async () => {
-    clearInterval(renewing);
+    stopRenewing();
     const since = Date.now();
     await waitFor(
       async () =>

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { freePort } from '../../bench/agent-process';
+import { startSimulator, type Simulator } from '../../tools/k8s-simulator/simulator';
 
 /** A port nothing listens on right now (the bench's helper). */
 export { freePort };
@@ -13,6 +14,42 @@ export const MAIN = path.join(ROOT, 'dist', 'apps', 'opsagent', 'src', 'main.js'
 
 export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export const BIN = path.join(ROOT, 'bin', 'opsagent');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `bin/opsagent` with `args` as a user would, asynchronously (a simulator in this process must keep
+ * answering). Only PATH and TZ=UTC come from here unless `env` adds more; `KUBECONFIG` points nowhere (and
+ * `KUBERNETES_SERVICE_HOST` is empty) unless `env` names a cluster, so a file scan never reaches one by accident.
+ * stdin gets `stdin` and is closed, so a CLI that wrongly waits on it fails the test instead of hanging it.
+ */
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, stdin?: string): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(BIN, args, {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        TZ: 'UTC',
+        KUBECONFIG: '/nonexistent/kubeconfig',
+        KUBERNETES_SERVICE_HOST: '',
+        ...env,
+      },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
 }
 
 export interface AgentProcess {
@@ -112,4 +149,88 @@ export interface ScanJson {
   errors: { kind: string; resource?: string; code?: number; reason: string }[];
   warnings: { code: string; message: string }[];
   counts: Record<string, unknown> & { issues: number; new: number; resolved: number; carriedOver: number };
+}
+
+/** Resolves once the agent answers GET /health/ready with 200 (a generous minute: CI machines are slow). */
+export function waitForReady(agent: AgentProcess, what = 'ready'): Promise<true> {
+  return waitFor(
+    async () => ((await fetch(`${agent.api}/health/ready`)).status === 200 ? true : undefined),
+    60_000,
+    what,
+  );
+}
+
+/** The namespace of the Lease and the short lease timings the follower specs run with. */
+export const FOLLOWER_NS = 'ops-system';
+const FOLLOWER_TIMINGS = { leaseDuration: '4s', renewDeadline: '3s', retryPeriod: '1s' };
+
+/** The Lease `opsagent` in FOLLOWER_NS, held by `holder` and renewed at `renewTime`. */
+export function followerLease(holder: string, renewTime: string): Record<string, unknown> {
+  return {
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: { name: 'opsagent', namespace: FOLLOWER_NS },
+    spec: { holderIdentity: holder, leaseDurationSeconds: 4, renewTime, acquireTime: renewTime, leaseTransitions: 0 },
+  };
+}
+
+export interface Follower {
+  sim: Simulator;
+  agent: AgentProcess;
+  /** Stops the other replica's renewals, so the Lease expires and the follower may lead. */
+  stopRenewing(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A follower replica as a real agent process: the simulator serves `objects`, FOLLOWER_NS and a Lease that another
+ * replica (`opsagent-other`) renews every second, as a leader does; the agent (`opsagent-follower`, leader election
+ * and PolicyReports on, `config` beside them) is ready when this resolves, having read the reports.
+ */
+export async function startFollower(opts: {
+  token: string;
+  objects: Record<string, unknown>[];
+  config: Record<string, unknown>;
+}): Promise<Follower> {
+  const sim = await startSimulator({
+    token: opts.token,
+    objects: [
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: FOLLOWER_NS } },
+      ...opts.objects,
+      followerLease('opsagent-other', new Date().toISOString()),
+    ],
+  });
+  let renewing: NodeJS.Timeout | undefined = setInterval(
+    () => sim.upsert(followerLease('opsagent-other', new Date().toISOString())),
+    1_000,
+  );
+  const stopRenewing = () => {
+    clearInterval(renewing);
+    renewing = undefined;
+  };
+  const kubeconfig = path.join(tempDir(`opsagent-${opts.token}-`), 'config');
+  sim.writeKubeconfig(kubeconfig);
+  const agent = await startAgent({
+    kubeconfig,
+    config: {
+      schedule: '0 0 1 1 *',
+      reports: { policyReports: true },
+      leaderElection: { enabled: true, namespace: FOLLOWER_NS, identity: 'opsagent-follower', ...FOLLOWER_TIMINGS },
+      ...opts.config,
+    },
+  });
+  const close = async () => {
+    stopRenewing();
+    if (agent.child.exitCode === null) {
+      agent.child.kill('SIGTERM');
+      await agent.exited;
+    }
+    await sim.close();
+  };
+  await waitForReady(agent, 'the follower ready').catch(async (error: Error) => {
+    const output = `\nstdout:\n${agent.stdout()}\nstderr:\n${agent.stderr()}`;
+    await close();
+    throw new Error(`${error.message}${output}`);
+  });
+  return { sim, agent, stopRenewing, close };
 }

@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { startSimulator, type Simulator } from '../../tools/k8s-simulator/simulator';
-import { ROOT, getJson, startAgent, tempDir, waitFor, waitForScan, type AgentProcess } from './harness';
+import { ROOT, getJson, runCli, startAgent, tempDir, waitForReady, waitForScan, type AgentProcess } from './harness';
 
 /**
  * One usage pipeline (issue 12 §5): `opsagent scan` of a file and the service reading the same objects from the
@@ -11,7 +10,6 @@ import { ROOT, getJson, startAgent, tempDir, waitFor, waitForScan, type AgentPro
  * same over-provisioning findings. The PodMetrics carry no labels; web-canary's Pods also match web's selector.
  */
 const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'usage-chain');
-const BIN = path.join(ROOT, 'bin', 'opsagent');
 
 /** The answer both must give: `rule namespace/kind/name/container`. */
 const EXPECTED = [
@@ -51,11 +49,7 @@ beforeAll(async () => {
     kubeconfig,
     config: { schedule: '0 0 1 1 *', overProvisioning: { minSamples: 1 } },
   });
-  await waitFor(
-    async () => ((await fetch(`${agent.api}/health/ready`)).status === 200 ? true : undefined),
-    60_000,
-    'ready',
-  );
+  await waitForReady(agent);
 }, 90_000);
 
 afterAll(async () => {
@@ -63,22 +57,15 @@ afterAll(async () => {
   await sim?.close();
 });
 
-function cliScan(): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const args = ['scan', path.join(FIXTURE, 'cluster.yaml'), '--config', path.join(FIXTURE, 'config.yaml')];
-    const child = spawn(BIN, [...args, '--output', 'json'], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', TZ: 'UTC', KUBECONFIG: '/nonexistent/kubeconfig' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
-  });
-}
+const cliScan = () =>
+  runCli([
+    'scan',
+    path.join(FIXTURE, 'cluster.yaml'),
+    '--config',
+    path.join(FIXTURE, 'config.yaml'),
+    '--output',
+    'json',
+  ]);
 
 describe('one usage pipeline for the CLI and the service', () => {
   it('gives the same over-provisioning findings from the file and from the cluster', async () => {

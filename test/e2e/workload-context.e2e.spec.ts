@@ -1,16 +1,15 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { startSimulator, type Simulator } from '../../tools/k8s-simulator/simulator';
-import { ROOT, getJson, startAgent, tempDir, waitFor, waitForScan, type AgentProcess } from './harness';
+import { ROOT, getJson, runCli, startAgent, tempDir, waitForReady, waitForScan, type AgentProcess } from './harness';
 
 /**
  * LimitRanges and HPAs (issue 13 §3–4) in the service, read from the simulator over HTTP by the real agent, and in
- * `opsagent scan` of the same objects in a file: the same findings, severities and recommendations.
+ * `opsagent scan` of the same objects in a file, and `opsagent scan` without a path reading the simulator live: the
+ * same findings, severities and recommendations.
  */
 const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'workload-context');
-const BIN = path.join(ROOT, 'bin', 'opsagent');
 
 interface IssueView {
   rule: string;
@@ -58,21 +57,18 @@ const EXPECTED = [
 
 let sim: Simulator;
 let agent: AgentProcess;
+let kubeconfig: string;
 
 beforeAll(async () => {
   const text = fs.readFileSync(path.join(FIXTURE, 'cluster.yaml'), 'utf8');
   sim = await startSimulator({ objects: parseAllDocuments(text).map((d) => d.toJS() as Record<string, unknown>) });
-  const kubeconfig = path.join(tempDir('opsagent-workload-context-'), 'config');
+  kubeconfig = path.join(tempDir('opsagent-workload-context-'), 'config');
   sim.writeKubeconfig(kubeconfig);
   agent = await startAgent({
     kubeconfig,
     config: { schedule: '0 0 1 1 *', scanMinInterval: '0s', overProvisioning: { minSamples: 1 } },
   });
-  await waitFor(
-    async () => ((await fetch(`${agent.api}/health/ready`)).status === 200 ? true : undefined),
-    60_000,
-    'ready',
-  );
+  await waitForReady(agent);
 }, 90_000);
 
 afterAll(async () => {
@@ -80,22 +76,10 @@ afterAll(async () => {
   await sim?.close();
 });
 
-function cliScan(): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const args = ['scan', path.join(FIXTURE, 'cluster.yaml'), '--config', path.join(FIXTURE, 'config.yaml')];
-    const child = spawn(BIN, [...args, '--output', 'json'], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', TZ: 'UTC', KUBECONFIG: '/nonexistent/kubeconfig' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
-  });
-}
+const config = path.join(FIXTURE, 'config.yaml');
+const cliScan = () => runCli(['scan', path.join(FIXTURE, 'cluster.yaml'), '--config', config, '--output', 'json']);
+/** `opsagent scan` without a path: the kubeconfig's cluster (the simulator), read by the service's reader. */
+const cliLive = () => runCli(['scan', '--config', config, '--output', 'json'], { KUBECONFIG: kubeconfig });
 
 const serviceIssues = async () =>
   (await getJson<{ items: IssueView[] }>(`${agent.api}/api/v1/issues?limit=1000`)).body.items;
@@ -112,6 +96,16 @@ describe('LimitRanges and HPAs, CLI and service', () => {
     expect(view(service)).toEqual(EXPECTED);
     expect(view(fromFile)).toEqual(view(service));
     // (The messages differ only in the sample count: the CLI sees each PodMetrics, the service one peak per scan.)
+    const live = await cliLive();
+    expect(live).toMatchObject({ code: 0, stderr: '' });
+    const fromCluster = (JSON.parse(live.stdout) as { issues: IssueView[] }).issues;
+    expect(view(fromCluster)).toEqual(view(service));
+    // What each message says after its usage figures (the recommendation, the HPA, the LimitRange cap; the
+    // `*-missing` LimitRange default) is the same in all three.
+    const context = (issues: IssueView[]) =>
+      issues.map((i) => `${i.rule} ${i.namespace}/${i.name}: ${i.message.replace(/^.*?(; |$)/, '')}`).sort();
+    expect(context(fromCluster)).toEqual(context(service));
+    expect(context(fromFile)).toEqual(context(service));
   });
 
   it('names the LimitRange and the value it sets, the HPA and its target, and the cap', async () => {

@@ -8,13 +8,18 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
+import { ensurePrometheus, startPrometheus, type PrometheusServer } from '../../bench/prometheus-server';
 import { buildDemoCluster } from '../k8s-simulator/demo-cluster';
 import { startSimulator } from '../k8s-simulator/simulator';
+import { backfillDemo, demoRange } from './demo-prometheus';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
 const MAIN = path.join(ROOT, 'dist', 'apps', 'opsagent', 'src', 'main.js');
 const API_PORT = Number(process.env.OPSAGENT_DEMO_API_PORT ?? 18080);
 const METRICS_PORT = Number(process.env.OPSAGENT_DEMO_METRICS_PORT ?? 9090);
+
+/** `npm run demo -- --prometheus`: usage from a real Prometheus on backfilled demo usage (cpu-throttled needs it). */
+const PROMETHEUS = process.argv.slice(2).includes('--prometheus');
 
 const PORT_ENV = { api: 'OPSAGENT_DEMO_API_PORT', metrics: 'OPSAGENT_DEMO_METRICS_PORT' } as const;
 
@@ -32,6 +37,13 @@ async function main(): Promise<void> {
     metricsProvider: demo.metricsProvider,
   });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opsagent-demo-'));
+  let prometheus: PrometheusServer | undefined;
+  if (PROMETHEUS) {
+    ensurePrometheus();
+    const samples = await backfillDemo(dir, demo, demoRange(Date.now()));
+    prometheus = await startPrometheus(dir);
+    console.log(`Prometheus: ${prometheus.url} (${samples} samples of the demo's last 6 hours backfilled)`);
+  }
   const kubeconfig = path.join(dir, 'kubeconfig');
   sim.writeKubeconfig(kubeconfig, { context: 'opsagent-demo' });
   const configFile = path.join(dir, 'config.yaml');
@@ -41,6 +53,7 @@ async function main(): Promise<void> {
       schedule: '*/10 * * * * *', // every 10 seconds (six fields: seconds first)
       runOnStartup: true,
       overProvisioning: { minSamples: 3 },
+      ...(prometheus ? { usage: { source: 'prometheus', prometheus: { url: prometheus.url } } } : {}),
       server: { port: API_PORT },
       metrics: { port: METRICS_PORT },
     }),
@@ -78,6 +91,7 @@ async function main(): Promise<void> {
   if (!up) {
     const code = await exited;
     await sim.close();
+    await prometheus?.close();
     const port = failed?.key === 'server.port' ? 'api' : failed?.key === 'metrics.port' ? 'metrics' : undefined;
     console.error(port ? portsTakenMessage([port]) : `the agent did not start: ${failed?.msg ?? `exit code ${code}`}`);
     process.exit(1);
@@ -108,6 +122,7 @@ Ctrl-C stops both.
   process.once('SIGTERM', stop);
   const code = await exited;
   await sim.close();
+  await prometheus?.close();
   log.end();
   console.log(`\nstopped (agent exit code ${code})`);
   process.exit(code ?? 1);

@@ -29,6 +29,11 @@ interface DemoContainer {
   port?: number;
   /** OOM-killed this many hours before the demo's day started (UTC), after `restarts` restarts. */
   oomKilled?: { hoursAgo: number; restarts: number };
+  /**
+   * Share of its CFS periods throttled (cAdvisor's counters, which only the Prometheus source reads: `npm run demo
+   * -- --prometheus`); containers with a CPU limit and no share are throttled in 0.5 % of them.
+   */
+  throttled?: number;
 }
 
 type DemoKind = TopKind;
@@ -232,7 +237,7 @@ const WORKLOADS: readonly DemoWorkload[] = [
     kind: 'Deployment',
     name: 'payments-api',
     replicas: 3,
-    why: 'good',
+    why: 'good on metrics-server; with the Prometheus source its bursts hit the CPU limit in 25 % of its CFS periods: cpu-throttled, and no CPU cut',
     containers: [
       {
         name: 'api',
@@ -241,6 +246,7 @@ const WORKLOADS: readonly DemoWorkload[] = [
         limits: r('1', '1Gi'),
         uses: [330, 390],
         port: 8443,
+        throttled: 0.25,
       },
     ],
   },
@@ -815,6 +821,17 @@ const CONTEXT_OBJECTS: readonly Obj[] = [
     },
   },
 ];
+
+/** Each demo container's share of throttled CFS periods, by `namespace/workload/container` (see `throttled`). */
+export function demoThrottling(): ReadonlyMap<string, number> {
+  const shares = new Map<string, number>();
+  for (const w of WORKLOADS) {
+    for (const c of w.containers) {
+      if (c.limits?.cpu !== undefined) shares.set(`${w.namespace}/${w.name}/${c.name}`, c.throttled ?? 0.005);
+    }
+  }
+  return shares;
+}
 
 /**
  * Builds the demo cluster. Deterministic: the same seed (on the same UTC day of `now`, which places the OOM kills

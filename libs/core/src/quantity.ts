@@ -142,11 +142,12 @@ function trimmed(value: number, decimals: number): string {
 }
 
 /**
- * Millicores for a person to read in a message: `250m` below one core, cores above (`1.5`, `2.25`, `13.7`),
+ * Millicores for a person to read in a message: `250m` (to a tenth: `99.6m`) below one core, cores above (`1.5`, `2.25`, `13.7`),
  * rounded to two decimals under 10 cores and to one above. Exact figures stay in the finding's numbers.
  */
 export function readableCpu(millicores: number): string {
-  if (millicores < 1000) return `${millicores}m`;
+  // A p95 of rates is fractional (305.9999999999995m): a tenth of a millicore is all a person reads.
+  if (millicores < 999.95) return `${trimmed(millicores, 1)}m`;
   const cores = millicores / 1000;
   return trimmed(cores, cores < 10 ? 2 : 1);
 }

@@ -1,9 +1,8 @@
 import { OwnerIndex } from '@opsagent/core/audit/usage-attribution';
 import type { PinoLogger } from 'nestjs-pino';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Registry } from 'prom-client';
 import { parseConfig } from '@opsagent/core/config/config.loader';
 import type { Workload } from '@opsagent/core/workload';
-import { UsagePeaks } from '@opsagent/core/audit/usage-peaks';
 import type { OpsAgentConfig } from '@opsagent/core/config/config.schema';
 import type { UsageSample } from '@opsagent/core/usage';
 import {
@@ -12,7 +11,7 @@ import {
   type ReadOptions,
   type ReadAttribution,
 } from '../kubernetes/cluster-reader';
-import { HistoryStore, type HistoryPart } from '../usage/history-store';
+import type { HistoryStore } from '../usage/history-store';
 import { USAGE_METRIC, UsageHistoryService } from '../usage/usage-history.service';
 import { IssueStore } from '../issues/issue-store.service';
 import { Leadership } from '../leader-election/leadership';
@@ -20,6 +19,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { METRIC } from '../metrics/metrics.names';
 import { PrometheusUsage } from '@opsagent/core/audit/prometheus-usage';
 import { WindowUsageReader, type WindowUsage, type WindowUsageRequest } from '../prometheus/window-usage-reader';
+import { fakeSnapshot, MemoryHistoryStore, metricsService, peaksOf } from '../../../../test/helpers/agent-ports';
 import { DetectionService } from './detection.service';
 
 /** A ClusterReader port that returns whatever snapshot the test sets (the HTTP reader has its own e2e specs). */
@@ -33,44 +33,14 @@ class FakeReader extends ClusterReader {
   async read(options: ReadOptions): Promise<ClusterSnapshot> {
     this.reads.push(options);
     if (typeof this.next === 'function') return this.next();
-    const snapshot: ClusterSnapshot = {
-      workloads: [],
-      skipped: {},
-      samples: [],
-      failures: [],
-      kindsAttempted: 8,
-      warnings: [],
-      requests: 8,
-      bytes: 100,
-      attribution: { workloads: [], owners: new OwnerIndex() },
-      ...this.next,
-    };
-    snapshot.attribution = { workloads: snapshot.workloads, owners: new OwnerIndex() };
+    const snapshot = fakeSnapshot({ samples: [], ...this.next });
     if (snapshot.samples && options.acceptSample) snapshot.samples = snapshot.samples.filter(options.acceptSample);
     return snapshot;
   }
   async readUsage(attribution: ReadAttribution, options: Parameters<ClusterReader['readUsage']>[1]) {
     this.usageReads++;
     if (this.nextUsage instanceof Error) throw this.nextUsage;
-    const peaks = new UsagePeaks(attribution.workloads);
-    for (const s of this.nextUsage) if (!options.acceptSample || options.acceptSample(s)) peaks.add(s);
-    return { peaks, requests: 1, bytes: 10 };
-  }
-}
-
-/** The history files as an in-memory port. */
-class MemoryFiles extends HistoryStore {
-  readonly parts = new Map<HistoryPart, Buffer>();
-  failWith?: Error;
-  where(part: HistoryPart): string {
-    return `/mem/${part}`;
-  }
-  async load(part: HistoryPart): Promise<Buffer | undefined> {
-    return this.parts.get(part);
-  }
-  async save(part: HistoryPart, bytes: Buffer): Promise<void> {
-    if (this.failWith) throw this.failWith;
-    this.parts.set(part, bytes);
+    return { peaks: peaksOf(attribution.workloads, this.nextUsage, options), requests: 1, bytes: 10 };
   }
 }
 
@@ -79,7 +49,7 @@ function usageService(
   store: IssueStore,
   config: OpsAgentConfig,
   logger: PinoLogger,
-  files: HistoryStore = new MemoryFiles(),
+  files: HistoryStore = new MemoryHistoryStore(),
   registry = new Registry(),
 ): UsageHistoryService {
   const r = { registers: [registry] };
@@ -117,24 +87,6 @@ function recordingLogger(): { logger: PinoLogger; lines: { level: string; event?
     } as unknown as PinoLogger,
     lines,
   };
-}
-
-function metrics(registry: Registry): MetricsService {
-  const r = { registers: [registry] };
-  return new MetricsService(
-    new Counter({ name: METRIC.runs, help: 'h', labelNames: ['status'], ...r }),
-    new Counter({ name: METRIC.issuesFound, help: 'h', labelNames: ['rule', 'severity'], ...r }),
-    new Histogram({ name: METRIC.duration, help: 'h', ...r }),
-    new Gauge({ name: METRIC.bySeverity, help: 'h', labelNames: ['severity'], ...r }),
-    new Gauge({ name: METRIC.lastSuccess, help: 'h', ...r }),
-    new Counter({ name: METRIC.skipped, help: 'h', ...r }),
-    new Counter({ name: METRIC.kubeRequests, help: 'h', labelNames: ['resource', 'code'], ...r }),
-    new Gauge({ name: METRIC.buildInfo, help: 'h', labelNames: ['version', 'node_version'], ...r }),
-    new Gauge({ name: METRIC.leader, help: 'h', ...r }),
-    new Gauge({ name: METRIC.wasteCpu, help: 'h', labelNames: ['namespace'], ...r }),
-    new Gauge({ name: METRIC.wasteMemory, help: 'h', labelNames: ['namespace'], ...r }),
-    new Gauge({ name: METRIC.wasteCost, help: 'h', labelNames: ['namespace'], ...r }),
-  );
 }
 
 function detection(
@@ -181,7 +133,7 @@ describe('DetectionService', () => {
     sut = detection(
       reader,
       store,
-      metrics(registry),
+      metricsService(registry),
       parseConfig({ includeNamespaces: ['shop'], scanMinInterval: '0s' }),
       silent,
     );
@@ -258,7 +210,7 @@ describe('DetectionService', () => {
 
   it('logs the scan line at info when it succeeds, warn when partial and error when failed', async () => {
     const { logger, lines } = recordingLogger();
-    sut = detection(reader, store, metrics(new Registry()), parseConfig({ scanMinInterval: '0s' }), logger);
+    sut = detection(reader, store, metricsService(new Registry()), parseConfig({ scanMinInterval: '0s' }), logger);
     reader.next = { workloads: [workload('Deployment', 'web')] };
     await sut.runOnce('api');
     reader.next = {
@@ -285,7 +237,7 @@ describe('DetectionService', () => {
     sut = detection(
       reader,
       store,
-      metrics(new Registry()),
+      metricsService(new Registry()),
       parseConfig({ overProvisioning: { minSamples: 2 }, scanMinInterval: '0s' }),
       silent,
     );
@@ -322,7 +274,7 @@ describe('DetectionService', () => {
     sut = detection(
       reader,
       store,
-      metrics(registry),
+      metricsService(registry),
       parseConfig({ overProvisioning: { minSamples: 1 }, scanMinInterval: '0s' }),
       silent,
     );
@@ -375,7 +327,7 @@ describe('DetectionService', () => {
     sut = new DetectionService(
       reader,
       store,
-      metrics(new Registry()),
+      metricsService(new Registry()),
       parseConfig({
         overProvisioning: { minSamples: 3 },
         scanMinInterval: '0s',
@@ -527,7 +479,7 @@ describe('DetectionService with a window usage source (usage.source: prometheus)
     sut = new DetectionService(
       reader,
       store,
-      metrics(new Registry()),
+      metricsService(new Registry()),
       config,
       silent,
       usageService(reader, store, config, silent),

@@ -90,8 +90,24 @@ function expected(item: Obj, kind?: WorkloadKind): Obj {
   if (copy.metadata.managedFields !== undefined) copy.metadata.managedFields = [];
   if (copy.metadata.annotations?.[LAST_APPLIED] !== undefined) copy.metadata.annotations[LAST_APPLIED] = '';
   const owned = copy.metadata.ownerReferences?.some((ref) => ref.controller === true);
-  if (owned && kind !== undefined && ['Pod', 'ReplicaSet', 'Job'].includes(kind)) copy.spec = {};
+  if (owned && kind === 'Pod') copy.spec = cutPodSpec(copy.spec as Obj);
+  else if (owned && kind !== undefined && ['ReplicaSet', 'Job'].includes(kind)) copy.spec = {};
   return copy;
+}
+
+/** An owned Pod's spec as the cutter leaves it: each container's name and resources, everything else emptied. */
+function cutPodSpec(spec: Obj): Obj {
+  const container = (c: Obj) =>
+    keepOnly(
+      c,
+      (k) => k === 'name' || k === 'resources',
+      (_k, v) => v,
+    );
+  return keepOnly(
+    spec,
+    (k) => k === 'containers' || k === 'initContainers',
+    (_k, v) => (v as Obj[]).map(container),
+  );
 }
 
 /** An emptied value: `{}`, `[]` or `""`; numbers, booleans and null stay as they are. */
@@ -149,7 +165,10 @@ describe('ListItemCutter', () => {
   it('hands over each item without status, managedFields, last-applied-configuration, and owned specs', () => {
     const out = cut([bytes], 'Pod');
     expect(out.items).toEqual(items.map((item) => expected(item, 'Pod')));
-    expect((out.items[0] as Obj).spec).toEqual({});
+    expect((out.items[0] as Obj).spec).toEqual({
+      containers: [{ name: 'app', args: [], resources: { limits: { cpu: '1' } } }],
+      volumes: [],
+    });
     expect((out.items[1] as { spec: { containers: unknown[] } }).spec.containers).toHaveLength(1);
     // Key names of emptied status values stay (`"image":""`): the items still shrink by well over a third.
     expect(out.texts.join('').length).toBeLessThan(text.length * 0.6);
@@ -188,7 +207,51 @@ describe('ListItemCutter', () => {
       ],
     });
     expect(oomKillsOf('oom', item)).toEqual([
-      { pod: 'oom', container: 'app', at: Date.parse('2026-11-20T08:59:00Z'), restartCount: 4, exitCode: 137 },
+      {
+        pod: 'oom',
+        container: 'app',
+        at: Date.parse('2026-11-20T08:59:00Z'),
+        restartCount: 4,
+        exitCode: 137,
+        podMemory: {},
+      },
+    ]);
+  });
+
+  it("keeps of an owned Pod's spec each container's name and resources: the memory limit it was OOM-killed at", () => {
+    const resources = { requests: { cpu: '50m', memory: '200Mi' }, limits: { memory: '256Mi', cpu: '1' } };
+    const owned = pod(
+      'oom',
+      { controller: true },
+      {
+        spec: {
+          serviceAccountName: 'sa',
+          initContainers: [{ name: 'init', image: 'init:1', command: ['sh', '-c', '"}]'], resources: {} }],
+          containers: [
+            { name: 'app', image: 'app:1', env: [{ name: 'X', value: '{"resources":[' }], resources },
+            { name: 'side', image: 'side:1' },
+          ],
+          volumes: [{ name: 'v', emptyDir: {} }],
+          tolerations: [{ key: 'k', operator: 'Exists' }],
+        },
+      },
+    );
+    const [item] = cut([Buffer.from(listOf([owned]))], 'Pod').items as Obj[];
+    expect(item.spec).toEqual({
+      serviceAccountName: '',
+      initContainers: [{ name: 'init', image: '', command: [], resources: {} }],
+      containers: [
+        { name: 'app', image: '', env: [], resources },
+        { name: 'side', image: '' },
+      ],
+      volumes: [],
+      tolerations: [],
+    });
+    expect(oomKillsOf('oom', item)).toEqual([
+      expect.objectContaining({
+        container: 'app',
+        podMemory: { limit: 256 * 1024 * 1024, request: 200 * 1024 * 1024 },
+      }),
     ]);
   });
 
@@ -203,7 +266,7 @@ describe('ListItemCutter', () => {
     const [item] = cut([Buffer.from(listOf([owned]))], 'Pod').items as Obj[];
     expect(item.metadata).toMatchObject({ name: 'owned', namespace: 'shop', labels: (owned.metadata as Obj).labels });
     expect(ownershipOf(item)).toEqual({ uid: 'pod-uid', controller: { kind: 'ReplicaSet', name: 'rs', uid: 'u' } });
-    expect(item.spec).toEqual({});
+    expect(item.spec).toEqual(cutPodSpec(owned.spec as Obj));
   });
 
   it('gives back the list itself with its continue token and no items', () => {

@@ -31,6 +31,12 @@ const TERMINATED = 8;
 const STATUS_LISTS = new Set(['containerStatuses', 'initContainerStatuses']);
 const CONTAINER_STATUS_KEYS = new Set(['name', 'restartCount', 'state', 'lastState']);
 const TERMINATED_KEYS = new Set(['reason', 'exitCode', 'finishedAt']);
+/**
+ * What an owned Pod's spec keeps: each container's name and resources, the values admission gave it (LimitRange
+ * defaults included), so an OOM kill is judged against the limit the container ran with, not the template's now.
+ */
+const SPEC_LISTS = new Set(['containers', 'initContainers']);
+const CONTAINER_KEYS = new Set(['name', 'resources']);
 
 /** What the value after a key is for. */
 const enum Pending {
@@ -72,7 +78,8 @@ export interface CutOptions {
  * - `metadata.managedFields`, the server-side-apply bookkeeping (about half of a Pod's JSON);
  * - kubectl's `last-applied-configuration` annotation (a copy of the whole object as a string);
  * - the `spec` of a ReplicaSet, Job or Pod whose metadata (sent before its spec by the API server) names a
- *   controller owner: such an object is audited through its owner and only its metadata is read.
+ *   controller owner: such an object is audited through its owner and only its metadata is read; of an owned
+ *   Pod's spec, each container's (and init container's) `name` and `resources` stay (the limits it ran with).
  * An emptied value stays in place as `{}`, `[]` or `""`, so every item is still valid JSON.
  *
  * One pass over the bytes tracks strings, nesting and the keys near the top of each item; UTF-8 never puts an
@@ -81,7 +88,10 @@ export interface CutOptions {
  */
 export class ListItemCutter {
   private readonly cutOwnedSpec: boolean;
-  /** A list of Pods: their status is cut down to the failure history instead of emptied. */
+  /**
+   * A list of Pods: their status is cut down to the failure history instead of emptied, and an owned Pod's spec
+   * down to its containers' names and resources.
+   */
   private readonly keepFailures: boolean;
   private depth = 0;
   private types: Uint8Array = new Uint8Array(64);
@@ -300,13 +310,15 @@ export class ListItemCutter {
       case ITEM:
         return this.inItem;
       case METADATA:
-        return this.inItem && (this.keys[ITEM] === 'metadata' || this.inStatus());
+        return this.inItem && (this.keys[ITEM] === 'metadata' || this.inStatus() || this.inOwnedPodSpec());
       case METADATA_CHILD:
         return this.inItem && this.keys[ITEM] === 'metadata' && this.keys[METADATA] === 'annotations';
       case OWNER_REFERENCE: // = CONTAINER_STATUS
         return (
           this.inItem &&
-          ((this.keys[ITEM] === 'metadata' && this.keys[METADATA] === 'ownerReferences') || this.inStatusList())
+          ((this.keys[ITEM] === 'metadata' && this.keys[METADATA] === 'ownerReferences') ||
+            this.inStatusList() ||
+            this.inOwnedPodContainers())
         );
       case CONTAINER_STATE:
         return this.inItem && this.inStatusList() && isState(this.keys[CONTAINER_STATUS]);
@@ -327,6 +339,16 @@ export class ListItemCutter {
     return this.keepFailures && this.keys[ITEM] === 'status';
   }
 
+  /** Inside the spec of a Pod a controller owns (a list of Pods only). */
+  private inOwnedPodSpec(): boolean {
+    return this.keepFailures && this.owned && this.keys[ITEM] === 'spec';
+  }
+
+  /** Inside one entry of an owned Pod's `spec.containers` or `initContainers`. */
+  private inOwnedPodContainers(): boolean {
+    return this.inOwnedPodSpec() && SPEC_LISTS.has(this.keys[METADATA]);
+  }
+
   /** Inside one entry of a Pod's `status.containerStatuses` or `initContainerStatuses`. */
   private inStatusList(): boolean {
     return this.inStatus() && STATUS_LISTS.has(this.keys[METADATA]);
@@ -343,6 +365,8 @@ export class ListItemCutter {
       case METADATA:
         if (this.keys[ITEM] === 'status') {
           if (!STATUS_LISTS.has(key)) this.pending = Pending.Cut;
+        } else if (this.keys[ITEM] === 'spec') {
+          if (!SPEC_LISTS.has(key)) this.pending = Pending.Cut;
         } else if (key === 'managedFields') this.pending = Pending.Cut;
         return;
       case METADATA_CHILD:
@@ -351,6 +375,8 @@ export class ListItemCutter {
       case OWNER_REFERENCE: // = CONTAINER_STATUS
         if (this.keys[ITEM] === 'status') {
           if (!CONTAINER_STATUS_KEYS.has(key)) this.pending = Pending.Cut;
+        } else if (this.keys[ITEM] === 'spec') {
+          if (!CONTAINER_KEYS.has(key)) this.pending = Pending.Cut;
         } else if (key === 'controller') this.pending = Pending.Controller;
         return;
       case CONTAINER_STATE:
@@ -370,7 +396,8 @@ export class ListItemCutter {
       if (c === LETTER_T) this.owned = true;
       return false;
     }
-    if (pending === Pending.Spec && !this.owned) return false;
+    // An owned Pod's spec is not emptied but cut key by key (inOwnedPodSpec); any other owned spec is emptied.
+    if (pending === Pending.Spec && (!this.owned || this.keepFailures)) return false;
     return c === OPEN_BRACE || c === OPEN_BRACKET || c === QUOTE;
   }
 

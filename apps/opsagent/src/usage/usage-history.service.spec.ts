@@ -1,7 +1,5 @@
-import { OwnerIndex } from '@opsagent/core/audit/usage-attribution';
 import type { PinoLogger } from 'nestjs-pino';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { UsagePeaks } from '@opsagent/core/audit/usage-peaks';
+import { Counter, Registry } from 'prom-client';
 import { parseConfig } from '@opsagent/core/config/config.loader';
 import type { OpsAgentConfig } from '@opsagent/core/config/config.schema';
 import type { UsageSample } from '@opsagent/core/usage';
@@ -14,9 +12,7 @@ import {
   type ReadOptions,
   type ReadAttribution,
 } from '../kubernetes/cluster-reader';
-import { METRIC } from '../metrics/metrics.names';
-import { MetricsService } from '../metrics/metrics.service';
-import { HistoryStore, type HistoryPart } from './history-store';
+import { fakeSnapshot, MemoryHistoryStore, metricsService, peaksOf } from '../../../../test/helpers/agent-ports';
 import { USAGE_METRIC, UsageHistoryService } from './usage-history.service';
 
 const GI = 2 ** 30;
@@ -28,48 +24,14 @@ class FakeReader extends ClusterReader {
   clusterIdentity = 'https://fake:6443';
   usageReads = 0;
   async read(options: ReadOptions): Promise<ClusterSnapshot> {
-    const snapshot: ClusterSnapshot = {
-      workloads: this.workloads,
-      skipped: {},
-      failures: [],
-      kindsAttempted: 8,
-      warnings: [],
-      requests: 8,
-      bytes: 100,
-      attribution: { workloads: this.workloads, owners: new OwnerIndex() },
-    };
-    if (this.metrics instanceof Error) snapshot.metricsError = this.metrics.message;
-    else {
-      const peaks = new UsagePeaks(this.workloads);
-      for (const s of this.metrics) if (!options.acceptSample || options.acceptSample(s)) peaks.add(s);
-      snapshot.usagePeaks = peaks;
-    }
-    return snapshot;
+    return this.metrics instanceof Error
+      ? fakeSnapshot({ workloads: this.workloads, metricsError: this.metrics.message })
+      : fakeSnapshot({ workloads: this.workloads, usagePeaks: peaksOf(this.workloads, this.metrics, options) });
   }
   async readUsage(attribution: ReadAttribution, options: Parameters<ClusterReader['readUsage']>[1]) {
     this.usageReads++;
     if (this.metrics instanceof Error) throw this.metrics;
-    const peaks = new UsagePeaks(attribution.workloads);
-    for (const s of this.metrics) if (!options.acceptSample || options.acceptSample(s)) peaks.add(s);
-    return { peaks, requests: 1, bytes: 10 };
-  }
-}
-
-/** The history files as an in-memory port. */
-class MemoryFiles extends HistoryStore {
-  readonly parts = new Map<HistoryPart, Buffer>();
-  failWith?: Error;
-  saves = 0;
-  where(part: HistoryPart): string {
-    return `/data/${part}`;
-  }
-  async load(part: HistoryPart): Promise<Buffer | undefined> {
-    return this.parts.get(part);
-  }
-  async save(part: HistoryPart, bytes: Buffer): Promise<void> {
-    if (this.failWith) throw this.failWith;
-    this.saves++;
-    this.parts.set(part, bytes);
+    return { peaks: peaksOf(attribution.workloads, this.metrics, options), requests: 1, bytes: 10 };
   }
 }
 
@@ -90,24 +52,6 @@ function logger(lines: Line[]): PinoLogger {
     error: at('error'),
     runInContext: <T>(fn: () => T) => fn(),
   } as unknown as PinoLogger;
-}
-
-function metrics(registry: Registry): MetricsService {
-  const r = { registers: [registry] };
-  return new MetricsService(
-    new Counter({ name: METRIC.runs, help: 'h', labelNames: ['status'], ...r }),
-    new Counter({ name: METRIC.issuesFound, help: 'h', labelNames: ['rule', 'severity'], ...r }),
-    new Histogram({ name: METRIC.duration, help: 'h', ...r }),
-    new Gauge({ name: METRIC.bySeverity, help: 'h', labelNames: ['severity'], ...r }),
-    new Gauge({ name: METRIC.lastSuccess, help: 'h', ...r }),
-    new Counter({ name: METRIC.skipped, help: 'h', ...r }),
-    new Counter({ name: METRIC.kubeRequests, help: 'h', labelNames: ['resource', 'code'], ...r }),
-    new Gauge({ name: METRIC.buildInfo, help: 'h', labelNames: ['version', 'node_version'], ...r }),
-    new Gauge({ name: METRIC.leader, help: 'h', ...r }),
-    new Gauge({ name: METRIC.wasteCpu, help: 'h', labelNames: ['namespace'], ...r }),
-    new Gauge({ name: METRIC.wasteMemory, help: 'h', labelNames: ['namespace'], ...r }),
-    new Gauge({ name: METRIC.wasteCost, help: 'h', labelNames: ['namespace'], ...r }),
-  );
 }
 
 const web: Workload = {
@@ -134,9 +78,9 @@ const metric = (pod: string, timestamp: string, cpu = 100): UsageSample => ({
 });
 
 /** The agent's detection and usage history over fakes of the ports, as DetectionModule and UsageModule wire them. */
-function agent(opts: { reader?: FakeReader; files?: MemoryFiles; store?: IssueStore; config?: object } = {}) {
+function agent(opts: { reader?: FakeReader; files?: MemoryHistoryStore; store?: IssueStore; config?: object } = {}) {
   const reader = opts.reader ?? new FakeReader();
-  const files = opts.files ?? new MemoryFiles();
+  const files = opts.files ?? new MemoryHistoryStore();
   const store = opts.store ?? new IssueStore();
   const config: OpsAgentConfig = parseConfig({
     scanMinInterval: '0s',
@@ -156,7 +100,7 @@ function agent(opts: { reader?: FakeReader; files?: MemoryFiles; store?: IssueSt
     new Counter({ name: USAGE_METRIC.historyWrites, help: 'h', labelNames: ['result'], ...r }),
     logger(lines),
   );
-  const detection = new DetectionService(reader, store, metrics(registry), config, logger(lines), usage);
+  const detection = new DetectionService(reader, store, metricsService(registry), config, logger(lines), usage);
   const value = async (name: string, labels: Record<string, string>) =>
     (await registry.getSingleMetric(name)!.get()).values.find((v) =>
       Object.entries(labels).every(([k, x]) => v.labels[k] === x),

@@ -1,4 +1,5 @@
 import { isRecord } from '../manifests/object-reader';
+import { parseQuantity } from '../quantity';
 import type { Workload } from '../workload';
 import type { OwnerIndex, UsageAttribution } from './usage-attribution';
 
@@ -14,6 +15,12 @@ export interface OomKill {
   /** The container's `restartCount` when the Pod was read. */
   restartCount: number;
   exitCode?: number;
+  /**
+   * The container's memory as the killed Pod's own spec declares it (what admission gave it, LimitRange defaults
+   * included), bytes: the limit it was killed at, which the workload's template may have changed since. Absent
+   * when the Pod's spec does not name the container (a cut spec, or a Pod read without one).
+   */
+  podMemory?: { limit?: number; request?: number };
 }
 
 /** Where the audit gets each workload container's latest OOM kill within the usage window from. */
@@ -26,7 +33,8 @@ export const NO_FAILURES: FailureSource = { oomKillsFor: () => new Map() };
 
 /**
  * The OOM kills in a Pod's status (the full object from a file, or the cluster reader's cut of it: only
- * `name`, `restartCount` and `state`/`lastState.terminated.{reason, exitCode, finishedAt}` are left there).
+ * `name`, `restartCount` and `state`/`lastState.terminated.{reason, exitCode, finishedAt}` are left there), each
+ * with the memory its container's entry in the Pod's `spec` declares (the cut keeps `name` and `resources`).
  * Only OOMKilled terminations are kept: most Pods have none, so a Pod costs nothing more. A termination
  * without a readable `finishedAt` has no time to judge the window by and is left out.
  */
@@ -50,10 +58,46 @@ export function oomKillsOf(pod: string, object: Record<string, unknown>): OomKil
         latest = { pod, container: entry.name, at, restartCount };
         if (typeof terminated.exitCode === 'number') latest.exitCode = terminated.exitCode;
       }
-      if (latest) (kills ??= []).push(latest);
+      if (latest) {
+        const memory = podMemoryOf(object.spec, entry.name);
+        if (memory) latest.podMemory = memory;
+        (kills ??= []).push(latest);
+      }
     }
   }
   return kills;
+}
+
+/**
+ * `resources.{limits,requests}.memory` of the named container in a Pod's `spec.containers` or `initContainers`.
+ * The API server admitted these values, so they parse; one that does not (a hand-written file) counts as unset.
+ */
+function podMemoryOf(spec: unknown, container: string): { limit?: number; request?: number } | undefined {
+  if (!isRecord(spec)) return undefined;
+  for (const list of [spec.containers, spec.initContainers]) {
+    if (!Array.isArray(list)) continue;
+    for (const c of list) {
+      if (!isRecord(c) || c.name !== container) continue;
+      const resources = isRecord(c.resources) ? c.resources : {};
+      const memory: { limit?: number; request?: number } = {};
+      const limit = memoryOf(resources.limits);
+      const request = memoryOf(resources.requests);
+      if (limit !== undefined) memory.limit = limit;
+      if (request !== undefined) memory.request = request;
+      return memory;
+    }
+  }
+  return undefined;
+}
+
+function memoryOf(values: unknown): number | undefined {
+  const value = isRecord(values) ? values.memory : undefined;
+  if (typeof value !== 'string' && typeof value !== 'number') return undefined;
+  try {
+    return parseQuantity(value, 'memory');
+  } catch {
+    return undefined;
+  }
 }
 
 /**

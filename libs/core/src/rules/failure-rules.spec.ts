@@ -30,6 +30,26 @@ describe('memory-oom-killed (from the Pods in manifest files)', () => {
     );
   });
 
+  it("names the limit in the killed Pod's own spec, and the template's when it changed since", async () => {
+    const report = await scan('memory-oom-killed/fail-template-changed.yaml');
+    const [oom] = report.issues.filter((i) => i.rule === 'memory-oom-killed');
+    expect(oom.message).toBe(
+      'container "web" was OOMKilled at 2026-11-25T09:12:58.000Z in Pod shop/web-7c9d-aaaaa (restart count 5, ' +
+        "exit code 137) with a memory limit of 256Mi (the template's limit is now 300Mi); recommend at least 308Mi",
+    );
+  });
+
+  it("caps the recommendation at the namespace LimitRange's max, and says so", async () => {
+    const report = await scan('memory-oom-killed/fail-limitrange-max-caps.yaml');
+    const [oom] = report.issues.filter((i) => i.rule === 'memory-oom-killed');
+    // The template sets no limit; the Pod's spec holds the 256Mi LimitRange default it ran with: no "changed".
+    expect(oom.message).toBe(
+      'container "worker" was OOMKilled at 2026-11-25T09:29:55.000Z in Pod batch/worker-5d8f-bbbbb (restart ' +
+        'count 2, exit code 137) with a memory limit of 256Mi; recommend at least 300Mi (capped at the max 300Mi ' +
+        'of LimitRange "defaults")',
+    );
+  });
+
   it('counts a kill only within overProvisioning.window of the newest time in the files', async () => {
     expect((await scan('memory-oom-killed/pass-outside-window.yaml')).issues.map((i) => i.rule)).not.toContain(
       'memory-oom-killed',
@@ -59,6 +79,18 @@ describe('memory-underprovisioned', () => {
         `recommend ${Math.ceil((400 * MI * 1.15) / MI)}Mi; it risks eviction under node memory pressure`,
     );
     expect(under.remediation).toContain('evicts');
+  });
+
+  it("judges the request a LimitRange sets at admission, and caps the recommendation at the LimitRange's max", async () => {
+    const report = await scan('memory-underprovisioned/fail-limitrange-default-request.yaml');
+    const [under] = report.issues.filter((i) => i.rule === 'memory-underprovisioned');
+    expect(under.message).toBe(
+      'container "app" requests 128Mi memory (set by LimitRange "defaults" at admission) but its peak usage is ' +
+        '300Mi (2.34× the request) over 12 samples; recommend 320Mi (capped at the max 320Mi of LimitRange ' +
+        '"defaults"); it risks eviction under node memory pressure',
+    );
+    const covered = await scan('memory-underprovisioned/pass-limitrange-default-covers-peak.yaml');
+    expect(covered.issues.map((i) => i.rule)).not.toContain('memory-underprovisioned');
   });
 
   it('follows underProvisioning.memory.ratio', async () => {

@@ -1,6 +1,7 @@
 import { formatQuantity, readableQuantity, type ResourceName } from '../quantity';
 import { formatMoney, monthlyCost, wasteOf } from '../cost';
 import { confidenceOf, type OverProvisioning } from '../issue';
+import type { ContainerContext, LimitRangeValue } from '../audit/workload-context';
 import type { RuleContext, RuleFinding } from './rule';
 import { admittedRequest } from './resources';
 
@@ -27,6 +28,24 @@ export function withExact(readable: string, bytes: number): string {
 /** Bytes rounded up to a whole Mi. */
 export function roundUpToMi(bytes: number): number {
   return Math.ceil(bytes / MI) * MI;
+}
+
+/**
+ * A recommendation held to the lowest `max` of the namespace's LimitRanges (admission refuses a container above
+ * it), with the words that say so; `note` is empty when nothing capped it.
+ */
+export function capByMax(
+  recommended: number,
+  resource: ResourceName,
+  context: ContainerContext | undefined,
+): { value: number; note: string; max?: LimitRangeValue } {
+  const max = context?.max[resource];
+  if (max === undefined || recommended <= max.value) return { value: recommended, note: '' };
+  return {
+    value: max.value,
+    note: ` (capped at the max ${formatQuantity(max.value, resource)} of LimitRange "${max.limitRange}")`,
+    max,
+  };
 }
 
 /** Whether the container's CPU was throttled in at least `cpuThrottledRatio` of its CFS periods (Prometheus only). */
@@ -61,10 +80,9 @@ export function evaluateOverProvisioning(ctx: RuleContext, resource: ResourceNam
   if (request < threshold.ratio * needed || request - needed < threshold.minWaste) return undefined;
 
   const noCut = hpa?.target === 'AverageValue';
-  let recommended = noCut ? request : utilization === undefined ? recommend(resource, used) : roundUp(resource, needed);
-  const max = ctx.context?.max[resource];
-  const capped = !noCut && max !== undefined && recommended > max.value;
-  if (capped) recommended = max.value;
+  const wanted = noCut ? request : utilization === undefined ? recommend(resource, used) : roundUp(resource, needed);
+  // AverageValue targets keep the request as it is: nothing to cap.
+  const { value: recommended, note: cap, max } = capByMax(wanted, resource, noCut ? undefined : ctx.context);
   const wastePerPod = Math.max(request - recommended, 0);
   const figures: OverProvisioning = {
     resource,
@@ -106,7 +124,7 @@ export function evaluateOverProvisioning(ctx: RuleContext, resource: ResourceNam
     };
   }
   if (admitted.limitRange !== undefined) figures.requestDefaultedBy = admitted.limitRange;
-  if (capped) figures.cappedBy = { limitRange: max.limitRange, max: max.value };
+  if (max) figures.cappedBy = { limitRange: max.limitRange, max: max.value };
   // Readable units for a person (2.3Gi, not 2418398Ki); the exact figures are in `overProvisioning`. The
   // recommendation is also given exactly when rounding changed it, since it is the value to write in the manifest.
   const fmt = (n: number) => readableQuantity(n, resource);
@@ -141,9 +159,6 @@ export function evaluateOverProvisioning(ctx: RuleContext, resource: ResourceNam
     utilization === undefined
       ? ''
       : ` (${scaledBy} at ${hpa?.averageUtilization ?? 100}% utilization: ${measure} ÷ ${utilization}, so it keeps its replica count)`;
-  const cap = capped
-    ? ` (capped at the max ${formatQuantity(max.value, resource)} of LimitRange "${max.limitRange}")`
-    : '';
   return {
     message: `${head}; recommend ${recommendation}${why}${cap}, saving ${fmt(wastePerPod)} per Pod${total}${money}`,
     overProvisioning: figures,

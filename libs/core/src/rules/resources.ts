@@ -1,6 +1,6 @@
 import type { ResourceName } from '../quantity';
 import { formatQuantity } from '../quantity';
-import type { ContainerContext } from '../audit/workload-context';
+import type { ContainerContext, LimitRangeValue } from '../audit/workload-context';
 import type { ContainerSpec } from '../workload';
 import type { RuleFinding } from './rule';
 
@@ -22,9 +22,23 @@ export function admittedRequest(
   resource: ResourceName,
   context: ContainerContext | undefined,
 ): { value: number; limitRange?: string } | undefined {
-  const own = effectiveRequest(container, resource);
+  return admitted(effectiveRequest(container, resource), context?.requestDefault[resource]);
+}
+
+/** The limit the container runs with: its own, else the `default` its namespace's LimitRange sets. */
+export function admittedLimit(
+  container: ContainerSpec,
+  resource: ResourceName,
+  context: ContainerContext | undefined,
+): { value: number; limitRange?: string } | undefined {
+  return admitted(declaredLimit(container, resource), context?.limitDefault[resource]);
+}
+
+function admitted(
+  own: number | undefined,
+  defaulted: LimitRangeValue | undefined,
+): { value: number; limitRange?: string } | undefined {
   if (own !== undefined) return { value: own };
-  const defaulted = context?.requestDefault[resource];
   return defaulted ? { value: defaulted.value, limitRange: defaulted.limitRange } : undefined;
 }
 
