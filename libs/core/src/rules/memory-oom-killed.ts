@@ -43,6 +43,15 @@ export const memoryOomKilled: Rule = {
       message:
         `container "${container.name}" was OOMKilled at ${new Date(oomKill.at).toISOString()} in Pod ` +
         `${workload.namespace}/${oomKill.pod} (restart count ${oomKill.restartCount}${exit}) with ${had}${advice}`,
+      // The limit, and the request with it where the request was the limit (Guaranteed) or there was no limit.
+      ...(recommended > 0
+        ? {
+            recommendation: {
+              limits: { memory: recommended },
+              ...(limit === undefined || container.requests.memory === limit ? { requests: { memory: recommended } } : {}),
+            },
+          }
+        : {}),
     };
   },
 };

@@ -30,6 +30,7 @@ export const memoryUnderprovisioned: Rule = {
         `container "${container.name}" requests ${fmt(request)} memory but its peak usage is ${fmt(peak)} ` +
         `(${times}× the request) over ${plural(usage.samples, 'sample')}; recommend ${withExact(fmt(recommended), recommended)}; ` +
         'it risks eviction under node memory pressure',
+      recommendation: { requests: { memory: recommended } },
     };
   },
 };
