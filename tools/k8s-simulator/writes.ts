@@ -90,7 +90,11 @@ function mergeList(target: unknown, patch: unknown[], mergeKey: string): unknown
   const out = Array.isArray(target) ? [...target] : [];
   for (const item of patch) {
     if (!isObject(item) || item[mergeKey] === undefined) {
-      throw new WriteError(400, `map: ${JSON.stringify(item)} does not contain declared merge key: ${mergeKey}`, 'BadRequest');
+      throw new WriteError(
+        400,
+        `map: ${JSON.stringify(item)} does not contain declared merge key: ${mergeKey}`,
+        'BadRequest',
+      );
     }
     const at = out.findIndex((o) => isObject(o) && o[mergeKey] === item[mergeKey]);
     if (item.$patch === 'delete') {

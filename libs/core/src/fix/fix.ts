@@ -74,8 +74,8 @@ export function changedResources(
     if (limit !== undefined && limit !== container.limits[resource]) limits[resource] = formatQuantity(limit, resource);
   }
   const out: { requests?: Record<string, string>; limits?: Record<string, string> } = {};
-  if (Object.keys(limits).length > 0) out.limits = limits;
   if (Object.keys(requests).length > 0) out.requests = requests;
+  if (Object.keys(limits).length > 0) out.limits = limits;
   return out.limits || out.requests ? out : undefined;
 }
 

@@ -48,7 +48,9 @@ export const memoryOomKilled: Rule = {
         ? {
             recommendation: {
               limits: { memory: recommended },
-              ...(limit === undefined || container.requests.memory === limit ? { requests: { memory: recommended } } : {}),
+              ...(limit === undefined || container.requests.memory === limit
+                ? { requests: { memory: recommended } }
+                : {}),
             },
           }
         : {}),
