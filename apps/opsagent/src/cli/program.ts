@@ -40,6 +40,7 @@ interface ScanFlags {
   config?: string;
   failOn: Severity | 'none';
   namespace: string;
+  showFix?: boolean;
 }
 
 interface FixFlags {
@@ -78,6 +79,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
         .default('none'),
     )
     .option('-n, --namespace <ns>', 'namespace for objects without metadata.namespace', 'default')
+    .option('--show-fix', "table output: under each finding with a fix, its 'kubectl patch' command")
     .action(async (paths: string[], flags: ScanFlags) => {
       if (!isDns1123Label(flags.namespace)) {
         throw new CommanderError(
@@ -105,6 +107,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
           namespace: flags.namespace,
           version,
           readStdin: io.readStdin,
+          showFix: flags.showFix === true,
         });
       } catch (err) {
         // A CI upload step needs a SARIF file even when the input is bad: a log with executionSuccessful false and

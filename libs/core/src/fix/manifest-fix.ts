@@ -69,6 +69,7 @@ export function fixTarget(issue: Issue): { listPath: string[]; change: ResourceC
 /** One container rewritten: what was set, for the report. */
 export interface ContainerEdit {
   file: string;
+  /** 1-based line of the container (its first key, usually `- name:`). */
   line: number;
   objectRef: string;
   container: string;
@@ -143,10 +144,8 @@ export function fixManifestText(
       for (const group of groupByContainer(fixes)) {
         const before = edits.length;
         try {
-          const set = fixContainer(ctx, object, group);
-          if (set.length > 0) {
-            done.push({ file, line: lineAt(object.range![0]), objectRef, container: group.container, set });
-          }
+          const { set, line } = fixContainer(ctx, object, group);
+          if (set.length > 0) done.push({ file, line, objectRef, container: group.container, set });
         } catch (err) {
           if (!(err instanceof FieldError)) throw err;
           edits.length = before; // nothing of this container is written
@@ -210,7 +209,7 @@ function fixContainer(
   ctx: DocContext,
   object: YAMLMap,
   group: { listPath: string[]; container: string; change: ResourceChange },
-): ContainerEdit['set'] {
+): { set: ContainerEdit['set']; line: number } {
   let node: unknown = object;
   const path: string[] = [];
   for (const key of group.listPath) {
@@ -232,7 +231,8 @@ function fixContainer(
   const current = readResources(ctx, resourcesNode, field);
   const spec: ContainerSpec = { name: group.container, role: 'container', path: field, ...current.values };
   const wanted = changedResources(spec, group.change);
-  if (!wanted) return [];
+  const line = lineOf(ctx, container) ?? lineOf(ctx, object) ?? 1;
+  if (!wanted) return { set: [], line };
   const set: ContainerEdit['set'] = [];
   for (const kind of KINDS) {
     for (const resource of RESOURCES) {
@@ -243,7 +243,7 @@ function fixContainer(
     }
   }
   writeMap(ctx, container, 'resources', wanted, field.replace(/\.resources$/, ''));
-  return set;
+  return { set, line };
 }
 
 /** The container's declared quantities (numbers for the arithmetic, the text for the report). */
