@@ -124,7 +124,7 @@ export function fixManifestText(
     if (!isMap(contents)) continue;
     const aliased = new Set<string>();
     visit(doc, { Alias: (_, node) => void aliased.add(node.source) });
-    const ctx: DocContext = { doc, text, lineAt, aliased, edits, file };
+    const ctx: DocContext = { doc, text, lineAt, aliased, edits, file, eol: text.includes('\r\n') ? '\r\n' : '\n' };
     const kind = scalarValue(contents.get('kind', true));
     const objects: YAMLMap[] = [];
     const items = contents.get('items', true);
@@ -170,6 +170,8 @@ interface DocContext {
   aliased: Set<string>;
   edits: TextEdit[];
   file: string;
+  /** The file's line end (`\r\n` when it uses them), for inserted lines. */
+  eol: string;
 }
 
 class FieldError extends Error {
@@ -349,7 +351,7 @@ function insertPair(ctx: DocContext, map: YAMLMap, key: string, value: Tree | st
   const last = map.items[map.items.length - 1];
   const lastEnd = last ? endOf(last.value as Node | null, last.key as Node)! : end;
   const eol = lineEnd(ctx.text, lastEnd);
-  pushEdit(ctx, eol, eol, `\n${block(key, value, column)}`);
+  pushEdit(ctx, eol, eol, `${ctx.eol}${block(key, value, column, ctx.eol)}`);
 }
 
 /** `key:` with no value (or `null`, `~`): the value written in flow style on that line. */
@@ -408,13 +410,13 @@ function flow(value: Tree | string): string {
   return `{ ${entries.map(([k, v]) => `${k}: ${flow(v!)}`).join(', ')} }`;
 }
 
-function block(key: string, value: Tree | string, column: number): string {
+function block(key: string, value: Tree | string, column: number, eol: string): string {
   const pad = ' '.repeat(column);
   if (typeof value === 'string') return `${pad}${key}: ${value}`;
   const lines = Object.entries(value)
     .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => block(k, v!, column + 2));
-  return `${pad}${key}:\n${lines.join('\n')}`;
+    .map(([k, v]) => block(k, v!, column + 2, eol));
+  return `${pad}${key}:${eol}${lines.join(eol)}`;
 }
 
 function pushEdit(ctx: DocContext, start: number, end: number, text: string): void {
