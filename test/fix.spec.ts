@@ -161,6 +161,54 @@ describe('opsagent fix', () => {
   });
 });
 
+describe('fixes in opsagent scan', () => {
+  it('--show-fix prints the kubectl command under each finding that has one; JSON carries `fix`', async () => {
+    const table = await opsagent(['scan', '--show-fix', '.'], REPO);
+    expect(table.code).toBe(0);
+    const lines = table.stdout.split('\n');
+    const row = lines.findIndex((l) => /^cpu-overprovisioned +shop +Deployment\/web +app /.test(l));
+    expect(lines[row + 1]).toBe(
+      `  fix: kubectl patch deployment web -n shop --type strategic -p ` +
+        `'{"spec":{"template":{"spec":{"containers":[{"name":"app","resources":{"requests":{"cpu":"88m"}}}]}}}}'`,
+    );
+    // A bare Pod's findings have no fix line; without the flag there is none at all.
+    const pod = lines.findIndex((l) => /^cpu-request-missing +shop +Pod\/debug /.test(l));
+    expect(lines[pod + 1]).not.toMatch(/^ {2}fix: /);
+    expect(lines.filter((l) => l.startsWith('  fix: '))).toHaveLength(7);
+    expect((await opsagent(['scan', '.'], REPO)).stdout).not.toContain('  fix: ');
+
+    const json = JSON.parse((await opsagent(['scan', '--output', 'json', '.'], REPO)).stdout) as { issues: Issue[] };
+    const web = json.issues.find((i) => i.rule === 'cpu-overprovisioned')!;
+    expect(web.fix).toEqual({
+      patch: {
+        spec: { template: { spec: { containers: [{ name: 'app', resources: { requests: { cpu: '88m' } } }] } } },
+      },
+      command: lines[row + 1].slice('  fix: '.length),
+    });
+    expect(json.issues.filter((i) => i.kind === 'Pod').map((i) => i.fix)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
+  });
+
+  it('fix --help lists its options', async () => {
+    const help = await opsagent(['fix', '--help'], REPO);
+    expect(help.code).toBe(0);
+    for (const option of [
+      '--dry-run',
+      '--from <url>',
+      '--token <token>',
+      '--token-file <file>',
+      '--fail-on <severity>',
+    ]) {
+      expect(help.stdout).toContain(option);
+    }
+    expect((await opsagent(['scan', '--help'], REPO)).stdout).toContain('--show-fix');
+  });
+});
+
 describe('the fix of a finding, applied as the API server applies a strategic merge patch', () => {
   it('changes only that container’s resources keys, and a scan of the patched object no longer has the finding', async () => {
     const files = ['apps.yaml', 'metrics.yaml'].map((f) => path.join(REPO, f));
