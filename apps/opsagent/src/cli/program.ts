@@ -128,7 +128,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .description(
       'rewrite the resources of manifest files with the recommendations (GitOps); comments and formatting are kept',
     )
-    .argument('<paths...>', 'files or directories (recursive: .yaml, .yml, .json); only YAML files with a fix are written')
+    .argument(
+      '<paths...>',
+      'files or directories (recursive: .yaml, .yml, .json); only YAML files with a fix are written',
+    )
     .option('--dry-run', 'print a unified diff of the changes instead of writing them')
     .option('--from <url>', 'take the findings from a running agent (its REST API), e.g. http://opsagent.ops-system')
     .option('--token <token>', 'bearer token for --from, when the agent has server.auth.mode kubernetes')
