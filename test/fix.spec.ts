@@ -122,20 +122,22 @@ describe('opsagent fix', () => {
     expect(fs.readFileSync(path.join(dir, 'apps.yaml')).equals(fixed)).toBe(true);
   });
 
-  it('names a file that does not parse and an anchor it must not change, fixes the rest, and exits 2', async () => {
+  it('names a file that does not parse, a resources that is not a map and an anchor it must not change, fixes the rest, and exits 2', async () => {
     const { dir, before } = copy(path.join(FIXTURES, 'errors'));
     const result = await opsagent(['fix', '.'], dir);
     expect(result.code).toBe(2);
     expect(result.stderr.split('\n')).toEqual([
       'opsagent: error: broken.yaml:4: invalid YAML: Flow map in block collection must be sufficiently indented and ' +
         'end with a } (column 1); the file is not changed',
+      'opsagent: error: bad-resources.yaml:11: Deployment shop/odd: spec.template.spec.containers[0].resources: ' +
+        'expected a map, found string "lots"; the file is not changed',
       'opsagent: error: shared-anchor.yaml:14: Deployment shop/api: spec.template.spec.containers[0].resources.requests: ' +
         'is the anchor &api-resources, which an alias also uses; not changed (the change would reach it too)',
       '',
     ]);
     expect(result.stdout).toBe(
       'good.yaml:10: Deployment shop/worker container worker: requests.cpu 1 → 111m\n' +
-        'Summary: fixed 1 container in 1 file; 2 findings with a fix; 2 errors\n',
+        'Summary: fixed 1 container in 1 file; 2 findings with a fix; 3 errors\n',
     );
     expect(read(path.join(dir, 'good.yaml'))).toBe(
       before
@@ -143,7 +145,7 @@ describe('opsagent fix', () => {
         .bytes.toString('utf8')
         .replace('cpu: "1", memory: 256Mi }\n', 'cpu: "111m", memory: 256Mi }\n'),
     );
-    expectUntouched(dir, before, ['broken.yaml', 'shared-anchor.yaml', 'metrics.yaml']);
+    expectUntouched(dir, before, ['broken.yaml', 'bad-resources.yaml', 'shared-anchor.yaml', 'metrics.yaml']);
   });
 
   it('exits 1 with --fail-on when the scan had a finding at or above it, as scan does, and 2 on bad flags', async () => {
