@@ -31,7 +31,8 @@ beforeAll(async () => {
     patchableWorkloads: true,
     reviews: {
       users: { [READER]: { username: 'system:serviceaccount:apps:dashboard' } },
-      allowed: (user, p) => user.username.endsWith(':dashboard') && p.startsWith('/api/v1/'),
+      allowed: (user, p) =>
+        user.username.endsWith(':dashboard') && (p.startsWith('/api/v1/') || p.startsWith('/api/docs')),
     },
   });
   kubeconfig = path.join(tempDir('opsagent-fix-e2e-'), 'config');
@@ -160,6 +161,15 @@ describe('fixes against the agent and the simulator', () => {
     ]);
     const one = await getJson<Issue>(`${agent.api}/api/v1/issues/${withFix[0].id}`, auth);
     expect(one.body.fix).toEqual(withFix[0].fix);
+    // The OpenAPI document describes it on the issue.
+    const docs = await getJson<{ components: { schemas: Record<string, { properties: Record<string, unknown> }> } }>(
+      `${agent.api}/api/docs-json`,
+      auth,
+    );
+    expect(docs.body.components.schemas.IssueResponse.properties.fix).toMatchObject({
+      allOf: [{ $ref: '#/components/schemas/FixResponse' }],
+    });
+    expect(Object.keys(docs.body.components.schemas.FixResponse.properties)).toEqual(['patch', 'command']);
 
     const kc = new KubeConfig();
     kc.loadFromFile(kubeconfig);
