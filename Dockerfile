@@ -12,8 +12,10 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY apps ./apps
 COPY libs ./libs
-# `npm run build` ends by bundling the CLI (dist/apps/opsagent/src/cli/opsagent.bundle.js) with esbuild.
+# `npm run build` ends by bundling the CLI (dist/apps/opsagent/src/cli/opsagent.bundle.js) with esbuild…
 COPY scripts/bundle-cli.cjs ./scripts/bundle-cli.cjs
+# …and the dashboard (dist/apps/dashboard, served at GET /) with esbuild too.
+COPY scripts/bundle-dashboard.cjs ./scripts/bundle-dashboard.cjs
 RUN npm run build
 
 # --- deps: production dependencies only --------------------------------------------------------------------------

@@ -154,6 +154,12 @@ describe('the final image', () => {
     expect(notProduction).toEqual([]);
   });
 
+  it('holds the dashboard the agent serves at GET / (built by npm run build)', () => {
+    const page = path.join(ROOT, 'dist', 'apps', 'dashboard', 'index.html');
+    expect(fs.existsSync(page)).toBe(true);
+    expect(shipped.some((dir) => page.startsWith(`${dir}/`))).toBe(true);
+  });
+
   it('holds the CLI that bin/opsagent runs for every command but serve: its launcher and bundle', () => {
     const launcher = fs.readFileSync(path.join(ROOT, 'bin/opsagent'), 'utf8');
     const cli = /^cli="\$root\/(.+)"$/m.exec(launcher)?.[1];

@@ -130,7 +130,7 @@ describe('REST API', () => {
     expect(min.body.total).toBe(128);
   });
 
-  it('returns one issue by id with firstSeen/lastSeen, and 404/400 otherwise', async () => {
+  it('returns one issue by id with firstSeen/lastSeen, and 404 otherwise', async () => {
     const list = await getJson<{ items: { id: string }[] }>(`${agent.api}/api/v1/issues?limit=1`);
     const id = list.body.items[0].id;
     const one = await getJson<{ id: string; firstSeen: string; lastSeen: string }>(`${agent.api}/api/v1/issues/${id}`);
@@ -142,9 +142,9 @@ describe('REST API', () => {
     );
     expect(missing.status).toBe(404);
     expect(missing.body).toMatchObject({ statusCode: 404, error: 'Not Found' });
-    const bad = await getJson<{ details: { parameter: string }[] }>(`${agent.api}/api/v1/issues/not-an-id`);
-    expect(bad.status).toBe(400);
-    expect(bad.body.details[0].parameter).toBe('id');
+    // Not an id's form is no different: nothing by that id (rest-api.e2e.spec.ts tries every form).
+    const bad = await getJson<{ statusCode: number }>(`${agent.api}/api/v1/issues/not-an-id`);
+    expect(bad.status).toBe(404);
   });
 
   it.each([

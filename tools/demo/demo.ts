@@ -87,6 +87,7 @@ async function main(): Promise<void> {
   console.log(`
 Kubernetes API simulator: ${sim.url}  (${demo.workloads.length} workloads; kubeconfig ${kubeconfig})
 OpsAgent API:             ${api}       (OpenAPI page: ${api}/api/docs)
+OpsAgent dashboard:       ${api}/
 OpsAgent metrics:         http://localhost:${METRICS_PORT}/metrics
 Agent log (JSON lines):   ${logFile}
 

@@ -7,8 +7,8 @@ import { RetryLaterException } from '../common/http-errors';
 import { AccessReviewError, AccessReviewer, type ReviewOutcome } from '../kubernetes/access-reviewer';
 import { TokenBucket } from './token-bucket';
 
-/** Probes must work without credentials. */
-const OPEN_PATHS = /^\/health(\/|$)/;
+/** Probes must work without credentials (the OpenAPI document declares no security on them). */
+export const OPEN_PATHS = /^\/health(\/|$)/;
 /** Bound on cached review results (a result is a few hundred bytes). */
 const MAX_CACHE = 10_000;
 /** A denial (invalid token, path not allowed) is kept at most this long, so a fix of RBAC shows soon. */

@@ -107,6 +107,17 @@ export class HttpErrorFilter implements ExceptionFilter {
       response.status(status).json(payload);
       return;
     }
+    if (exception instanceof BadRequestException && exception.cause instanceof URIError) {
+      // Express could not percent-decode a path parameter (`/api/v1/issues/%zz`): a route with parameters matched,
+      // and no resource has a name that is not even text. Not found, as for any other unknown id.
+      const path = request.path.length > 128 ? `${request.path.slice(0, 128)}…` : request.path;
+      const [status, payload] = body(
+        HttpStatus.NOT_FOUND,
+        `nothing at ${path}: a path segment is not valid percent-encoding`,
+      );
+      response.status(status).json(payload);
+      return;
+    }
     const [status, payload] = this.toBody(exception);
     if (exception instanceof RetryLaterException)
       response.setHeader('Retry-After', String(exception.retryAfterSeconds));

@@ -7,6 +7,7 @@ import { MetricsModule } from '../metrics/metrics.module';
 import { PrometheusModule } from '../prometheus/prometheus.module';
 import { ReportsModule } from '../reports/reports.module';
 import { UsageModule } from '../usage/usage.module';
+import { WorkloadsModule } from '../workloads/workloads.module';
 import { DetectionService } from './detection.service';
 import { ScansController } from './scans.controller';
 import { ScanScheduler } from './scan-scheduler.service';
@@ -21,6 +22,7 @@ import { ScanScheduler } from './scan-scheduler.service';
     ReportsModule,
     PrometheusModule,
     LeaderElectionModule,
+    WorkloadsModule,
   ],
   controllers: [ScansController],
   providers: [DetectionService, ScanScheduler],

@@ -10,6 +10,7 @@ import { OomKillHistory } from '@opsagent/core/audit/failure-history';
 import { WorkloadContext } from '@opsagent/core/audit/workload-context';
 import { buildReport } from '@opsagent/core/report/report';
 import { RULES } from '@opsagent/core/rules/registry';
+import type { Workload } from '@opsagent/core/workload';
 import { ClusterReader, type ClusterSnapshot } from '../kubernetes/cluster-reader';
 import { IssueStore } from '../issues/issue-store.service';
 import { Leadership } from '../leader-election/leadership';
@@ -18,6 +19,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { ReportPublisher } from '../reports/report-publisher.service';
 import { UsageHistoryService } from '../usage/usage-history.service';
 import { WindowUsageReader, type WindowUsage } from '../prometheus/window-usage-reader';
+import { WorkloadCatalog } from '../workloads/workload-catalog.service';
 
 export type TriggerResult =
   | { accepted: true; scan: ScanRecord }
@@ -61,6 +63,8 @@ export class DetectionService {
     @Optional() @Inject(WindowUsageReader) private readonly windowUsage: WindowUsageReader | null = null,
     /** Absent in unit specs: a single replica, always the leader. */
     @Optional() private readonly leadership?: Leadership,
+    /** What the workload view shows (GET /api/v1/workloads/…); absent in unit specs. */
+    @Optional() private readonly catalog?: WorkloadCatalog,
   ) {
     this.resolved = resolveRuleSettings(config);
     this.scanTimeoutMs = parseDuration(config.scanTimeout);
@@ -297,6 +301,7 @@ export class DetectionService {
         present?.has(`${previous.kind}/${previous.namespace}/${previous.name}`) === true);
     const finishedAt = new Date().toISOString();
     const { added, resolved, carriedOver } = this.store.replace(report.issues, finishedAt, keep);
+    this.viewed(snapshot, attribution, windowUsage);
 
     scan.errors = snapshot.failures.map((f): ScanError => ({
       kind: f.kind,
@@ -326,6 +331,22 @@ export class DetectionService {
     for (const issue of resolved) {
       this.logger.info({ event: 'issue-resolved', scan: scan.id, issue }, `resolved issue ${issue.id}`);
     }
+  }
+
+  /**
+   * Hands the scan's workloads to the workload view, with its sources built when a view is first asked for (most
+   * scans are never viewed): the same LimitRanges, HPAs, OOM kills and usage the rules read.
+   */
+  private viewed(snapshot: ClusterSnapshot, attribution: UsageAttribution, windowUsage?: WindowUsage): void {
+    if (!this.catalog) return;
+    const since = Date.now() - parseDuration(this.config.overProvisioning.window);
+    const history = windowUsage ? undefined : this.usage.history;
+    this.catalog.scanned(snapshot.workloads, () => ({
+      context: new WorkloadContext(snapshot.limitRanges, snapshot.hpas),
+      failures: new OomKillHistory(snapshot.attribution.owners, attribution, since),
+      usage: windowUsage ? (windowUsage.ok ? windowUsage.usage : NO_USAGE) : this.usage.history,
+      ...(history ? { timeline: (w: Workload) => history.timeline(w) } : {}),
+    }));
   }
 }
 

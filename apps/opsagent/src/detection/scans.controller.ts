@@ -3,12 +3,15 @@ import {
   ApiAcceptedResponse,
   ApiConflictResponse,
   ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
   ApiTags,
   ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
 import { OpsAgentConfig } from '@opsagent/core/config/config.schema';
 import { RetryLaterException } from '../common/http-errors';
 import { ErrorResponse } from '../issues/dto/issue.response';
+import { ScanResponse, ScanStartedResponse } from '../issues/dto/scan.response';
 import { IssueStore } from '../issues/issue-store.service';
 import type { ScanRecord } from '../issues/issue-store.types';
 import { DetectionService } from './detection.service';
@@ -23,6 +26,8 @@ export class ScansController {
   ) {}
 
   @Get('latest')
+  @ApiOperation({ operationId: 'getLatestScan', summary: 'Get the last finished scan' })
+  @ApiOkResponse({ type: ScanResponse, description: 'The last finished scan: status, errors, warnings and counts' })
   @ApiNotFoundResponse({ type: ErrorResponse, description: 'No scan has finished yet' })
   latest(): ScanRecord {
     const scan = this.store.latestScan;
@@ -32,7 +37,11 @@ export class ScansController {
 
   @Post()
   @HttpCode(202)
-  @ApiAcceptedResponse({ description: 'The scan started; `id` is what scans/latest will show when it ends' })
+  @ApiOperation({ operationId: 'startScan', summary: 'Start a scan now' })
+  @ApiAcceptedResponse({
+    type: ScanStartedResponse,
+    description: 'The scan started; `id` is what scans/latest will show when it ends',
+  })
   @ApiConflictResponse({
     type: ErrorResponse,
     description: 'A scan is running, or (leader election) this replica is not the leader: the message names it',

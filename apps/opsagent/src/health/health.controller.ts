@@ -1,10 +1,12 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { IssueStore } from '../issues/issue-store.service';
 import { LeaderElectionService } from '../leader-election/leader-election.service';
+import { HealthIndicatorResponse, HealthResponse } from './dto/health.response';
 
 @ApiTags('health')
+@ApiExtraModels(HealthIndicatorResponse)
 @Controller('health')
 export class HealthController {
   constructor(
@@ -19,7 +21,9 @@ export class HealthController {
    * it — an unreachable API server must not make the kubelet restart the agent in a loop.
    */
   @Get()
-  @HealthCheck()
+  @HealthCheck({ swaggerDocumentation: false })
+  @ApiOperation({ operationId: 'getLiveness', summary: 'Liveness probe', description: 'Never needs a token.' })
+  @ApiOkResponse({ type: HealthResponse, description: 'The process serves requests; the last scan, whatever it was' })
   live() {
     return this.health.check([() => this.indicators.check('scanner').up(this.scanState())]);
   }
@@ -29,7 +33,13 @@ export class HealthController {
    * election, until the PolicyReports have been read, on the leader and the followers alike.
    */
   @Get('ready')
-  @HealthCheck()
+  @HealthCheck({ swaggerDocumentation: false })
+  @ApiOperation({ operationId: 'getReadiness', summary: 'Readiness probe', description: 'Never needs a token.' })
+  @ApiOkResponse({ type: HealthResponse, description: 'Ready: the first scan was attempted (or the reports read)' })
+  @ApiServiceUnavailableResponse({
+    type: HealthResponse,
+    description: 'Not ready yet: no scan attempted, or (leader election) the PolicyReports not read yet',
+  })
   ready() {
     if (this.leadership.enabled) {
       return this.health.check([

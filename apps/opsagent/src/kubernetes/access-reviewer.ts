@@ -1,12 +1,5 @@
-import {
-  AuthenticationV1Api,
-  AuthorizationV1Api,
-  Observable,
-  type ConfigurationOptions,
-  type KubeConfig,
-  type RequestContext,
-  type ResponseContext,
-} from '@kubernetes/client-node';
+import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { abortableCall } from './abortable-call';
 
 export type ReviewOutcome = { allowed: true; username: string } | { allowed: false; status: 401 | 403; reason: string };
 
@@ -33,15 +26,13 @@ export class KubernetesAccessReviewer extends AccessReviewer {
   }
 
   async review(token: string, path: string, verb: string, signal: AbortSignal): Promise<ReviewOutcome> {
-    const options = withSignal(signal);
     let user: { username?: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> } | undefined;
     try {
-      const tokenReview = await untilAborted(
+      const tokenReview = await abortableCall(signal, (options) =>
         this.authn.createTokenReview(
           { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } } },
           options,
         ),
-        signal,
       );
       if (!tokenReview.status?.authenticated) {
         return { allowed: false, status: 401, reason: 'the bearer token is not valid' };
@@ -51,7 +42,7 @@ export class KubernetesAccessReviewer extends AccessReviewer {
       throw new AccessReviewError(`TokenReview failed: ${describe(error, signal)}`);
     }
     try {
-      const access = await untilAborted(
+      const access = await abortableCall(signal, (options) =>
         this.authz.createSubjectAccessReview(
           {
             body: {
@@ -68,7 +59,6 @@ export class KubernetesAccessReviewer extends AccessReviewer {
           },
           options,
         ),
-        signal,
       );
       return access.status?.allowed
         ? { allowed: true, username: user.username ?? '' }
@@ -77,41 +67,6 @@ export class KubernetesAccessReviewer extends AccessReviewer {
       throw new AccessReviewError(`SubjectAccessReview failed: ${describe(error, signal)}`);
     }
   }
-}
-
-/** Per-call client-node options that hand `signal` to the HTTP request (client-node sets no timeout of its own). */
-function withSignal(signal: AbortSignal): ConfigurationOptions {
-  return {
-    middleware: [
-      {
-        pre: (context: RequestContext) => {
-          context.setSignal(signal);
-          return new Observable(Promise.resolve(context));
-        },
-        post: (context: ResponseContext) => new Observable(Promise.resolve(context)),
-      },
-    ],
-    middlewareMergeStrategy: 'append',
-  };
-}
-
-/** Rejects as soon as `signal` aborts, even if the HTTP library were to ignore the signal. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error as Error);
-      },
-    );
-  });
 }
 
 function describe(error: unknown, signal: AbortSignal): string {

@@ -1,14 +1,5 @@
-import {
-  ApiException,
-  CoordinationV1Api,
-  Observable,
-  V1MicroTime,
-  type ConfigurationOptions,
-  type KubeConfig,
-  type RequestContext,
-  type ResponseContext,
-  type V1Lease,
-} from '@kubernetes/client-node';
+import { ApiException, CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import { abortableCall } from '../kubernetes/abortable-call';
 import { LeaseAccessError, LeaseConflictError, LeaseLock, type LeaseRecord, type ObservedLease } from './lease-lock';
 
 /** The Lease through client-node's typed CoordinationV1Api: GET, POST and PUT (with resourceVersion). */
@@ -32,7 +23,9 @@ export class KubernetesLeaseLock extends LeaseLock {
   async get(signal: AbortSignal): Promise<ObservedLease | undefined> {
     try {
       return observed(
-        await this.api.readNamespacedLease({ name: this.name, namespace: this.namespace }, withSignal(signal)),
+        await abortableCall(signal, (o) =>
+          this.api.readNamespacedLease({ name: this.name, namespace: this.namespace }, o),
+        ),
       );
     } catch (error) {
       if (error instanceof ApiException && error.code === 404) return undefined;
@@ -48,7 +41,9 @@ export class KubernetesLeaseLock extends LeaseLock {
       spec: toSpec(record),
     };
     try {
-      return observed(await this.api.createNamespacedLease({ namespace: this.namespace, body }, withSignal(signal)));
+      return observed(
+        await abortableCall(signal, (o) => this.api.createNamespacedLease({ namespace: this.namespace, body }, o)),
+      );
     } catch (error) {
       throw this.failure('create', error, signal);
     }
@@ -63,7 +58,9 @@ export class KubernetesLeaseLock extends LeaseLock {
     };
     try {
       return observed(
-        await this.api.replaceNamespacedLease({ name: this.name, namespace: this.namespace, body }, withSignal(signal)),
+        await abortableCall(signal, (o) =>
+          this.api.replaceNamespacedLease({ name: this.name, namespace: this.namespace, body }, o),
+        ),
       );
     } catch (error) {
       throw this.failure('update', error, signal);
@@ -130,20 +127,4 @@ function statusMessage(body: unknown): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Per-call options that hand `signal` to the HTTP request (client-node sets no timeout of its own). */
-function withSignal(signal: AbortSignal): ConfigurationOptions {
-  return {
-    middleware: [
-      {
-        pre: (context: RequestContext) => {
-          context.setSignal(signal);
-          return new Observable(Promise.resolve(context));
-        },
-        post: (context: ResponseContext) => new Observable(Promise.resolve(context)),
-      },
-    ],
-    middlewareMergeStrategy: 'append',
-  };
 }

@@ -1,13 +1,6 @@
-import {
-  ApiException,
-  CustomObjectsApi,
-  Observable,
-  type ConfigurationOptions,
-  type KubeConfig,
-  type RequestContext,
-  type ResponseContext,
-} from '@kubernetes/client-node';
+import { ApiException, CustomObjectsApi, type ConfigurationOptions, type KubeConfig } from '@kubernetes/client-node';
 import type { ReportType } from '@opsagent/core/reports/policy-report';
+import { abortableCall } from '../kubernetes/abortable-call';
 import { ReportsApi, ReportsApiError, type DeletePreconditions, type ReportObject } from './reports-api';
 
 /** The report resources through client-node's CustomObjectsApi; every call has a timeout. */
@@ -65,7 +58,7 @@ export class KubernetesReportsApi extends ReportsApi {
   private async call<T>(what: string, run: (options: ConfigurationOptions) => Promise<T>): Promise<T> {
     const signal = AbortSignal.timeout(this.requestTimeoutMs);
     try {
-      return await run(withSignal(signal));
+      return await abortableCall(signal, run);
     } catch (error) {
       throw toReportsApiError(what, error, signal, this.requestTimeoutMs);
     }
@@ -93,20 +86,4 @@ function toReportsApiError(what: string, error: unknown, signal: AbortSignal, ti
   const cause = (error as { cause?: { code?: string } }).cause?.code;
   const text = error instanceof Error ? error.message.split('\n')[0] : String(error);
   return new ReportsApiError(`${what}: ${text}${cause ? ` (${cause})` : ''}`);
-}
-
-/** Per-call client-node options that hand `signal` to the HTTP request (client-node sets no timeout of its own). */
-function withSignal(signal: AbortSignal): ConfigurationOptions {
-  return {
-    middleware: [
-      {
-        pre: (context: RequestContext) => {
-          context.setSignal(signal);
-          return new Observable(Promise.resolve(context));
-        },
-        post: (context: ResponseContext) => new Observable(Promise.resolve(context)),
-      },
-    ],
-    middlewareMergeStrategy: 'append',
-  };
 }

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { OpsAgentConfig } from '@opsagent/core/config/config.schema';
 import { parseDuration } from '@opsagent/core/duration';
@@ -16,7 +16,9 @@ import { LeaderElectionService } from '../leader-election/leader-election.servic
 import { ScanScheduler } from '../detection/scan-scheduler.service';
 import { MetricsHttpModule } from '../metrics/metrics-http.module';
 import { MetricsService } from '../metrics/metrics.service';
+import { buildOpenApiDocument } from './openapi';
 import { ListenError } from './server.errors';
+import { loadDashboard, serveDashboard } from './dashboard';
 
 export interface RunningAgent {
   apiUrl: string;
@@ -50,13 +52,17 @@ export async function startAgent(
   // answered under any REST load.
   shedLoad(app.getHttpServer(), parseDuration(config.server.shedAfterBusy), /^\/api\//);
   app.use(rejectLargeBodies());
+  // The dashboard's page and assets (issue 15 §1): no authentication, they hold no data; its data is the API's.
+  const dashboard = loadDashboard();
+  if (!dashboard) logger.warn('the dashboard was not built (dist/apps/dashboard): GET / answers 404', 'Bootstrap');
+  app.use(serveDashboard(dashboard));
   answerClientErrorsAsJson(app.getHttpServer());
   app.useGlobalPipes(validationPipe());
   const errors = new HttpErrorFilter((error) => logger.error({ err: error }, 'unexpected error in a request'));
   app.useGlobalFilters(errors);
   // Swagger's routes bypass Nest's guards: authenticate them here, as the guard does the API's.
   app.use(authenticateExpressRoutes(/^\/api\/docs/, app.get(ApiAuthenticator), errors));
-  setUpOpenApi(app, version);
+  setUpOpenApi(app, version, config.server.auth.mode === 'kubernetes');
 
   let metricsApp: INestApplication | undefined;
   try {
@@ -99,15 +105,8 @@ async function listen(app: INestApplication, key: ListenError['key'], port: numb
   }
 }
 
-function setUpOpenApi(app: INestApplication, version: string): void {
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('OpsAgent')
-      .setDescription('Issues found by the OpsAgent Kubernetes resource auditor')
-      .setVersion(version)
-      .build(),
-  );
+function setUpOpenApi(app: INestApplication, version: string, authEnabled: boolean): void {
+  const document = buildOpenApiDocument(app, version, authEnabled);
   // /api/docs (browsable page) and /api/docs-json (the OpenAPI document)
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
 }

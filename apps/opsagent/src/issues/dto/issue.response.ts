@@ -2,12 +2,34 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { CONFIDENCES } from '@opsagent/core/issue';
 import { SEVERITIES } from '@opsagent/core/severity';
 import { WORKLOAD_KINDS } from '@opsagent/core/workload';
+import { ScanResponse } from './scan.response';
 
 export class UsageCoverageResponse {
   @ApiProperty({ format: 'date-time', description: 'Time of the first usage sample behind the figure' })
   from!: string;
   @ApiProperty({ format: 'date-time', description: 'Time of the last usage sample behind the figure' })
   to!: string;
+}
+
+/** The HPA that scales the workload on the finding's resource (libs/core/src/issue.ts `OverProvisioning.hpa`). */
+export class HpaContextResponse {
+  @ApiProperty() name!: string;
+  @ApiProperty({ enum: ['Resource', 'ContainerResource'] }) metric!: string;
+  @ApiProperty({ enum: ['Utilization', 'AverageValue'] }) target!: string;
+  @ApiPropertyOptional({ description: 'Percent of the request' }) averageUtilization?: number;
+  @ApiPropertyOptional({ description: 'Millicores or bytes per Pod' }) averageValue?: number;
+}
+
+export class CappedByResponse {
+  @ApiProperty({ description: 'The LimitRange, `namespace/name`' }) limitRange!: string;
+  @ApiProperty({ description: 'Its `max`, in millicores or bytes' }) max!: number;
+}
+
+/** Where the object was read from (`opsagent scan` of files; the service reads none). */
+export class SourceLocationResponse {
+  @ApiProperty() file!: string;
+  @ApiPropertyOptional({ type: 'integer', description: '1-based line of the object' }) line?: number;
+  @ApiPropertyOptional({ type: 'integer', description: '1-based line of the container' }) containerLine?: number;
 }
 
 /** The figures of an over-provisioning finding (libs/core/src/issue.ts `OverProvisioning`). */
@@ -39,6 +61,17 @@ export class OverProvisioningResponse {
     description: '`low`: under 1 day between first and last sample; `medium`: under 7 days; `high`: 7 days or more',
   })
   confidence?: string;
+  @ApiPropertyOptional({
+    type: HpaContextResponse,
+    description: 'The HPA that scales the workload on this resource: the recommendation keeps its replica count',
+  })
+  hpa?: HpaContextResponse;
+  @ApiPropertyOptional({
+    description: 'The LimitRange that sets the request at admission, where the container sets none',
+  })
+  requestDefaultedBy?: string;
+  @ApiPropertyOptional({ type: CappedByResponse, description: 'The LimitRange `max` that capped the recommendation' })
+  cappedBy?: CappedByResponse;
 }
 
 /** A finding's recommendation as a change to apply (libs/core/src/fix/fix.ts `Fix`). */
@@ -84,6 +117,7 @@ export class IssueResponse {
       'Where the finding recommends values and the workload can be patched (not bare Pods, Jobs or custom kinds)',
   })
   fix?: FixResponse;
+  @ApiPropertyOptional({ type: SourceLocationResponse }) source?: SourceLocationResponse;
   @ApiProperty({ format: 'date-time' }) firstSeen!: string;
   @ApiProperty({ format: 'date-time' }) lastSeen!: string;
 }
@@ -134,18 +168,24 @@ export class SummaryResponse {
   })
   waste!: WasteSummaryResponse;
   @ApiProperty({
-    type: 'object',
+    type: ScanResponse,
     nullable: true,
-    additionalProperties: true,
     description: 'The last scan, as GET /api/v1/scans/latest gives it; null before the first scan ends',
   })
-  lastScan!: Record<string, unknown> | null;
+  lastScan!: ScanResponse | null;
 }
 
+/** One bad parameter of a 400. */
+export class ErrorDetailResponse {
+  @ApiProperty({ example: 'limit' }) parameter!: string;
+  @ApiProperty({ example: 'must be an integer from 1 to 1000' }) reason!: string;
+}
+
+/** The one JSON error body of every failure (common/http-errors.ts `ErrorBody`). */
 export class ErrorResponse {
-  @ApiProperty({ example: 400 }) statusCode!: number;
-  @ApiProperty({ example: 'Bad Request' }) error!: string;
+  @ApiProperty({ type: 'integer', example: 400 }) statusCode!: number;
+  @ApiProperty({ example: 'Bad Request', description: 'The HTTP reason phrase of statusCode' }) error!: string;
   @ApiProperty({ example: 'limit: must be an integer from 1 to 1000' }) message!: string;
-  @ApiPropertyOptional({ example: [{ parameter: 'limit', reason: 'must be an integer from 1 to 1000' }] })
-  details?: { parameter: string; reason: string }[];
+  @ApiPropertyOptional({ type: [ErrorDetailResponse], description: '400: each bad parameter and why' })
+  details?: ErrorDetailResponse[];
 }

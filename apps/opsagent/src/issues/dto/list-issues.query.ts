@@ -1,4 +1,4 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { RULE_IDS } from '@opsagent/core/rules/registry';
@@ -63,8 +63,15 @@ export class ListIssuesQuery {
   continue?: string;
 }
 
+/**
+ * Any string: an id that names no current issue, whatever its form (too long, unicode, `%00`, an encoded slash), is
+ * a 404, not a 400 — the caller asked for something that does not exist, and the answer says so.
+ */
 export class IssueIdParam {
+  @ApiProperty({
+    description: 'The id of a current issue (`id` in the list): 16 hexadecimal digits',
+    example: '3f9c2a7d1b6e4c05',
+  })
   @IsString()
-  @Matches(/^[0-9a-f]{16}$/, { message: 'must be an issue id (16 hexadecimal digits)' })
   id!: string;
 }
