@@ -40,7 +40,7 @@ import {
 } from './selectors';
 import { EXPIRED_CONTINUE_MESSAGE, reasonFor, statusBody } from './status';
 import { formatTimestamp, ObjectStore, type Change, type ChangeType, type StoredObject } from './store';
-import { admit, jsonPatch, mergePatch, WriteError } from './writes';
+import { admit, jsonPatch, mergePatch, strategicMergePatch, WriteError } from './writes';
 
 export type { Fault } from './faults';
 export type { ContainerUsage, MetricsProvider } from './metrics';
@@ -73,7 +73,24 @@ export interface SimulatorOptions {
    * token to a user; `allowed` decides a non-resource request (path, verb) of a user. Without it, both 405.
    */
   reviews?: ReviewOptions;
+  /**
+   * Answers PATCH of a named workload (Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController,
+   * CronJob, Job, Pod), as `kubectl patch` sends it; without it workloads are read-only (405), so tests can assert
+   * that the agent never writes to them.
+   */
+  patchableWorkloads?: boolean;
 }
+
+const WORKLOAD_RESOURCES = new Set([
+  'deployments',
+  'statefulsets',
+  'daemonsets',
+  'replicasets',
+  'replicationcontrollers',
+  'cronjobs',
+  'jobs',
+  'pods',
+]);
 
 export interface ReviewUser {
   username: string;
@@ -763,7 +780,11 @@ class K8sSimulator implements Simulator {
     }
     if (!isReadable(resource)) return statusReply(405);
     if (write) {
-      if (!resource.writable) return statusReply(405);
+      const patchable =
+        method === 'PATCH' && name !== undefined && this.opts.patchableWorkloads === true
+          ? WORKLOAD_RESOURCES.has(resource.resource) && resource.group !== METRICS_GROUP
+          : false;
+      if (!resource.writable && !patchable) return statusReply(405);
       return this.write(method, resource, namespace, name, String(headers['content-type'] ?? ''), body ?? '', url);
     }
     const watch = url.searchParams.get('watch');
@@ -827,12 +848,11 @@ class K8sSimulator implements Simulator {
     const type = contentType.split(';')[0].trim().toLowerCase();
     const patch = parseJson(body);
     let patched: unknown;
-    if (
-      type === 'application/merge-patch+json' ||
-      (type === 'application/strategic-merge-patch+json' && !resource.custom)
-    ) {
-      // A Lease has no list with a patch strategy: a strategic merge patch of it is a merge patch.
+    if (type === 'application/merge-patch+json') {
       patched = mergePatch(existing.copy(), patch);
+    } else if (type === 'application/strategic-merge-patch+json' && !resource.custom) {
+      // A Lease has no list with a patch strategy: there it is a merge patch; a Pod template's containers merge by name.
+      patched = strategicMergePatch(existing.copy(), patch);
     } else if (type === 'application/json-patch+json') {
       patched = jsonPatch(existing.copy(), patch);
     } else {

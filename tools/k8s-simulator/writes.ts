@@ -3,6 +3,7 @@
  * the structural-schema pruning and validation of a CustomResourceDefinition, Lease validation, and the
  * `Status` bodies of refused writes.
  */
+import { parseQuantity, type ResourceName } from '@opsagent/core/quantity';
 import { POLICY_REPORT_GROUP, OPEN_REPORTS_GROUP, COORDINATION_GROUP, type ApiResource } from './resources';
 
 /** A refused write, answered as a `Status` with this code, reason and details. */
@@ -40,6 +41,72 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
     else out[key] = mergePatch(out[key], value);
   }
   return out;
+}
+
+/**
+ * The `patchMergeKey` of the lists a strategic merge patch merges item by item, by field name, as the built-in
+ * types declare them (`patchStrategy:"merge"`): a PodSpec's containers by `name`, a container's ports by
+ * `containerPort`, … Every other list is replaced whole, as in a merge patch.
+ */
+const MERGE_KEYS: Readonly<Record<string, string>> = {
+  containers: 'name',
+  initContainers: 'name',
+  ephemeralContainers: 'name',
+  volumes: 'name',
+  imagePullSecrets: 'name',
+  env: 'name',
+  ports: 'containerPort',
+  volumeMounts: 'mountPath',
+  volumeDevices: 'devicePath',
+  hostAliases: 'ip',
+  ownerReferences: 'uid',
+  topologySpreadConstraints: 'topologyKey',
+};
+
+/**
+ * `application/strategic-merge-patch+json` on a built-in type, as the API server applies it: a merge patch, except
+ * that the lists in MERGE_KEYS merge their items by key (a patch item with an unknown key is appended, one with
+ * `$patch: delete` removes the item), a map with `$patch: replace` replaces the original, and `$setElementOrder`
+ * and `$retainKeys` directives are accepted (the order and the keys of the patch are kept as they are).
+ */
+export function strategicMergePatch(target: unknown, patch: unknown): unknown {
+  if (!isObject(patch)) return patch;
+  if (patch.$patch === 'replace') return withoutDirectives(patch);
+  if (patch.$patch !== undefined && patch.$patch !== 'merge') {
+    throw new WriteError(400, `unknown patch type: ${JSON.stringify(patch.$patch)} in map`, 'BadRequest');
+  }
+  const out: Record<string, unknown> = isObject(target) ? { ...target } : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (key.startsWith('$')) continue;
+    if (value === null) delete out[key];
+    else if (Array.isArray(value) && MERGE_KEYS[key] !== undefined) {
+      out[key] = mergeList(out[key], value, MERGE_KEYS[key]);
+    } else out[key] = strategicMergePatch(out[key], value);
+  }
+  return out;
+}
+
+function mergeList(target: unknown, patch: unknown[], mergeKey: string): unknown[] {
+  const out = Array.isArray(target) ? [...target] : [];
+  for (const item of patch) {
+    if (!isObject(item) || item[mergeKey] === undefined) {
+      throw new WriteError(
+        400,
+        `map: ${JSON.stringify(item)} does not contain declared merge key: ${mergeKey}`,
+        'BadRequest',
+      );
+    }
+    const at = out.findIndex((o) => isObject(o) && o[mergeKey] === item[mergeKey]);
+    if (item.$patch === 'delete') {
+      if (at >= 0) out.splice(at, 1);
+    } else if (at >= 0) out[at] = strategicMergePatch(out[at], item);
+    else out.push(strategicMergePatch({}, item));
+  }
+  return out;
+}
+
+function withoutDirectives(value: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(value).filter(([k]) => !k.startsWith('$')));
 }
 
 interface JsonPatchOp {
@@ -351,6 +418,58 @@ function validateLease(spec: unknown, causes: FieldCause[]): unknown {
   return out;
 }
 
+/** Where a workload kind's PodSpec is. */
+const POD_SPEC_PATHS: Readonly<Record<string, readonly string[]>> = {
+  Pod: ['spec'],
+  Deployment: ['spec', 'template', 'spec'],
+  StatefulSet: ['spec', 'template', 'spec'],
+  DaemonSet: ['spec', 'template', 'spec'],
+  ReplicaSet: ['spec', 'template', 'spec'],
+  ReplicationController: ['spec', 'template', 'spec'],
+  Job: ['spec', 'template', 'spec'],
+  CronJob: ['spec', 'jobTemplate', 'spec', 'template', 'spec'],
+};
+
+/** The API server's check that a container's request is at most its limit (and both are quantities). */
+function validateResources(object: Record<string, unknown>, podSpecPath: readonly string[], causes: FieldCause[]) {
+  let podSpec: unknown = object;
+  for (const key of podSpecPath) podSpec = isObject(podSpec) ? podSpec[key] : undefined;
+  if (!isObject(podSpec)) return;
+  for (const list of ['initContainers', 'containers'] as const) {
+    const containers = podSpec[list];
+    if (!Array.isArray(containers)) continue;
+    containers.forEach((c, i) => {
+      const resources = isObject(c) ? c.resources : undefined;
+      if (!isObject(resources)) return;
+      const field = `${podSpecPath.join('.')}.${list}[${i}].resources`;
+      const values: Record<'requests' | 'limits', Partial<Record<ResourceName, number>>> = { requests: {}, limits: {} };
+      for (const kind of ['limits', 'requests'] as const) {
+        const map = resources[kind];
+        if (!isObject(map)) continue;
+        for (const resource of ['cpu', 'memory'] as const) {
+          const raw = map[resource];
+          if (raw === undefined) continue;
+          try {
+            values[kind][resource] = parseQuantity(raw as string | number, resource);
+          } catch {
+            const message = `Invalid value: ${JSON.stringify(raw)}: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`;
+            causes.push({ reason: 'FieldValueInvalid', message, field: `${field}.${kind}[${resource}]` });
+          }
+        }
+      }
+      for (const resource of ['cpu', 'memory'] as const) {
+        const request = values.requests[resource];
+        const limit = values.limits[resource];
+        if (request !== undefined && limit !== undefined && request > limit) {
+          const raw = (resources.requests as Record<string, unknown>)[resource];
+          const message = `Invalid value: ${JSON.stringify(String(raw))}: must be less than or equal to ${resource} limit of ${String((resources.limits as Record<string, unknown>)[resource])}`;
+          causes.push({ reason: 'FieldValueInvalid', message, field: `${field}.requests` });
+        }
+      }
+    });
+  }
+}
+
 /**
  * The object as the API server would store it: CRD objects pruned to their schema, Lease times normalized;
  * a 422 Invalid naming every bad field otherwise. `metadata` is left to the caller.
@@ -370,6 +489,8 @@ export function admit(resource: ApiResource, object: Record<string, unknown>, na
     const spec = validateLease(out.spec, causes);
     if (spec === undefined) delete out.spec;
     else out.spec = spec;
+  } else if (POD_SPEC_PATHS[resource.kind] !== undefined) {
+    validateResources(out, POD_SPEC_PATHS[resource.kind], causes);
   }
   if (causes.length > 0) {
     const gk = resource.group === '' ? resource.kind : `${resource.kind}.${resource.group}`;

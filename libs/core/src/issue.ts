@@ -1,3 +1,4 @@
+import type { Fix } from './fix/fix';
 import type { ResourceName } from './quantity';
 import type { Severity } from './severity';
 import type { AuditedKind, SourceLocation } from './workload';
@@ -68,6 +69,8 @@ export interface Issue {
   message: string;
   remediation: string;
   overProvisioning?: OverProvisioning;
+  /** The recommendation as a strategic merge patch and its `kubectl patch` command (not on Pods, Jobs, custom kinds). */
+  fix?: Fix;
   source?: SourceLocation;
 }
 

@@ -40,6 +40,17 @@ interface ScanFlags {
   config?: string;
   failOn: Severity | 'none';
   namespace: string;
+  showFix?: boolean;
+}
+
+interface FixFlags {
+  dryRun?: boolean;
+  from?: string;
+  token?: string;
+  tokenFile?: string;
+  config?: string;
+  failOn: Severity | 'none';
+  namespace: string;
 }
 
 /** Parses argv and runs the command; resolves to the process exit code. */
@@ -68,6 +79,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
         .default('none'),
     )
     .option('-n, --namespace <ns>', 'namespace for objects without metadata.namespace', 'default')
+    .option('--show-fix', "table output: under each finding with a fix, its 'kubectl patch' command")
     .action(async (paths: string[], flags: ScanFlags) => {
       if (!isDns1123Label(flags.namespace)) {
         throw new CommanderError(
@@ -95,6 +107,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
           namespace: flags.namespace,
           version,
           readStdin: io.readStdin,
+          showFix: flags.showFix === true,
         });
       } catch (err) {
         // A CI upload step needs a SARIF file even when the input is bad: a log with executionSuccessful false and
@@ -107,6 +120,79 @@ export async function run(argv: string[], io: Io): Promise<number> {
         for (const w of outcome.report.warnings) io.stderr(`warning: ${escapeControls(w.message)}\n`);
       }
       io.stdout(escapeControls(outcome.output));
+      exitCode = outcome.exitCode;
+    });
+
+  program
+    .command('fix')
+    .description(
+      'rewrite the resources of manifest files with the recommendations (GitOps); comments and formatting are kept',
+    )
+    .argument(
+      '<paths...>',
+      'files or directories (recursive: .yaml, .yml, .json); only YAML files with a fix are written',
+    )
+    .option('--dry-run', 'print a unified diff of the changes instead of writing them')
+    .option('--from <url>', 'take the findings from a running agent (its REST API), e.g. http://opsagent.ops-system')
+    .option('--token <token>', 'bearer token for --from, when the agent has server.auth.mode kubernetes')
+    .option('--token-file <file>', 'file holding the bearer token for --from (read once)')
+    .option('-c, --config <file>', 'YAML config file, as for scan (not with --from: the agent has its own)')
+    .addOption(
+      new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity (as scan)')
+        .choices([...SEVERITIES, 'none'])
+        .default('none'),
+    )
+    .option('-n, --namespace <ns>', 'namespace for objects without metadata.namespace', 'default')
+    .action(async (paths: string[], flags: FixFlags) => {
+      const usage = (message: string) => new CommanderError(EXIT_USAGE, 'opsagent.badFixFlags', `error: ${message}`);
+      if (!isDns1123Label(flags.namespace)) {
+        throw usage(`--namespace ${JSON.stringify(flags.namespace)} is not a namespace name`);
+      }
+      if (flags.token !== undefined && flags.tokenFile !== undefined)
+        throw usage('--token and --token-file exclude each other');
+      if ((flags.token !== undefined || flags.tokenFile !== undefined) && flags.from === undefined) {
+        throw usage('--token and --token-file go with --from');
+      }
+      if (flags.from !== undefined && flags.config !== undefined) throw usage('--config does not go with --from');
+      if (flags.from !== undefined && !/^https?:\/\/[^/]/.test(flags.from)) {
+        throw usage(`--from ${JSON.stringify(flags.from)} is not an http:// or https:// URL`);
+      }
+      let token = flags.token;
+      if (flags.tokenFile !== undefined) {
+        try {
+          token = fs.readFileSync(flags.tokenFile, 'utf8').trim();
+        } catch (err) {
+          throw usage(`--token-file ${flags.tokenFile}: ${(err as Error).message}`);
+        }
+      }
+      let config = new OpsAgentConfig();
+      if (flags.config) {
+        const { loadConfigFile } = await import('../../../../libs/core/src/config/config.loader.js');
+        config = loadConfigFile(flags.config);
+      }
+      const { fixManifests } = await import('./fix.command.js');
+      const { AgentRequestError } = await import('./agent-issues.client.js');
+      let outcome;
+      try {
+        outcome = await fixManifests({
+          paths,
+          config,
+          namespace: flags.namespace,
+          failOn: flags.failOn,
+          dryRun: flags.dryRun === true,
+          ...(flags.from !== undefined ? { from: flags.from } : {}),
+          ...(token !== undefined ? { token } : {}),
+        });
+      } catch (err) {
+        if (err instanceof AgentRequestError) {
+          io.stderr(`opsagent: error: ${escapeControls(err.message)}\n`);
+          exitCode = EXIT_USAGE;
+          return;
+        }
+        throw err;
+      }
+      io.stdout(escapeControls(outcome.stdout));
+      for (const e of outcome.errors) io.stderr(`opsagent: error: ${escapeControls(e)}\n`);
       exitCode = outcome.exitCode;
     });
 

@@ -20,6 +20,8 @@ export interface ScanOptions {
   namespace: string;
   version: string;
   readStdin: () => Promise<string>;
+  /** Table output: the `kubectl patch` command under each finding that has a fix. */
+  showFix?: boolean;
 }
 
 export interface ScanOutcome {
@@ -49,7 +51,7 @@ export function render(report: AuditReport, options: ScanOptions): string {
     case 'sarif':
       return formatSarif(report, sarifOptions(options.config, options.version));
     case 'table':
-      return formatTable(report);
+      return formatTable(report, { showFix: options.showFix === true });
   }
 }
 

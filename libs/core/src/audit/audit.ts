@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Issue, ScanWarning } from '../issue';
+import { buildFix } from '../fix/fix';
 import { RULES } from '../rules/registry';
 import type { Rule, RuleSettings } from '../rules/rule';
 import { SEVERITIES, severityRank, type Severity } from '../severity';
@@ -126,6 +127,7 @@ export function audit(
           context: containerContext,
         });
         if (!finding) continue;
+        const fix = finding.recommendation ? buildFix(workload, container, finding.recommendation) : undefined;
         issues.push({
           id: issueId(workload.kind, workload.namespace, workload.name, container.name, rule.id),
           rule: rule.id,
@@ -137,6 +139,7 @@ export function audit(
           message: finding.message,
           remediation: rule.remediation,
           ...(finding.overProvisioning ? { overProvisioning: finding.overProvisioning } : {}),
+          ...(fix ? { fix } : {}),
           ...(workload.source
             ? {
                 source:

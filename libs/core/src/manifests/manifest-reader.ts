@@ -221,6 +221,39 @@ function locator(node: YAMLMap, lineAt: (offset: number) => number): FieldLocato
 }
 
 /** A file to read, or where the walk met an unreadable directory or a dangling link (it goes on past it). */
+/**
+ * The files a read of `paths` reads (the same walk and order, each file once), and the paths that cannot be read;
+ * stdin (`-`) is not a file and is refused. For `opsagent fix`, which rewrites them.
+ */
+export async function listManifestFiles(paths: string[]): Promise<{ files: string[]; errors: ManifestError[] }> {
+  const files: string[] = [];
+  const errors: ManifestError[] = [];
+  const seenFiles = new Set<string>();
+  const seenDirs = new Set<string>();
+  for (const p of paths) {
+    if (p === STDIN_PATH) {
+      errors.push(new ManifestError('standard input (-) cannot be rewritten: name files or directories'));
+      continue;
+    }
+    let entries: WalkEntry[];
+    try {
+      entries = await listFiles(p, seenDirs);
+    } catch (err) {
+      if (!(err instanceof ManifestError)) throw err;
+      errors.push(err);
+      continue;
+    }
+    for (const file of entries) {
+      if (file instanceof ManifestError) errors.push(file);
+      else if (!seenFiles.has(path.resolve(file))) {
+        seenFiles.add(path.resolve(file));
+        files.push(file);
+      }
+    }
+  }
+  return { files, errors };
+}
+
 type WalkEntry = string | ManifestError;
 
 async function listFiles(p: string, seenDirs: Set<string>): Promise<WalkEntry[]> {

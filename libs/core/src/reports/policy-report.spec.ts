@@ -248,6 +248,24 @@ describe('PolicyReport → issues (what a follower serves)', () => {
     expect(back.sort(byId)).toEqual([...issues].sort(byId));
   });
 
+  it('reads back a fix (its patch as JSON text) with the same command, and names a fix that is not a patch', () => {
+    const patch = {
+      spec: { template: { spec: { containers: [{ name: 'postgres', resources: { requests: { cpu: '121m' } } }] } } },
+    };
+    const withFix: SeenIssue = {
+      ...CPU_OVER,
+      fix: { patch, command: `kubectl patch statefulset db -n shop --type strategic -p '${JSON.stringify(patch)}'` },
+    };
+    const [report] = [...buildReports([withFix], REPORT_TYPES.PolicyReport).values()];
+    const json = JSON.parse(JSON.stringify(report)) as { results: { properties: Record<string, string> }[] };
+    expect(json.results[0].properties.fix).toBe(JSON.stringify(patch));
+    expect(issuesFromReport(json).issues).toEqual([withFix]);
+    json.results[0].properties.fix = '{not json';
+    expect(issuesFromReport(json).problems).toEqual([
+      expect.stringMatching(/results\[0\]\.properties\.fix is not the JSON of a patch of a patchable kind$/),
+    ]);
+  });
+
   it('ignores the results of other tools and names each unreadable result of ours', () => {
     const report = JSON.parse(
       JSON.stringify(buildReports([missing('web', 'a'), missing('web', 'b')], REPORT_TYPES.PolicyReport).get('web')),

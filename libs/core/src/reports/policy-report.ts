@@ -4,6 +4,7 @@
  * result shape). One report per namespace, one result per issue. The inverse mapping lets another replica serve
  * the same issues (same ids, firstSeen, message, severity, figures) from the reports alone.
  */
+import { kubectlPatchCommand, PATCHABLE_KINDS, type Fix } from '../fix/fix';
 import type { Issue, OverProvisioning } from '../issue';
 import { formatCpu, formatMemory, parseMemory, type ResourceName } from '../quantity';
 import { findRule } from '../rules/registry';
@@ -188,6 +189,8 @@ export function issueToResult(issue: SeenIssue, workload: WorkloadIdentity = {})
       properties.currency = op.currency;
     }
   }
+  // The patch as JSON text (properties are strings); a follower rebuilds the command from it and the workload.
+  if (issue.fix) properties.fix = JSON.stringify(issue.fix.patch);
   return {
     source: REPORT_SOURCE,
     policy: issue.rule,
@@ -357,9 +360,28 @@ export function issuesFromReport(object: unknown): ReportReading {
       if (typeof figures === 'string') return problem(`properties.${figures}`, 'is missing or not a quantity');
       issue.overProvisioning = figures;
     }
+    if (typeof props.fix === 'string') {
+      const fix = fixFrom(props.fix, kind, namespace, name);
+      if (fix === undefined) return problem('properties.fix', 'is not the JSON of a patch of a patchable kind');
+      issue.fix = fix;
+    }
     out.issues.push(issue);
   });
   return out;
+}
+
+/** A fix read back from its patch's JSON text, with its command; undefined when it is not one. */
+function fixFrom(text: string, kind: string, namespace: string, name: string): Fix | undefined {
+  const kubectlKind = PATCHABLE_KINDS[kind];
+  let patch: unknown;
+  try {
+    patch = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (kubectlKind === undefined || record(patch) === undefined) return undefined;
+  const object = patch as Record<string, unknown>;
+  return { patch: object, command: kubectlPatchCommand(kubectlKind, namespace, name, object) };
 }
 
 /** The figures of a rightsizing result, or the name of the first property that is missing or malformed. */

@@ -1,4 +1,5 @@
 import type { Rule } from './rule';
+import { recommendFromUsage } from './overprovisioning';
 import { declaredLimit, missingValue } from './resources';
 
 export const cpuLimitMissing: Rule = {
@@ -13,12 +14,13 @@ export const cpuLimitMissing: Rule = {
   remediation:
     'Set `resources.limits.cpu`, or exempt the workload with the annotation `opsagent.io/ignore: cpu-limit-missing` ' +
     'if unthrottled CPU is intended.',
-  evaluate: ({ container, context }) =>
+  evaluate: (ctx) =>
     missingValue(
       'limit',
       'cpu',
-      declaredLimit(container, 'cpu'),
-      context,
-      `container "${container.name}" has no CPU limit (limits.cpu)`,
+      declaredLimit(ctx.container, 'cpu'),
+      ctx.context,
+      `container "${ctx.container.name}" has no CPU limit (limits.cpu)`,
+      recommendFromUsage('limit', 'cpu', ctx),
     ),
 };

@@ -1,4 +1,5 @@
 import type { Rule } from './rule';
+import { recommendFromUsage } from './overprovisioning';
 import { effectiveRequest, missingValue } from './resources';
 
 export const cpuRequestMissing: Rule = {
@@ -13,12 +14,13 @@ export const cpuRequestMissing: Rule = {
   remediation:
     'Set `resources.requests.cpu` to the CPU the container needs at steady load (for example its p95 usage, ' +
     'as shown by `kubectl top pod --containers`).',
-  evaluate: ({ container, context }) =>
+  evaluate: (ctx) =>
     missingValue(
       'request',
       'cpu',
-      effectiveRequest(container, 'cpu'),
-      context,
-      `container "${container.name}" has no CPU request (neither requests.cpu nor limits.cpu)`,
+      effectiveRequest(ctx.container, 'cpu'),
+      ctx.context,
+      `container "${ctx.container.name}" has no CPU request (neither requests.cpu nor limits.cpu)`,
+      recommendFromUsage('request', 'cpu', ctx),
     ),
 };

@@ -1,4 +1,5 @@
 import type { Rule } from './rule';
+import { recommendFromUsage } from './overprovisioning';
 import { declaredLimit, missingValue } from './resources';
 
 export const memoryLimitMissing: Rule = {
@@ -13,12 +14,13 @@ export const memoryLimitMissing: Rule = {
   remediation:
     'Set `resources.limits.memory` (commonly equal to the memory request, so the container is OOM-killed alone ' +
     'instead of its neighbours).',
-  evaluate: ({ container, context }) =>
+  evaluate: (ctx) =>
     missingValue(
       'limit',
       'memory',
-      declaredLimit(container, 'memory'),
-      context,
-      `container "${container.name}" has no memory limit (limits.memory)`,
+      declaredLimit(ctx.container, 'memory'),
+      ctx.context,
+      `container "${ctx.container.name}" has no memory limit (limits.memory)`,
+      recommendFromUsage('limit', 'memory', ctx),
     ),
 };

@@ -61,6 +61,18 @@ export const memoryOomKilled: Rule = {
         `container "${container.name}" was OOMKilled at ${new Date(oomKill.at).toISOString()} in Pod ` +
         `${workload.namespace}/${oomKill.pod} (restart count ${oomKill.restartCount}${exit}) with ${had}` +
         `${changed}${advice}`,
+      // The template's limit, and its request with it where the request was the limit (Guaranteed) or there was
+      // no limit: the fix patches the template, whatever the killed Pod ran with.
+      ...(recommended > 0
+        ? {
+            recommendation: {
+              limits: { memory: recommended },
+              ...(template.limit === undefined || template.request === template.limit
+                ? { requests: { memory: recommended } }
+                : {}),
+            },
+          }
+        : {}),
     };
   },
 };

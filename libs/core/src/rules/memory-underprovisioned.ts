@@ -35,6 +35,7 @@ export const memoryUnderprovisioned: Rule = {
         `container "${container.name}" requests ${fmt(request)} memory${defaulted} but its peak usage is ${fmt(peak)} ` +
         `(${times}× the request) over ${plural(usage.samples, 'sample')}; recommend ` +
         `${withExact(fmt(recommended), recommended)}${cap}; it risks eviction under node memory pressure`,
+      recommendation: { requests: { memory: recommended } },
     };
   },
 };

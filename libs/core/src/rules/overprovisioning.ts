@@ -5,6 +5,9 @@ import type { ContainerContext, LimitRangeValue } from '../audit/workload-contex
 import type { RuleContext, RuleFinding } from './rule';
 import { admittedRequest } from './resources';
 
+/** A CPU limit recommended from usage is twice the p95: only bursts above twice the steady load are throttled. */
+export const CPU_LIMIT_HEADROOM = 2;
+
 const MI = 1024 * 1024;
 /** Floors for recommendations: below these a request is noise for the scheduler. */
 export const MIN_CPU_RECOMMENDATION = 10; // millicores
@@ -162,6 +165,7 @@ export function evaluateOverProvisioning(ctx: RuleContext, resource: ResourceNam
   return {
     message: `${head}; recommend ${recommendation}${why}${cap}, saving ${fmt(wastePerPod)} per Pod${total}${money}`,
     overProvisioning: figures,
+    recommendation: { requests: { [resource]: recommended } },
   };
 }
 
@@ -183,4 +187,33 @@ export function formatSpan(ms: number): string {
 /** `1 replica`, `3 replicas`, `0 replicas`. */
 export function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+/**
+ * The value a `*-missing` finding recommends, from measured usage (at least `minSamples` samples), or undefined
+ * without it. A request: as over-provisioning recommends (CPU p95 rounded up, floor 10m; memory peak + 15 % rounded
+ * up to a whole Mi, floor 32Mi). A memory limit: the same, a CPU limit: from twice the p95; a limit is never below
+ * the request the container runs with.
+ */
+export function recommendFromUsage(
+  kind: 'request' | 'limit',
+  resource: ResourceName,
+  ctx: RuleContext,
+): { value: number; text: string } | undefined {
+  const { usage, settings, container, context } = ctx;
+  if (usage === undefined || usage.samples < settings.minSamples) return undefined;
+  const used = resource === 'cpu' ? usage.cpuP95 : usage.memoryMax;
+  const scaled = kind === 'limit' && resource === 'cpu' ? used * CPU_LIMIT_HEADROOM : used;
+  const request = kind === 'limit' ? admittedRequest(container, resource, context)?.value : undefined;
+  const value = Math.max(recommend(resource, scaled), request ?? 0);
+  const exact = formatQuantity(value, resource);
+  const readable = readableQuantity(value, resource);
+  const measure = resource === 'cpu' ? 'p95 usage' : 'peak usage';
+  const basis = kind === 'limit' && resource === 'cpu' ? `twice its ${measure}` : `its ${measure}`;
+  return {
+    value,
+    text:
+      `${readable === exact ? exact : `${readable} (${exact})`} from ${basis} of ${readableQuantity(used, resource)} ` +
+      `over ${plural(usage.samples, 'sample')}`,
+  };
 }

@@ -52,14 +52,19 @@ export function missingValue(
   declared: number | undefined,
   context: ContainerContext | undefined,
   message: string,
+  fromUsage?: { value: number; text: string },
 ): RuleFinding | undefined {
   if (declared !== undefined) return undefined;
+  // Where usage is known, the value to set: the issue's `fix` writes it.
+  const advice = fromUsage ? `; recommend ${fromUsage.text}` : '';
+  const recommendation = fromUsage ? { recommendation: { [`${kind}s`]: { [resource]: fromUsage.value } } } : {};
   const supplied = kind === 'request' ? context?.requestDefault[resource] : context?.limitDefault[resource];
-  if (!supplied) return { message };
+  if (!supplied) return { message: message + advice, ...recommendation };
   return {
     severity: 'info',
     message:
       `${message}; LimitRange "${supplied.limitRange}" sets it to ${formatQuantity(supplied.value, resource)} ` +
-      `(${supplied.field}.${resource}) at admission`,
+      `(${supplied.field}.${resource}) at admission${advice}`,
+    ...recommendation,
   };
 }

@@ -5,6 +5,7 @@ import type { OverProvisioning } from '../issue';
 import type { ContainerSpec, Workload } from '../workload';
 import type { OomKill } from '../audit/failure-history';
 import type { ContainerContext } from '../audit/workload-context';
+import type { ResourceChange } from '../fix/fix';
 
 /** Usage of one workload container over all samples of all its Pods. */
 export interface ContainerUsageStats {
@@ -68,6 +69,8 @@ export interface RuleFinding {
   /** Overrides the configured severity (a `*-missing` value a LimitRange supplies is `info`). */
   severity?: Severity;
   overProvisioning?: OverProvisioning;
+  /** The values the finding recommends for the container's `resources`; the issue's `fix` is built from it. */
+  recommendation?: ResourceChange;
 }
 
 /** One detector: a pure function from a workload container to at most one finding. */

@@ -5,8 +5,13 @@ import { SEVERITIES } from '@opsagent/core/severity';
 
 const COLUMNS = ['RULE', 'NAMESPACE', 'OBJECT', 'CONTAINER', 'MESSAGE'] as const;
 
+export interface TableOptions {
+  /** Under each finding with a fix, one line with its `kubectl patch` command. */
+  showFix?: boolean;
+}
+
 /** One row per finding, grouped by severity (most severe first), then a summary line. */
-export function formatTable(report: AuditReport): string {
+export function formatTable(report: AuditReport, options: TableOptions = {}): string {
   const lines: string[] = [];
   for (const severity of SEVERITIES) {
     const group = report.issues.filter((i) => i.severity === severity);
@@ -18,7 +23,11 @@ export function formatTable(report: AuditReport): string {
         .map((cell, col) => (col === cells.length - 1 ? cell : cell.padEnd(widths[col])))
         .join('  ')
         .trimEnd();
-    lines.push(`${severity.toUpperCase()} (${group.length})`, render(COLUMNS), ...rows.map(render), '');
+    const body = rows.flatMap((row, i) => {
+      const command = options.showFix ? group[i].fix?.command : undefined;
+      return command === undefined ? [render(row)] : [render(row), `  fix: ${command}`];
+    });
+    lines.push(`${severity.toUpperCase()} (${group.length})`, render(COLUMNS), ...body, '');
   }
   if (report.issues.length === 0) lines.push('No issues found.', '');
   lines.push(summaryLine(report));

@@ -74,6 +74,27 @@ export class OverProvisioningResponse {
   cappedBy?: CappedByResponse;
 }
 
+/** A finding's recommendation as a change to apply (libs/core/src/fix/fix.ts `Fix`). */
+export class FixResponse {
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description:
+      'Strategic merge patch of the workload: only the `resources` keys the recommendation changes, of that one ' +
+      'container (merged by `name`), in the Pod template (`spec.template.spec.containers` or `initContainers`; a ' +
+      "CronJob's under `spec.jobTemplate.spec.template`)",
+    example: {
+      spec: { template: { spec: { containers: [{ name: 'app', resources: { requests: { cpu: '88m' } } }] } } },
+    },
+  })
+  patch!: Record<string, unknown>;
+  @ApiProperty({
+    description: 'The `kubectl patch` command that applies it (POSIX shell quoting)',
+    example: `kubectl patch deployment web -n shop --type strategic -p '{"spec":{"template":{"spec":{"containers":[{"name":"app","resources":{"requests":{"cpu":"88m"}}}]}}}}'`,
+  })
+  command!: string;
+}
+
 /** OpenAPI description of the JSON the issue endpoints return. */
 export class IssueResponse {
   @ApiProperty({ example: '3f9c2a7d1b6e4c05' }) id!: string;
@@ -90,6 +111,12 @@ export class IssueResponse {
     description: 'Usage, request, recommendation and waste (millicores or bytes), and how much to trust them',
   })
   overProvisioning?: OverProvisioningResponse;
+  @ApiPropertyOptional({
+    type: FixResponse,
+    description:
+      'Where the finding recommends values and the workload can be patched (not bare Pods, Jobs or custom kinds)',
+  })
+  fix?: FixResponse;
   @ApiPropertyOptional({ type: SourceLocationResponse }) source?: SourceLocationResponse;
   @ApiProperty({ format: 'date-time' }) firstSeen!: string;
   @ApiProperty({ format: 'date-time' }) lastSeen!: string;
