@@ -12,7 +12,7 @@ import {
   type ReadOptions,
   type ReadAttribution,
 } from '../kubernetes/cluster-reader';
-import { HistoryStore, type HistoryPart } from '../usage/history-store';
+import { collectBytes, HistoryStore, type HistoryBytes, type HistoryPart } from '../usage/history-store';
 import { USAGE_METRIC, UsageHistoryService } from '../usage/usage-history.service';
 import { IssueStore } from '../issues/issue-store.service';
 import { Leadership } from '../leader-election/leadership';
@@ -68,8 +68,9 @@ class MemoryFiles extends HistoryStore {
   async load(part: HistoryPart): Promise<Buffer | undefined> {
     return this.parts.get(part);
   }
-  async save(part: HistoryPart, bytes: Buffer): Promise<void> {
+  async save(part: HistoryPart, data: HistoryBytes): Promise<void> {
     if (this.failWith) throw this.failWith;
+    const bytes = collectBytes(data);
     this.parts.set(part, bytes);
   }
 }

@@ -16,7 +16,7 @@ import {
 } from '../kubernetes/cluster-reader';
 import { METRIC } from '../metrics/metrics.names';
 import { MetricsService } from '../metrics/metrics.service';
-import { HistoryStore, type HistoryPart } from './history-store';
+import { collectBytes, HistoryStore, type HistoryBytes, type HistoryPart } from './history-store';
 import { USAGE_METRIC, UsageHistoryService } from './usage-history.service';
 
 const GI = 2 ** 30;
@@ -66,8 +66,9 @@ class MemoryFiles extends HistoryStore {
   async load(part: HistoryPart): Promise<Buffer | undefined> {
     return this.parts.get(part);
   }
-  async save(part: HistoryPart, bytes: Buffer): Promise<void> {
+  async save(part: HistoryPart, data: HistoryBytes): Promise<void> {
     if (this.failWith) throw this.failWith;
+    const bytes = collectBytes(data);
     this.saves++;
     this.parts.set(part, bytes);
   }
