@@ -26,7 +26,9 @@ export interface AgentProcess {
   nextScan(after?: string, timeoutMs?: number): Promise<Record<string, unknown>>;
   /** Starts a scan (POST /api/v1/scans) and resolves with it once finished. */
   scan(timeoutMs?: number): Promise<Record<string, unknown>>;
-  memory(): { rss?: number; peak?: number };
+  memory(): ProcMemory;
+  /** The agent's own figures of its V8 heap and external memory (its /metrics, prom-client's defaults). */
+  heap(): Promise<HeapFigures | undefined>;
   stop(): Promise<void>;
 }
 
@@ -41,15 +43,32 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** VmRSS, VmHWM (peak), and the resident set's anonymous and file-backed parts of a process, bytes. */
+export interface ProcMemory {
+  rss?: number;
+  peak?: number;
+  /** RssAnon: the V8 heap, external memory (Buffers, typed arrays) and malloc's arenas. */
+  anon?: number;
+  /** RssFile: pages of the node binary and libraries mapped in. */
+  file?: number;
+}
+
+/** nodejs_heap_size_used_bytes, nodejs_heap_size_total_bytes and nodejs_external_memory_bytes, bytes. */
+export interface HeapFigures {
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+}
+
 /** VmRSS and VmHWM (peak) of a process, bytes; undefined where /proc is not there. */
-export function procMemory(pid: number): { rss?: number; peak?: number } {
+export function procMemory(pid: number): ProcMemory {
   try {
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (key: string) => {
       const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status);
       return m ? Number(m[1]) * 1024 : undefined;
     };
-    return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+    return { rss: kb('VmRSS'), peak: kb('VmHWM'), anon: kb('RssAnon'), file: kb('RssFile') };
   } catch {
     return {};
   }
@@ -129,6 +148,19 @@ export async function startAgentProcess(opts: AgentProcessOptions): Promise<Agen
       throw new Error(`scan ${String(body.id)} did not finish:\n${stderr}`);
     },
     memory: () => procMemory(child.pid!),
+    async heap() {
+      try {
+        const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+        const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+        return {
+          heapUsed: value('nodejs_heap_size_used_bytes'),
+          heapTotal: value('nodejs_heap_size_total_bytes'),
+          external: value('nodejs_external_memory_bytes'),
+        };
+      } catch {
+        return undefined;
+      }
+    },
     async stop() {
       child.kill('SIGTERM');
       const bound = new Promise<void>((resolve) => setTimeout(resolve, 10_000).unref());
@@ -150,6 +182,16 @@ export interface AgentScanSummary {
   historyBytes?: number;
   /** Containers in the history the agent saved at its end (bench/main.ts checks it kept them all). */
   historySeries?: number;
+  /**
+   * Where the memory is: /proc's anonymous and file-backed resident set at idle and at the highest RSS sampled
+   * (every 25 ms) during the scans, and the agent's V8 heap and external memory at idle and after the scans.
+   */
+  breakdown?: {
+    idle: ProcMemory;
+    peak: ProcMemory;
+    idleHeap?: HeapFigures;
+    afterHeap?: HeapFigures;
+  };
 }
 
 /**
@@ -174,7 +216,15 @@ export async function measureAgentScans(
       if (Date.now() > deadline) throw new Error('agent: /health did not answer within 60 s');
       await new Promise((r) => setTimeout(r, 100));
     }
-    const idleRss = agent.memory().rss;
+    const idle = agent.memory();
+    const idleRss = idle.rss;
+    const idleHeap = await agent.heap();
+    let peak: ProcMemory = idle;
+    const sampler = setInterval(() => {
+      const now = agent.memory();
+      if ((now.rss ?? 0) > (peak.rss ?? 0)) peak = now;
+    }, 25);
+    sampler.unref();
     const scans: AgentScanSummary['scans'] = [];
     for (let i = 0; i < opts.scans; i++) {
       const scan = await agent.scan();
@@ -189,11 +239,16 @@ export async function measureAgentScans(
       if (scan.status !== 'succeeded')
         throw new Error(`agent: scan ${String(scan.status)}: ${JSON.stringify(scan.errors)}`);
     }
+    // The history is saved after each scan: let the last save end (the agent logs nothing for it here).
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    clearInterval(sampler);
+    const afterHeap = await agent.heap();
     return {
       nodeOptions: opts.nodeOptions,
       scans,
       idleRss,
       peakRss: agent.memory().peak,
+      breakdown: { idle, peak, ...(idleHeap ? { idleHeap } : {}), ...(afterHeap ? { afterHeap } : {}) },
       ...(opts.historyBytes !== undefined ? { historyBytes: opts.historyBytes } : {}),
     };
   } finally {

@@ -119,7 +119,7 @@ function parseFlags(argv: string[]): Flags {
     .description('OpsAgent performance: scan vs. reading the cluster, REST under load, steady-state heap')
     .addOption(
       new Option('--size <size>', 'synthetic cluster for the scan phase')
-        .choices(['tiny', 'small', 'large'])
+        .choices(['tiny', 'small', 'medium', 'large'])
         .default('large'),
     )
     .option('--seed <n>', 'seed of the synthetic clusters', integer(0, 2 ** 32 - 1), 42)

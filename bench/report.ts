@@ -485,6 +485,16 @@ export function formatTable(report: BenchReport): string {
       ].join(' · '),
     );
     row('  peak RSS of the agent process (VmHWM)', mib(agent.peakRss), 'scan-rss');
+    const b = agent.breakdown;
+    if (b) {
+      row(
+        '  RSS idle → highest sampled: anonymous (heap, Buffers, malloc) · file-backed (node binary)',
+        `${mib(b.idle.anon)} → ${mib(b.peak.anon)} · ${mib(b.idle.file)} → ${mib(b.peak.file)}`,
+      );
+      const heap = (h?: { heapUsed: number; heapTotal: number; external: number }) =>
+        h ? `${mib(h.heapUsed)} / ${mib(h.heapTotal)} · ${mib(h.external)}` : 'n/a';
+      row('  V8 heap used / total · external: idle → after the scans', `${heap(b.idleHeap)} → ${heap(b.afterHeap)}`);
+    }
     if (report.history && report.history.size === c.size && agent.peakRss !== undefined) {
       if (agent.historyBytes !== undefined) {
         row(

@@ -101,6 +101,20 @@ describe('npm run bench -- --size tiny', () => {
     expect(agent.peakRss).toBeGreaterThanOrEqual(agent.idleRss!);
     expect(report.targets.find((t) => t.id === 'scan-rss')!.what).toMatch(/agent process/);
     expect(stdout).toMatch(/peak RSS of the agent process \(VmHWM\)/);
+    // Where the memory is: /proc's anonymous and file-backed parts, and the agent's own heap and external memory.
+    const b = agent.breakdown!;
+    for (const at of [b.idle, b.peak]) {
+      positive(at.anon);
+      positive(at.file);
+    }
+    expect(b.peak.rss).toBeGreaterThanOrEqual(b.idle.rss!);
+    for (const h of [b.idleHeap!, b.afterHeap!]) {
+      positive(h.heapUsed);
+      expect(h.heapTotal).toBeGreaterThanOrEqual(h.heapUsed);
+      positive(h.external);
+    }
+    expect(stdout).toMatch(/RSS idle → highest sampled: anonymous/);
+    expect(stdout).toMatch(/V8 heap used \/ total · external/);
   });
 
   it('loads /health and /api/v1/issues and reports req/s and latency percentiles', () => {

@@ -10,7 +10,12 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { ClusterSnapshot, ReadOptions } from '../../apps/opsagent/src/kubernetes/cluster-reader';
 import { METRIC } from '../../apps/opsagent/src/metrics/metrics.names';
 import { MetricsService } from '../../apps/opsagent/src/metrics/metrics.service';
-import { HistoryStore, type HistoryPart } from '../../apps/opsagent/src/usage/history-store';
+import {
+  collectBytes,
+  HistoryStore,
+  type HistoryBytes,
+  type HistoryPart,
+} from '../../apps/opsagent/src/usage/history-store';
 
 /** A snapshot of one read of a fake cluster: nothing failed, eight kinds listed; `snapshot` overrides any field. */
 export function fakeSnapshot(snapshot: Partial<ClusterSnapshot> = {}): ClusterSnapshot {
@@ -50,8 +55,9 @@ export class MemoryHistoryStore extends HistoryStore {
   async load(part: HistoryPart): Promise<Buffer | undefined> {
     return this.parts.get(part);
   }
-  async save(part: HistoryPart, bytes: Buffer): Promise<void> {
+  async save(part: HistoryPart, data: HistoryBytes): Promise<void> {
     if (this.failWith) throw this.failWith;
+    const bytes = collectBytes(data);
     this.saves++;
     this.parts.set(part, bytes);
   }

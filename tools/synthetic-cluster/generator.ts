@@ -84,7 +84,7 @@ const MI = 1024 * 1024;
 
 // ---- profiles: random plans of a size -------------------------------------------------------------------
 
-export type SizeName = 'tiny' | 'small' | 'large';
+export type SizeName = 'tiny' | 'small' | 'medium' | 'large';
 
 export interface ClusterSize {
   /** Top-level workloads: what the agent reports on (Deployments, …, bare Pods). */
@@ -97,6 +97,8 @@ export interface ClusterSize {
 export const SIZES: Record<SizeName, ClusterSize> = {
   tiny: { workloads: 60, namespaces: 4, pods: 240 },
   small: { workloads: 1_000, namespaces: 40, pods: 4_800 },
+  /** Two fifths of `large`: where the agent's memory can be studied in a few minutes. */
+  medium: { workloads: 5_000, namespaces: 200, pods: 24_000 },
   large: { workloads: 12_500, namespaces: 500, pods: 60_000 },
 };
 

@@ -4,14 +4,31 @@ import * as path from 'node:path';
 /** The two files kept across restarts: the usage history, and the issues' identity (`<historyFile>.issues`). */
 export type HistoryPart = 'usage' | 'issues';
 
+/**
+ * A part's bytes: whole, or in chunks made as they are asked for (`UsageHistory.encodeChunks`), each of which may
+ * be a reused buffer that is valid only until the next one is asked for.
+ */
+export type HistoryBytes = Uint8Array | Iterable<Uint8Array>;
+
+/** The bytes of `data` in one Buffer, each chunk copied as it comes (for stores that keep the bytes in memory). */
+export function collectBytes(data: HistoryBytes): Buffer {
+  if (data instanceof Uint8Array) return Buffer.from(data);
+  const chunks: Buffer[] = [];
+  for (const chunk of data) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks);
+}
+
 /** The port to where the usage history is kept between runs; bound in UsageModule. */
 export abstract class HistoryStore {
   /** Where a part is kept, for messages (a file path). */
   abstract where(part: HistoryPart): string;
   /** The part's bytes as last saved; undefined when nothing was saved yet. Throws when it cannot be read. */
   abstract load(part: HistoryPart): Promise<Buffer | undefined>;
-  /** Replaces the part atomically: a crash at any moment leaves the previous bytes or the new ones. */
-  abstract save(part: HistoryPart, bytes: Buffer): Promise<void>;
+  /**
+   * Replaces the part atomically: a crash at any moment leaves the previous bytes or the new ones. Chunks are
+   * written one after the other as they come, never gathered.
+   */
+  abstract save(part: HistoryPart, data: HistoryBytes): Promise<void>;
 }
 
 /**
@@ -52,14 +69,15 @@ export class FileHistoryStore extends HistoryStore {
     }
   }
 
-  async save(part: HistoryPart, bytes: Buffer): Promise<void> {
+  async save(part: HistoryPart, data: HistoryBytes): Promise<void> {
     const target = this.where(part);
     const dir = path.dirname(target);
     const temp = path.join(dir, `.${path.basename(target)}.${process.pid}.${++this.sequence}.tmp`);
     try {
       const handle = await fs.open(temp, 'w', 0o600);
       try {
-        await handle.writeFile(bytes);
+        // Each chunk is written (in full) before the next is asked for, so a reused chunk buffer is safe.
+        await handle.writeFile(data);
         await handle.sync();
       } finally {
         await handle.close();

@@ -204,7 +204,8 @@ export class UsageHistoryService implements OnModuleInit, OnApplicationBootstrap
       const cluster = this.reader.clusterIdentity;
       const now = Date.now();
       try {
-        await this.files.save('usage', this.history.encode(cluster, now));
+        // Streamed: the history (20 MiB at 15,000 containers) is never copied whole to be written.
+        await this.files.save('usage', this.history.encodeChunks(cluster, now));
         await this.files.save('issues', encodeIdentity(cluster, this.issues.identity(), now));
         this.historyWrites.inc({ result: 'ok' });
         if (this.saveError !== undefined) {

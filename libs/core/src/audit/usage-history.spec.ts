@@ -181,6 +181,70 @@ describe('UsageHistory', () => {
       expect(() => UsageHistory.decode(bytes, meta)).toThrow(reason);
     });
 
+    /** 300 workloads of 2 containers, a day of readings 15 minutes apart: a body of about 250 KB. */
+    const many = () => {
+      const workloads: Workload[] = [];
+      for (let i = 0; i < 300; i++) {
+        workloads.push({
+          ...web,
+          name: `w-${i}`,
+          selector: { matchLabels: { app: `w-${i}` } },
+          containers: ['app', 'sidecar'].map((name) => ({
+            name,
+            role: 'container' as const,
+            path: 'x',
+            requests: {},
+            limits: {},
+          })),
+        });
+      }
+      const sut = new UsageHistory(14 * DAY);
+      const read = (i: number) =>
+        workloads.map((w, k) => ({
+          namespace: 'shop',
+          pod: `${w.name}-0`,
+          labels: { app: w.name },
+          containers: [
+            { name: 'app', cpu: 1 + ((i * 37 + k) % 900), memory: MI * (1 + ((i + k) % 13)) },
+            { name: 'sidecar', cpu: 1 + ((i * 11 + k) % 50), memory: MI },
+          ],
+        }));
+      for (let i = 0; i < 96; i++) sut.record(workloads, read(i), T0 + i * 15 * MINUTE);
+      return { sut, workloads, read };
+    };
+
+    it('streams the same bytes as encode, in chunks no larger than asked for', () => {
+      const { sut } = many();
+      const whole = sut.encode(meta.cluster, T0);
+      const chunks: Buffer[] = [];
+      for (const chunk of sut.encodeChunks(meta.cluster, T0, 1 << 16)) chunks.push(Buffer.from(chunk));
+      expect(chunks.length).toBeGreaterThan(3);
+      for (const chunk of chunks) expect(chunk.length).toBeLessThanOrEqual(1 << 16);
+      expect(Buffer.concat(chunks).equals(whole)).toBe(true);
+    });
+
+    it('streams the history as it was when the save began, though samples arrive between chunks', () => {
+      const { sut, workloads, read } = many();
+      const before = sut.encode(meta.cluster, T0);
+      const chunks: Buffer[] = [];
+      let i = 96;
+      for (const chunk of sut.encodeChunks(meta.cluster, T0, 1 << 16)) {
+        chunks.push(Buffer.from(chunk));
+        // A sample lands while the file is written (and, later, one that evicts the oldest slot).
+        sut.record(workloads, read(i), T0 + i * 15 * MINUTE + (i === 99 ? 15 * DAY : 0));
+        i++;
+      }
+      const saved = Buffer.concat(chunks);
+      expect(saved.equals(before)).toBe(true);
+      const loaded = UsageHistory.decode(saved, meta);
+      expect(loaded.sampleCount).toBe(96 * 600);
+      // The live history kept the samples that arrived meanwhile.
+      expect(sut.statsFor(workloads[0]).get('app')!.lastSampleAt).toBe(T0 + 99 * 15 * MINUTE + 15 * DAY);
+      // and once the save is over, a change no longer copies (the next file holds it).
+      const next = UsageHistory.decode(sut.encode(meta.cluster, T0), meta);
+      expect(next.sampleCount).toBe(sut.sampleCount);
+    });
+
     it('refuses a file of another cluster or window', () => {
       const bytes = filled().encode(meta.cluster, T0);
       expect(() => UsageHistory.decode(bytes, { ...meta, cluster: 'https://other:6443' })).toThrow(/holds cluster/);

@@ -89,6 +89,8 @@ class Series {
   /** The ring of slot headers, then `used` histogram entries sorted by (bucket, ring position). */
   data: Uint32Array;
   used = 0;
+  /** `data` is held by a save in progress (encodeChunks): copied before it is next changed. */
+  shared = false;
 
   constructor(
     readonly name: string,
@@ -105,7 +107,7 @@ class Series {
   }
 
   add(epoch: number, seconds: number, cpu: number, memory: number): void {
-    const d = this.data;
+    const d = this.own();
     const r = epoch % RING;
     const h = r * HEADER;
     if (d[h] !== epoch) {
@@ -158,7 +160,7 @@ class Series {
 
   /** Drops the slot at ring position `r` and its histogram entries. */
   evict(r: number): void {
-    const d = this.data;
+    const d = this.own();
     d[r * HEADER] = NONE;
     let kept = HEADERS;
     for (let i = HEADERS; i < HEADERS + this.used; i++) {
@@ -167,6 +169,15 @@ class Series {
     this.used = kept - HEADERS;
     // Give back room a shrinking histogram no longer needs.
     if (d.length - kept > Math.max(16, kept >> 2)) this.data = d.slice(0, kept + Math.max(8, this.used >> 3));
+  }
+
+  /** `data`, copied first when a save holds it (copy on write). */
+  private own(): Uint32Array {
+    if (this.shared) {
+      this.data = this.data.slice();
+      this.shared = false;
+    }
+    return this.data;
   }
 
   /** Drops every slot whose epoch is below `minEpoch`; true when the series is left empty. */
@@ -354,20 +365,63 @@ export class UsageHistory implements UsageSource {
   /**
    * The history as file bytes: one line of JSON (the header: format, version, window, slot, cluster, body length
    * and SHA-256), then the body: per workload its key and containers, per container its name and its Uint32Array.
+   * One Buffer of exactly the file's size; `encodeChunks` gives the same bytes without holding them all.
    */
   encode(cluster: string, savedAt: number): Buffer {
-    const w = new ByteWriter();
-    w.u32(this.series.size);
-    for (const [key, containers] of this.series) {
-      w.str(key);
-      w.u32(containers.length);
-      for (const s of containers) {
-        w.str(s.name);
-        w.u32(s.used);
-        w.words(s.data.subarray(0, HEADERS + s.used));
-      }
+    const parts = this.capture();
+    const { header, bodyBytes } = this.fileHeader(cluster, savedAt, parts);
+    const out = Buffer.allocUnsafe(header.length + bodyBytes);
+    header.copy(out);
+    let at = header.length;
+    for (const piece of bodyPieces(new ByteWriter(1 << 16), parts)) {
+      out.set(piece, at);
+      at += piece.length;
     }
-    const body = w.done();
+    return out;
+  }
+
+  /**
+   * `encode`'s bytes as the header line and then pieces of the body of at most `chunkBytes` each, made as they
+   * are asked for, so that saving a history of 20 MiB holds one chunk beside it rather than a copy of it. Every
+   * piece of the body is the same reused buffer: a consumer must be done with a chunk before it asks for the
+   * next one (writing each to a file in turn, as `FileHandle.writeFile` does). The history must not change until
+   * the last chunk was taken.
+   */
+  *encodeChunks(cluster: string, savedAt: number, chunkBytes = 1 << 20): Generator<Buffer, void, undefined> {
+    // The history as it is now: series changed while the chunks are written (a sample between two writes) copy
+    // their arrays first, so the file is this moment's, and its header's length and SHA-256 hold.
+    const parts = this.capture();
+    for (const part of parts) for (const s of part.series) s.series.shared = true;
+    try {
+      const { header } = this.fileHeader(cluster, savedAt, parts);
+      yield header;
+      for (const piece of bodyPieces(new ByteWriter(chunkBytes), parts)) yield piece;
+    } finally {
+      for (const part of parts) for (const s of part.series) if (s.data === s.series.data) s.series.shared = false;
+    }
+  }
+
+  /** What the body holds, with each series' array and length as they are now. */
+  private capture(): CapturedWorkload[] {
+    const parts: CapturedWorkload[] = [];
+    for (const [key, containers] of this.series) {
+      parts.push({ key, series: containers.map((s) => ({ series: s, name: s.name, data: s.data, used: s.used })) });
+    }
+    return parts;
+  }
+
+  /** The header line (with the body's length and SHA-256, from a first pass over the body). */
+  private fileHeader(
+    cluster: string,
+    savedAt: number,
+    parts: readonly CapturedWorkload[],
+  ): { header: Buffer; bodyBytes: number } {
+    const hash = createHash('sha256');
+    let bodyBytes = 0;
+    for (const piece of bodyPieces(new ByteWriter(1 << 16), parts)) {
+      hash.update(piece);
+      bodyBytes += piece.length;
+    }
     const header = {
       format: HISTORY_FORMAT,
       version: HISTORY_FORMAT_VERSION,
@@ -376,10 +430,10 @@ export class UsageHistory implements UsageSource {
       cluster,
       savedAt: new Date(savedAt).toISOString(),
       minEpoch: this.minEpoch,
-      bodyBytes: body.length,
-      sha256: createHash('sha256').update(body).digest('hex'),
+      bodyBytes,
+      sha256: hash.digest('hex'),
     };
-    return Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), body]);
+    return { header: Buffer.from(`${JSON.stringify(header)}\n`), bodyBytes };
   }
 
   /** Reads `encode`'s bytes; throws HistoryFormatError saying what is wrong (torn, foreign, other version …). */
@@ -437,15 +491,70 @@ export class UsageHistory implements UsageSource {
   }
 }
 
+/** A workload's series as a save found them: each series' array and length at that moment. */
+interface CapturedWorkload {
+  key: string;
+  series: { series: Series; name: string; data: Uint32Array; used: number }[];
+}
+
+/** The body of `parts` through `w`: yields its buffer each time it is full, and the rest at the end. */
+function* bodyPieces(w: ByteWriter, parts: readonly CapturedWorkload[]): Generator<Buffer, void, undefined> {
+  w.u32(parts.length);
+  for (const { key, series } of parts) {
+    w.str(key);
+    w.u32(series.length);
+    for (const s of series) {
+      w.str(s.name);
+      w.u32(s.used);
+      const words = s.data.subarray(0, HEADERS + s.used);
+      for (let at = 0; at < words.length;) {
+        at += w.words(words, at);
+        if (w.full) yield w.take();
+      }
+      if (w.nearlyFull) yield w.take();
+    }
+  }
+  if (w.size > 0) yield w.take();
+}
+
+/**
+ * Fills one buffer of `capacity` bytes that its user empties (`take`) when it is full: the body is written in
+ * pieces of at most `capacity` bytes. A record of numbers or a string goes in whole (the buffer is taken first
+ * when `nearlyFull`); the words of a series fill it to the end and go on in the next piece.
+ */
 class ByteWriter {
-  private buf = Buffer.allocUnsafe(1 << 16);
+  private readonly buf: Buffer;
   private at = 0;
 
+  constructor(capacity: number) {
+    // Room for the longest record that goes in whole: a name (at most 4 KiB of UTF-8 in practice) and its length.
+    this.buf = Buffer.allocUnsafe(Math.max(capacity, 1 << 16));
+  }
+
+  get size(): number {
+    return this.at;
+  }
+
+  /** No room left for words. */
+  get full(): boolean {
+    return this.at + 4 > this.buf.length;
+  }
+
+  /** Less room left than a whole record of key, counts and name may need. */
+  get nearlyFull(): boolean {
+    return this.buf.length - this.at < 1 << 15;
+  }
+
+  /** The bytes written since the last `take` (a view: valid until the next write). */
+  take(): Buffer {
+    const out = this.buf.subarray(0, this.at);
+    this.at = 0;
+    return out;
+  }
+
   private room(n: number): void {
-    if (this.at + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + n));
-    this.buf.copy(next, 0, 0, this.at);
-    this.buf = next;
+    if (this.at + n > this.buf.length)
+      throw new RangeError(`a record of ${n} bytes does not fit a ${this.buf.length}-byte chunk`);
   }
 
   u32(v: number): void {
@@ -462,16 +571,13 @@ class ByteWriter {
     this.at += n;
   }
 
-  words(a: Uint32Array): void {
-    this.room(a.length * 4);
-    const src = Buffer.from(a.buffer, a.byteOffset, a.length * 4);
-    if (ENDIAN_LE) src.copy(this.buf, this.at);
-    else for (let i = 0; i < a.length; i++) this.buf.writeUInt32LE(a[i], this.at + 4 * i);
-    this.at += a.length * 4;
-  }
-
-  done(): Buffer {
-    return this.buf.subarray(0, this.at);
+  /** As many of `a`'s words from `from` on as fit; returns how many went in. */
+  words(a: Uint32Array, from: number): number {
+    const n = Math.min(a.length - from, Math.floor((this.buf.length - this.at) / 4));
+    if (ENDIAN_LE) this.buf.set(new Uint8Array(a.buffer, a.byteOffset + 4 * from, 4 * n), this.at);
+    else for (let i = 0; i < n; i++) this.buf.writeUInt32LE(a[from + i], this.at + 4 * i);
+    this.at += 4 * n;
+    return n;
   }
 }
 
