@@ -312,6 +312,12 @@ describe('real responses against the document (ajv)', () => {
     expect(filtered.items.map((i) => i.name)).toEqual(['web']);
     expect(filtered.items[0].overProvisioning).toBeDefined();
     await exchange('none', 'GET', '/api/v1/issues?minSeverity=medium', 200);
+    const part = (await exchange('none', 'GET', '/api/v1/issues?nameContains=e&limit=1000', 200)) as {
+      items: { name: string }[];
+    };
+    expect(part.items.length).toBeGreaterThan(0);
+    expect(part.items.every((i) => i.name.includes('e'))).toBe(true);
+    expect(part.items.length).toBe(all.items.filter((i) => (i as { name?: string }).name?.includes('e')).length);
     let token: string | undefined;
     let pages = 0;
     const ids: string[] = [];
@@ -372,6 +378,7 @@ describe('real responses against the document (ajv)', () => {
       ['color=red', 'color'],
       ['continue=garbage', 'continue'],
       ['severity=urgent&kind=Service', 'severity'],
+      ['nameContains=Web%20App', 'nameContains'],
     ]) {
       const body = (await exchange('none', 'GET', `/api/v1/issues?${query}`, 400)) as {
         message: string;

@@ -289,7 +289,7 @@ function WasteByNamespace({ waste }: { waste: Summary['waste'] }) {
 
 // ---- issues table --------------------------------------------------------------------------------------------------
 
-const FILTERS = ['namespace', 'kind', 'rule', 'severity', 'minSeverity', 'name'] as const;
+const FILTERS = ['namespace', 'kind', 'rule', 'severity', 'minSeverity', 'name', 'nameContains'] as const;
 
 function Issues({ params, version }: { params: URLSearchParams; version: number }) {
   const summary = useApi<Summary>('/api/v1/summary', version);
@@ -362,15 +362,21 @@ function Issues({ params, version }: { params: URLSearchParams; version: number 
       role="search"
       onSubmit=${(e: Event) => {
         e.preventDefault();
-        const input = (e.target as HTMLFormElement).elements.namedItem('name') as HTMLInputElement;
-        setFilter('name', input.value.trim());
+        const input = (e.target as HTMLFormElement).elements.namedItem('nameContains') as HTMLInputElement;
+        setFilter('nameContains', input.value.trim().toLowerCase());
       }}
     >
       ${select('namespace', 'Namespace', namespaces)} ${select('kind', 'Kind', KINDS)} ${select('rule', 'Rule', rules)}
       ${select('severity', 'Severity', SEVERITIES)} ${select('minSeverity', 'Minimum severity', SEVERITIES)}
       <div class="field">
         <label for="f-name">Workload name</label>
-        <input id="f-name" name="name" type="search" placeholder="exact name" value=${params.get('name') ?? ''} />
+        <input
+          id="f-name"
+          name="nameContains"
+          type="search"
+          placeholder="part of a name"
+          value=${params.get('nameContains') ?? ''}
+        />
       </div>
       <button type="submit">Search</button>
     </form>

@@ -109,6 +109,15 @@ describe('IssueStore', () => {
       expect(sut.query({ minSeverity: 'high' }, 100).total).toBe(20);
       expect(sut.query({ minSeverity: 'high', namespace: 'ns-0' }, 100).total).toBe(10);
       expect(sut.query({ name: 'w-3' }, 100).items.map((i) => i.name)).toEqual(['w-3']);
+      // A part of the name: w-3 and w-30 … w-39; with another key, both hold.
+      expect(new Set(sut.query({ nameContains: 'w-3' }, 100).items.map((i) => i.name))).toEqual(
+        new Set(['w-3', ...Array.from({ length: 10 }, (_, n) => `w-3${n}`)]),
+      );
+      expect(sut.query({ nameContains: '-3', namespace: 'ns-0' }, 100).items.map((i) => i.name)).toEqual([
+        'w-30',
+        'w-35',
+      ]);
+      expect(sut.query({ nameContains: 'nope' }, 100)).toEqual({ items: [], total: 0 });
       expect(sut.query({ kind: 'StatefulSet' }, 100)).toEqual({ items: [], total: 0 });
     });
 

@@ -150,7 +150,9 @@ export class IssueStore {
     // Every list is in severity order: the issues at minSeverity or above are a prefix of it.
     const end = minRank === undefined ? candidates.length : firstBelow(candidates, minRank);
 
-    if (checks.length === 0) {
+    // A part of the workload's name (the dashboard's search): checked one by one, like the other keys.
+    const contains = filter.nameContains;
+    if (checks.length === 0 && contains === undefined) {
       const items = candidates.slice(start, Math.min(start + limit, end));
       const more = start + limit < end;
       return { items, total: end, ...(more ? { continue: encodeToken(items[items.length - 1]) } : {}) };
@@ -161,6 +163,7 @@ export class IssueStore {
     for (let i = 0; i < end; i++) {
       const issue = candidates[i];
       if (!checks.every((k) => issue[k] === filter[k])) continue;
+      if (contains !== undefined && !issue.name.includes(contains)) continue;
       total++;
       if (i < start) continue;
       if (items.length < limit) items.push(issue);

@@ -52,6 +52,8 @@ export interface IssueFilter {
   namespace?: string;
   kind?: string;
   name?: string;
+  /** A part of the workload's name. */
+  nameContains?: string;
   rule?: string;
   severity?: Severity;
   minSeverity?: Severity;

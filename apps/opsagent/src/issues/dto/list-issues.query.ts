@@ -8,6 +8,10 @@ import { WORKLOAD_KINDS } from '@opsagent/core/workload';
 const oneOf = (values: readonly string[]) => ({ message: `must be one of ${values.join(', ')}` });
 /** Namespaces and object names are DNS-1123 names of at most 253 characters. */
 const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+const NAME_PART = /^[a-z0-9.-]+$/;
+const partRules = {
+  message: 'must be a part of a Kubernetes object name (lowercase letters, digits, "-" and ".", at most 253)',
+};
 const nameRules = { message: 'must be a Kubernetes object name (lowercase letters, digits, "-" and ".", at most 253)' };
 
 export class ListIssuesQuery {
@@ -29,6 +33,15 @@ export class ListIssuesQuery {
   @MaxLength(253, nameRules)
   @Matches(NAME, nameRules)
   name?: string;
+
+  @ApiPropertyOptional({
+    description: "Only issues of workloads whose name contains this text (the dashboard's search)",
+  })
+  @IsOptional()
+  @IsString(partRules)
+  @MaxLength(253, partRules)
+  @Matches(NAME_PART, partRules)
+  nameContains?: string;
 
   @ApiPropertyOptional({ enum: RULE_IDS })
   @IsOptional()
