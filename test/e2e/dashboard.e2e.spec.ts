@@ -342,13 +342,25 @@ describe('the dashboard in headless Chromium', () => {
     // Paging: the next page holds the API's next 20, and Previous comes back.
     const firstIds = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-id')));
     expect(firstIds).toEqual(all.items.slice(0, 20).map((i) => i.id));
+    // The page number changes at the click, the rows when the page has loaded: wait for the rows.
+    const idsShown = () => rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-id')));
+    const waitForIds = async (expected: string[]) => {
+      await waitFor(
+        async () => (JSON.stringify(await idsShown()) === JSON.stringify(expected) ? true : undefined),
+        60_000,
+        'the rows of the page',
+      ).catch(async (error: Error) => {
+        throw new Error(
+          `${error.message}: shown ${JSON.stringify(await idsShown())}, expected ${JSON.stringify(expected)}`,
+        );
+      });
+    };
     await page.getByRole('button', { name: 'Next' }).click();
     await waitForText(count, 'page 2 of');
-    const secondIds = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-id')));
-    expect(secondIds).toEqual(all.items.slice(20, 40).map((i) => i.id));
+    await waitForIds(all.items.slice(20, 40).map((i) => i.id));
     await page.getByRole('button', { name: 'Previous' }).click();
     await waitForText(count, 'page 1 of');
-    expect(await rows.first().getAttribute('data-id')).toBe(firstIds[0]);
+    await waitForIds(firstIds as string[]);
 
     // Filters, by their labels: each gives what the REST filter gives.
     const check = async (query: string) => {
@@ -532,7 +544,26 @@ describe('the dashboard in headless Chromium', () => {
     );
     const w = await open(leader.api);
     await w.page.goto(`${leader.api}/`);
-    await waitForText(w.page.getByTestId('leader'), 'dashboard-replica-a (this replica is the leader)');
+    // The page reads the role when it loads: on a loaded machine the Lease can change hands between the check above
+    // and the page's request, so reload until the page shows what /health says.
+    const leaderText = w.page.getByTestId('leader');
+    await waitFor(
+      async () => {
+        if (
+          (await leaderText.textContent({ timeout: 5_000 }))?.includes(
+            'dashboard-replica-a (this replica is the leader)',
+          )
+        )
+          return true;
+        await w.page.reload();
+        return undefined;
+      },
+      90_000,
+      'the leader on the overview',
+    ).catch(async (error: Error) => {
+      const health = await (await fetch(`${leader!.api}/health`)).text();
+      throw new Error(`${error.message}: shown ${await leaderText.textContent().catch(() => '?')}; /health ${health}`);
+    });
     expect(w.problems).toEqual([]);
     await w.context.close();
   }, 150_000);
@@ -541,7 +572,7 @@ describe('the dashboard in headless Chromium', () => {
 async function waitForText(locator: ReturnType<Page['locator']>, text: string): Promise<void> {
   await waitFor(
     async () => ((await locator.textContent())?.includes(text) ? true : undefined),
-    30_000,
+    60_000,
     `text "${text}"`,
   );
 }
