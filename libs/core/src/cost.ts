@@ -17,9 +17,25 @@ export const HOURS_PER_MONTH = 730;
 
 const GI = 1024 ** 3;
 
+/**
+ * One formatter per currency: building an Intl.NumberFormat costs tens of microseconds, and every over-provisioning
+ * finding of a scan is priced and formatted (tens of thousands at the bench's `large`).
+ */
+const FORMATS = new Map<string, { format: Intl.NumberFormat; minorUnitDigits: number }>();
+
+function moneyFormat(currency: string): { format: Intl.NumberFormat; minorUnitDigits: number } {
+  let entry = FORMATS.get(currency);
+  if (entry === undefined) {
+    const format = new Intl.NumberFormat('en-US', { style: 'currency', currency, currencyDisplay: 'code' });
+    entry = { format, minorUnitDigits: format.resolvedOptions().maximumFractionDigits ?? 2 };
+    FORMATS.set(currency, entry);
+  }
+  return entry;
+}
+
 /** The number of decimals of the currency's minor unit (USD 2, JPY 0, KWD 3; 2 for a code Intl does not know). */
 export function minorUnitDigits(currency: string): number {
-  return new Intl.NumberFormat('en-US', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  return moneyFormat(currency).minorUnitDigits;
 }
 
 /** `amount` rounded to the currency's minor unit (cents for USD). */
@@ -39,8 +55,8 @@ export function monthlyCost(resource: ResourceName, waste: number, prices: Price
 
 /** `USD 6.92`, `JPY 1,234`, `EUR 0.05`: the code, then the amount at the currency's minor unit. */
 export function formatMoney(amount: number, currency: string): string {
-  return new Intl.NumberFormat('en-US', { style: 'currency', currency, currencyDisplay: 'code' })
-    .format(amount)
+  return moneyFormat(currency)
+    .format.format(amount)
     .replace(/\u00a0/g, ' ');
 }
 

@@ -101,7 +101,9 @@ export class ListItemCutter {
   private started = false;
   /** Keys most recently read at each depth, where they matter (see `capture`). */
   private readonly keys: string[] = [];
-  private keyParts: string[] | undefined;
+  /** Reading a key whose value matters; `keyHead` holds the part of it in earlier chunks (latin1). */
+  private inKey = false;
+  private keyHead = '';
   private pending = Pending.None;
   /** Inside an object or array being emptied: how many brackets are open in it. */
   private skipLevel = 0;
@@ -132,7 +134,7 @@ export class ListItemCutter {
     let depth = this.depth;
     let types = this.types;
     let from = 0; // bytes of this chunk from here on are not yet copied to the item or the list
-    let keyFrom = this.keyParts ? 0 : -1;
+    let keyFrom = this.inKey ? 0 : -1;
     let itemFrom = 0; // where the open item starts in this chunk (0: in an earlier one)
     let i = 0;
     if (this.escape) {
@@ -151,9 +153,11 @@ export class ListItemCutter {
         i = this.stringEnd(chunk, i);
         if (i === n) break;
         if (keyFrom >= 0) {
-          this.keyParts!.push(chunk.toString('latin1', keyFrom, i));
-          this.onKey(depth, this.keyParts!.length === 1 ? this.keyParts![0] : this.keyParts!.join(''));
-          this.keyParts = undefined;
+          const key =
+            this.keyHead === '' ? knownKey(chunk, keyFrom, i) : this.keyHead + chunk.toString('latin1', keyFrom, i);
+          this.onKey(depth, key);
+          this.inKey = false;
+          this.keyHead = '';
           keyFrom = -1;
         } else if (this.cuttingString) {
           this.cuttingString = false;
@@ -171,7 +175,7 @@ export class ListItemCutter {
             this.cuttingString = true;
           }
         } else if (this.expectKey && depth <= TERMINATED && this.capture(depth)) {
-          this.keyParts = [];
+          this.inKey = true;
           keyFrom = i + 1;
         }
       } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
@@ -241,7 +245,7 @@ export class ListItemCutter {
         `the list's own fields (outside items) are larger than ${describeBytes(this.maxItemBytes)}`,
       );
     }
-    if (keyFrom >= 0) this.keyParts!.push(chunk.toString('latin1', keyFrom, n));
+    if (keyFrom >= 0) this.keyHead += chunk.toString('latin1', keyFrom, n);
   }
 
   private checkItemBytes(bytes: number): void {
@@ -272,23 +276,36 @@ export class ListItemCutter {
 
   /**
    * Inside a value being emptied: the index of the bracket that closes it; `n` when the chunk ends first.
-   * Only strings and nesting are followed (what is inside is never parsed).
+   * Only strings and nesting are followed (what is inside is never parsed). Most of a list's bytes pass here
+   * (managedFields, status, owned specs), so strings are stepped over inline and `{`/`[` (and `}`/`]`) are told
+   * apart by one comparison: the two differ only in bit 0x20.
    */
   private skip(chunk: Buffer, i: number): number {
     const n = chunk.length;
+    if (this.inString) {
+      i = this.stringEnd(chunk, i);
+      if (i === n) return n;
+      i++;
+    }
     let level = this.skipLevel;
-    for (; i < n; i++) {
-      if (this.inString) {
-        i = this.stringEnd(chunk, i);
-        if (i === n) break;
-        continue;
-      }
-      const c = chunk[i];
-      if (c === QUOTE) this.inString = true;
-      else if (c === OPEN_BRACE || c === OPEN_BRACKET) level++;
-      else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && --level === 0) {
+    while (i < n) {
+      const c = chunk[i++];
+      if (c === QUOTE) {
+        for (;;) {
+          if (i >= n) {
+            this.inString = true;
+            if (i > n) this.escape = true; // the chunk ended on a backslash
+            this.skipLevel = level;
+            return n;
+          }
+          const d = chunk[i++];
+          if (d === QUOTE) break;
+          if (d === BACKSLASH) i++;
+        }
+      } else if ((c | 0x20) === OPEN_BRACE) level++;
+      else if ((c | 0x20) === CLOSE_BRACE && --level === 0) {
         this.skipLevel = 0;
-        return i;
+        return i - 1;
       }
     }
     this.skipLevel = level;
@@ -406,6 +423,43 @@ export class ListItemCutter {
     if (this.inItem) this.item.append(chunk, from, to);
     else if (!this.inItems) this.rest.append(chunk, from, to);
   }
+}
+
+/** Every key the cutter compares, by length: a key is matched on its bytes, without making a string of it. */
+const KNOWN_KEYS: { bytes: Buffer; key: string }[][] = [];
+for (const key of [
+  'items',
+  'metadata',
+  'status',
+  'spec',
+  'annotations',
+  'ownerReferences',
+  'managedFields',
+  'controller',
+  LAST_APPLIED,
+  'terminated',
+  ...STATUS_LISTS,
+  ...CONTAINER_STATUS_KEYS,
+  ...TERMINATED_KEYS,
+  ...SPEC_LISTS,
+  ...CONTAINER_KEYS,
+]) {
+  const bytes = Buffer.from(key, 'latin1');
+  const sameLength = (KNOWN_KEYS[bytes.length] ??= []);
+  if (!sameLength.some((k) => k.key === key)) sameLength.push({ bytes, key });
+}
+/** Any key that is none of KNOWN_KEYS (no comparison of the cutter matches it). */
+const OTHER_KEY = '';
+
+/** The key in `chunk[from, to)` as the known key it is (an interned string), else OTHER_KEY. */
+function knownKey(chunk: Buffer, from: number, to: number): string {
+  const candidates = KNOWN_KEYS[to - from];
+  if (candidates === undefined) return OTHER_KEY;
+  next: for (const { bytes, key } of candidates) {
+    for (let j = 0; j < bytes.length; j++) if (chunk[from + j] !== bytes[j]) continue next;
+    return key;
+  }
+  return OTHER_KEY;
 }
 
 function isState(key: string | undefined): boolean {
