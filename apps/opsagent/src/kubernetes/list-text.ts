@@ -41,12 +41,10 @@ const CONTAINER_KEYS = new Set(['name', 'resources']);
 /** What the value after a key is for. */
 const enum Pending {
   None,
-  /** Emptied: `[]`, `{}` or `""`. */
+  /** Left out, key and value (and the comma between it and a neighbour). */
   Cut,
   /** An ownerReference's `controller`: `true` makes the item owned. */
   Controller,
-  /** The item's `spec`: emptied when the item is owned by a controller and its kind is audited through it. */
-  Spec,
 }
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
@@ -105,10 +103,20 @@ export class ListItemCutter {
   private inKey = false;
   private keyHead = '';
   private pending = Pending.None;
-  /** Inside an object or array being emptied: how many brackets are open in it. */
+  /** Inside an object or array being left out: how many brackets are open in it. */
   private skipLevel = 0;
-  /** Inside a string being emptied. */
+  /** Inside a string being left out. */
   private cuttingString = false;
+  /** Inside a number, `true`, `false` or `null` being left out: it ends at the next delimiter. */
+  private cuttingScalar = false;
+  /**
+   * Per depth, in an object whose keys are read (see `capture`): whether a member of it has been kept (a comma
+   * before the next one is kept too) and where, in the item's text, the member being read starts (its comma
+   * included), so that a member left out is taken back to there.
+   */
+  private selective: Uint8Array = new Uint8Array(64);
+  private kept: Uint8Array = new Uint8Array(64);
+  private memberStart: Int32Array = new Int32Array(64);
   private inItems = false;
   private inItem = false;
   private owned = false;
@@ -145,7 +153,7 @@ export class ListItemCutter {
       if (this.skipLevel > 0) {
         i = this.skip(chunk, i);
         if (i === n) break;
-        from = i; // the closing bracket is kept
+        from = i + 1; // the closing bracket goes with the value
         this.expectKey = false;
         continue;
       }
@@ -155,32 +163,44 @@ export class ListItemCutter {
         if (keyFrom >= 0) {
           const key =
             this.keyHead === '' ? knownKey(chunk, keyFrom, i) : this.keyHead + chunk.toString('latin1', keyFrom, i);
-          this.onKey(depth, key);
           this.inKey = false;
           this.keyHead = '';
           keyFrom = -1;
+          this.onKey(depth, key);
+          if (this.pending === Pending.Cut && this.inItem) {
+            // Take the member back to its start: its comma (or, for the first member, its key) and the key.
+            this.copy(chunk, from, i + 1);
+            this.item.truncate(this.memberStart[depth]);
+            from = i + 1;
+          } else this.kept[depth] = 1;
         } else if (this.cuttingString) {
           this.cuttingString = false;
-          from = i; // the closing quote is kept
+          from = i + 1; // the closing quote goes with the value
         }
         continue;
       }
       const c = chunk[i];
-      if (c <= SPACE) continue;
+      if (c <= SPACE) {
+        if (this.cuttingScalar) {
+          this.cuttingScalar = false;
+          from = i;
+        }
+        continue;
+      }
       if (c === QUOTE) {
         this.inString = true;
         if (this.pending !== Pending.None) {
           if (this.startValue(c)) {
-            this.copy(chunk, from, i + 1);
+            from = i;
             this.cuttingString = true;
           }
-        } else if (this.expectKey && depth <= TERMINATED && this.capture(depth)) {
+        } else if (this.expectKey && this.selective[depth] === 1) {
           this.inKey = true;
           keyFrom = i + 1;
         }
       } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
         if (this.pending !== Pending.None && this.startValue(c)) {
-          this.copy(chunk, from, i + 1);
+          from = i;
           this.skipLevel = 1;
           continue;
         }
@@ -202,12 +222,23 @@ export class ListItemCutter {
           }
         }
         depth++;
-        if (depth === types.length) types = this.types = growTypes(types);
+        if (depth === types.length) types = this.grow();
         types[depth] = c === OPEN_BRACE ? OBJECT : ARRAY;
         this.expectKey = c === OPEN_BRACE;
+        // Whether this object's keys are read is known as it opens: it depends on the keys around it only.
+        const selective = c === OPEN_BRACE && depth <= TERMINATED && this.capture(depth);
+        this.selective[depth] = selective ? 1 : 0;
+        if (selective && this.inItem) {
+          this.kept[depth] = 0;
+          this.memberStart[depth] = this.item.size + (i + 1 - from);
+        }
       } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
         if (depth === 0 || types[depth] !== (c === CLOSE_BRACE ? OBJECT : ARRAY)) {
           throw new ListTextError('unbalanced brackets');
+        }
+        if (this.cuttingScalar) {
+          this.cuttingScalar = false;
+          from = i;
         }
         depth--;
         this.expectKey = false;
@@ -222,9 +253,23 @@ export class ListItemCutter {
           from = i;
         }
       } else if (c === COMMA) {
+        if (this.cuttingScalar) {
+          this.cuttingScalar = false;
+          from = i;
+        }
         this.expectKey = types[depth] === OBJECT;
+        if (this.expectKey && this.selective[depth] === 1 && this.inItem) {
+          if (this.kept[depth] === 0) {
+            // No member kept before this one: its comma is left out, so the next kept member comes first.
+            this.copy(chunk, from, i);
+            from = i + 1;
+            this.memberStart[depth] = this.item.size;
+          } else this.memberStart[depth] = this.item.size + (i - from);
+        }
       } else if (c === COLON) {
         this.expectKey = false;
+        // Between a key left out and its value: the colon goes with them.
+        if (this.pending === Pending.Cut) from = i + 1;
       } else {
         if (depth === 0 || (depth === ITEMS && this.inItems && !this.inItem)) {
           throw new ListTextError(
@@ -239,7 +284,10 @@ export class ListItemCutter {
       this.itemBytes += n - itemFrom;
       this.checkItemBytes(this.itemBytes);
     }
-    if (this.skipLevel === 0 && !this.cuttingString) this.copy(chunk, from, n);
+    // Bytes of a member being left out are never copied (a key's colon or value may start in the next chunk).
+    if (this.skipLevel === 0 && !this.cuttingString && !this.cuttingScalar && this.pending !== Pending.Cut) {
+      this.copy(chunk, from, n);
+    }
     if (!this.inItems && this.rest.size > this.maxItemBytes) {
       throw new ListSizeError(
         `the list's own fields (outside items) are larger than ${describeBytes(this.maxItemBytes)}`,
@@ -377,7 +425,9 @@ export class ListItemCutter {
       case ITEM:
         if (key === 'status') {
           if (!this.keepFailures) this.pending = Pending.Cut;
-        } else if (key === 'spec' && this.cutOwnedSpec) this.pending = Pending.Spec;
+          // An owned Pod's spec is cut key by key (inOwnedPodSpec); any other owned spec is left out. The metadata
+          // comes first from the API server; a spec before it is kept, as the owner is not known yet.
+        } else if (key === 'spec' && this.cutOwnedSpec && this.owned && !this.keepFailures) this.pending = Pending.Cut;
         return;
       case METADATA:
         if (this.keys[ITEM] === 'status') {
@@ -405,7 +455,10 @@ export class ListItemCutter {
     }
   }
 
-  /** The first byte of the value a pending key was waiting for; true when that value is to be emptied. */
+  /**
+   * The first byte of the value a pending key was waiting for; true when that value is an object, array or string
+   * to step over; a number, boolean or null being left out ends at its delimiter (`cuttingScalar`).
+   */
   private startValue(c: number): boolean {
     const pending = this.pending;
     this.pending = Pending.None;
@@ -413,9 +466,19 @@ export class ListItemCutter {
       if (c === LETTER_T) this.owned = true;
       return false;
     }
-    // An owned Pod's spec is not emptied but cut key by key (inOwnedPodSpec); any other owned spec is emptied.
-    if (pending === Pending.Spec && (!this.owned || this.keepFailures)) return false;
-    return c === OPEN_BRACE || c === OPEN_BRACKET || c === QUOTE;
+    if (c === OPEN_BRACE || c === OPEN_BRACKET || c === QUOTE) return true;
+    this.cuttingScalar = true;
+    return false;
+  }
+
+  private grow(): Uint8Array {
+    this.types = growTypes(this.types);
+    this.selective = growTypes(this.selective);
+    this.kept = growTypes(this.kept);
+    const starts = new Int32Array(this.types.length);
+    starts.set(this.memberStart);
+    this.memberStart = starts;
+    return this.types;
   }
 
   private copy(chunk: Buffer, from: number, to: number): void {
@@ -489,6 +552,11 @@ class ByteBuffer {
 
   reset(): void {
     this.length = 0;
+  }
+
+  /** Takes back what was appended after the first `length` bytes. */
+  truncate(length: number): void {
+    if (length < this.length) this.length = length;
   }
 
   get size(): number {
