@@ -27,7 +27,7 @@ const CONTAINER_STATUS = 6;
 const CONTAINER_STATE = 7;
 const TERMINATED = 8;
 
-/** What a Pod's status keeps (the failure history the rules read); every other value in `status` is emptied. */
+/** What a Pod's status keeps (the failure history the rules read); every other value in `status` is left out. */
 const STATUS_LISTS = new Set(['containerStatuses', 'initContainerStatuses']);
 const CONTAINER_STATUS_KEYS = new Set(['name', 'restartCount', 'state', 'lastState']);
 const TERMINATED_KEYS = new Set(['reason', 'exitCode', 'finishedAt']);
@@ -59,7 +59,7 @@ export interface CutOptions {
   /** The kind listed: an owned ReplicaSet, Job or Pod is audited through its owner, so its spec is not read. */
   kind?: WorkloadKind;
   /**
-   * Most bytes one item may take as sent (emptied values included), and the list's own fields outside `items`;
+   * Most bytes one item may take as sent (values left out included), and the list's own fields outside `items`;
    * past it the cutter throws a ListSizeError as soon as the chunk that crosses it is read, before the item is
    * buffered whole. Default: no cap.
    */
@@ -72,13 +72,14 @@ export interface CutOptions {
  * text or objects, and only what the audit reads is parsed:
  * - every item's `status` (the controllers' replica counts, a Pod's conditions, …), except, in a list of Pods, each
  *   container status' `name`, `restartCount` and `state`/`lastState.terminated.{reason, exitCode, finishedAt}`
- *   (the failure history: OOM kills); every other value of a Pod's `status` is emptied as well;
+ *   (the failure history: OOM kills); every other value of a Pod's `status` is left out as well;
  * - `metadata.managedFields`, the server-side-apply bookkeeping (about half of a Pod's JSON);
  * - kubectl's `last-applied-configuration` annotation (a copy of the whole object as a string);
  * - the `spec` of a ReplicaSet, Job or Pod whose metadata (sent before its spec by the API server) names a
  *   controller owner: such an object is audited through its owner and only its metadata is read; of an owned
  *   Pod's spec, each container's (and init container's) `name` and `resources` stay (the limits it ran with).
- * An emptied value stays in place as `{}`, `[]` or `""`, so every item is still valid JSON.
+ * A value left out goes with its key and one comma beside it, so every item is still valid JSON, and only what is
+ * kept is parsed (a Pod's text shrinks to about an eighth of what was sent).
  *
  * One pass over the bytes tracks strings, nesting and the keys near the top of each item; UTF-8 never puts an
  * ASCII byte inside a multi-byte character, so the bytes are never decoded except for the text handed over.
@@ -87,7 +88,7 @@ export interface CutOptions {
 export class ListItemCutter {
   private readonly cutOwnedSpec: boolean;
   /**
-   * A list of Pods: their status is cut down to the failure history instead of emptied, and an owned Pod's spec
+   * A list of Pods: their status is cut down to the failure history instead of left out, and an owned Pod's spec
    * down to its containers' names and resources.
    */
   private readonly keepFailures: boolean;
@@ -323,7 +324,7 @@ export class ListItemCutter {
   }
 
   /**
-   * Inside a value being emptied: the index of the bracket that closes it; `n` when the chunk ends first.
+   * Inside a value being left out: the index of the bracket that closes it; `n` when the chunk ends first.
    * Only strings and nesting are followed (what is inside is never parsed). Most of a list's bytes pass here
    * (managedFields, status, owned specs), so strings are stepped over inline and `{`/`[` (and `}`/`]`) are told
    * apart by one comparison: the two differ only in bit 0x20.
