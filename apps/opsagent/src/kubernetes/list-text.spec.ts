@@ -236,7 +236,7 @@ describe('ListItemCutter', () => {
     const deployment = { ...pod('d'), kind: 'Deployment' };
     const [item] = cut([Buffer.from(listOf([deployment]))], 'Deployment').items as Obj[];
     expect(item).not.toHaveProperty('status');
-    expect(item.spec).toEqual(deployment.spec);
+    expect(item.spec).toEqual((deployment as Obj).spec);
   });
 
   it('leaves out the spec of an owned ReplicaSet, and a first, middle or last member with its comma', () => {

@@ -162,18 +162,8 @@ export class ListItemCutter {
         i = this.stringEnd(chunk, i);
         if (i === n) break;
         if (keyFrom >= 0) {
-          const key =
-            this.keyHead === '' ? knownKey(chunk, keyFrom, i) : this.keyHead + chunk.toString('latin1', keyFrom, i);
-          this.inKey = false;
-          this.keyHead = '';
+          from = this.endKey(chunk, keyFrom, i, depth, from);
           keyFrom = -1;
-          this.onKey(depth, key);
-          if (this.pending === Pending.Cut && this.inItem) {
-            // Take the member back to its start: its comma (or, for the first member, its key) and the key.
-            this.copy(chunk, from, i + 1);
-            this.item.truncate(this.memberStart[depth]);
-            from = i + 1;
-          } else this.kept[depth] = 1;
         } else if (this.cuttingString) {
           this.cuttingString = false;
           from = i + 1; // the closing quote goes with the value
@@ -189,7 +179,6 @@ export class ListItemCutter {
         continue;
       }
       if (c === QUOTE) {
-        this.inString = true;
         if (this.pending !== Pending.None) {
           if (this.startValue(c)) {
             from = i;
@@ -199,10 +188,35 @@ export class ListItemCutter {
           this.inKey = true;
           keyFrom = i + 1;
         }
+        // To the closing quote here, in a loop of its own: strings are most of the bytes.
+        let j = i + 1;
+        while (j < n) {
+          const d = chunk[j];
+          if (d === QUOTE) break;
+          j += d === BACKSLASH ? 2 : 1;
+        }
+        if (j >= n) {
+          this.inString = true; // the chunk ends inside the string: the top of the loop takes it up again
+          if (j > n) this.escape = true;
+          i = n;
+          break;
+        }
+        i = j;
+        if (keyFrom >= 0) {
+          from = this.endKey(chunk, keyFrom, i, depth, from);
+          keyFrom = -1;
+        } else if (this.cuttingString) {
+          this.cuttingString = false;
+          from = i + 1; // the closing quote goes with the value
+        }
       } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
         if (this.pending !== Pending.None && this.startValue(c)) {
           from = i;
           this.skipLevel = 1;
+          i = this.skip(chunk, i + 1);
+          if (i === n) break;
+          from = i + 1; // the closing bracket goes with the value
+          this.expectKey = false;
           continue;
         }
         if (depth <= ITEMS) {
@@ -295,6 +309,26 @@ export class ListItemCutter {
       );
     }
     if (keyFrom >= 0) this.keyHead += chunk.toString('latin1', keyFrom, n);
+  }
+
+  /**
+   * At the closing quote (`at`) of a key read from `keyFrom`: reads it, and leaves out the member when its value is
+   * cut, taking the item's text back to where the member started (its comma, or its key for the first member).
+   * Returns where the bytes not yet copied now start.
+   */
+  private endKey(chunk: Buffer, keyFrom: number, at: number, depth: number, from: number): number {
+    const key =
+      this.keyHead === '' ? knownKey(chunk, keyFrom, at) : this.keyHead + chunk.toString('latin1', keyFrom, at);
+    this.inKey = false;
+    this.keyHead = '';
+    this.onKey(depth, key);
+    if (this.pending === Pending.Cut && this.inItem) {
+      this.copy(chunk, from, at + 1);
+      this.item.truncate(this.memberStart[depth]);
+      return at + 1;
+    }
+    this.kept[depth] = 1;
+    return from;
   }
 
   private checkItemBytes(bytes: number): void {
