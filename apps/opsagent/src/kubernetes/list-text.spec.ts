@@ -256,6 +256,90 @@ describe('ListItemCutter', () => {
     }
   });
 
+  it("keeps of a Pod's metadata what attribution and the audit read, nothing else", () => {
+    const p = pod('p', { controller: true });
+    Object.assign(p.metadata as Obj, {
+      uid: 'u1',
+      resourceVersion: '12',
+      creationTimestamp: '2026-11-20T08:00:00Z',
+      generateName: 'p-',
+      finalizers: ['x'],
+    });
+    const [item] = cut([Buffer.from(listOf([p]))], 'Pod').items as Obj[];
+    expect(Object.keys(item.metadata as Obj).sort()).toEqual([
+      'annotations',
+      'labels',
+      'name',
+      'namespace',
+      'ownerReferences',
+      'uid',
+    ]);
+  });
+
+  describe("a workload's Pod template", () => {
+    const podSpec = {
+      serviceAccountName: 'sa',
+      initContainers: [
+        { name: 'proxy', image: 'p:1', restartPolicy: 'Always', resources: { requests: { cpu: '10m' } } },
+      ],
+      containers: [
+        {
+          name: 'app',
+          image: 'app:1',
+          env: [{ name: 'X', value: '{"resources":[' }],
+          resources: { limits: { memory: '1Gi' } },
+        },
+      ],
+      volumes: [{ name: 'v', emptyDir: {} }],
+    };
+    const cutSpec = {
+      initContainers: [{ name: 'proxy', restartPolicy: 'Always', resources: { requests: { cpu: '10m' } } }],
+      containers: [{ name: 'app', resources: { limits: { memory: '1Gi' } } }],
+    };
+    const template = { metadata: { labels: { app: 'a' }, annotations: { n: 'v' } }, spec: podSpec };
+
+    it.each(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'Job'] as const)(
+      'keeps of a %s its spec, and of the template spec the containers with name, resources and restartPolicy',
+      (kind) => {
+        const object = {
+          metadata: { name: 'w' },
+          spec: { replicas: 3, selector: { matchLabels: { app: 'a' } }, template },
+        };
+        const [item] = cut([Buffer.from(listOf([object]))], kind).items as Obj[];
+        expect(item).toEqual({
+          metadata: { name: 'w' },
+          spec: { replicas: 3, selector: { matchLabels: { app: 'a' } }, template: { ...template, spec: cutSpec } },
+        });
+      },
+    );
+
+    it('keeps of a CronJob the containers of spec.jobTemplate.spec.template.spec, wherever the chunks are cut', () => {
+      const cronJob = {
+        metadata: { name: 'c' },
+        spec: { schedule: '* * * * *', jobTemplate: { metadata: {}, spec: { backoffLimit: 2, template } } },
+      };
+      const body = Buffer.from(listOf([cronJob]));
+      const whole = cut([body], 'CronJob');
+      expect(whole.items).toEqual([
+        {
+          metadata: { name: 'c' },
+          spec: {
+            schedule: '* * * * *',
+            jobTemplate: { metadata: {}, spec: { backoffLimit: 2, template: { ...template, spec: cutSpec } } },
+          },
+        },
+      ]);
+      for (let at = 0; at <= body.length; at += 3) {
+        expect(cut([body.subarray(0, at), body.subarray(at)], 'CronJob').texts).toEqual(whole.texts);
+      }
+    });
+
+    it('keeps a template spec of another shape as it is (a spec with containers at the top, a string)', () => {
+      const odd = { metadata: { name: 'o' }, spec: { containers: podSpec.containers, template: { spec: 'x' } } };
+      expect(cut([Buffer.from(listOf([odd]))], 'Deployment').items).toEqual([odd]);
+    });
+  });
+
   it('leaves out numbers, booleans and null as well as objects, arrays and strings', () => {
     const body = '{"items":[{"status":1,"metadata":{"name":"a","managedFields":null},"spec":{}},{"status":true}]}';
     expect(cut([Buffer.from(body)], 'Deployment').texts).toEqual(['{"metadata":{"name":"a"},"spec":{}}', '{}']);

@@ -1,4 +1,4 @@
-import { OWNABLE_KINDS } from '@opsagent/core/manifests/workload-extractor';
+import { OWNABLE_KINDS, TEMPLATE_PATH } from '@opsagent/core/manifests/workload-extractor';
 import type { WorkloadKind } from '@opsagent/core/workload';
 
 const QUOTE = 0x22;
@@ -37,6 +37,16 @@ const TERMINATED_KEYS = new Set(['reason', 'exitCode', 'finishedAt']);
  */
 const SPEC_LISTS = new Set(['containers', 'initContainers']);
 const CONTAINER_KEYS = new Set(['name', 'resources']);
+/**
+ * What a Pod's metadata keeps: what attribution (uid, labels, the controller reference) and a bare Pod audited as a
+ * workload (name, namespace, annotations) read.
+ */
+const POD_METADATA_KEYS = new Set(['name', 'namespace', 'uid', 'labels', 'annotations', 'ownerReferences']);
+/**
+ * What a workload's Pod template keeps of its spec: the containers and init containers, and of each its name, its
+ * resources and its restartPolicy (an init container with `Always` is a sidecar), as the audit reads them.
+ */
+const TEMPLATE_CONTAINER_KEYS = new Set(['name', 'resources', 'restartPolicy']);
 
 /** What the value after a key is for. */
 const enum Pending {
@@ -126,11 +136,24 @@ export class ListItemCutter {
   private readonly maxItemBytes: number;
   /** Bytes of the open item in earlier chunks. */
   private itemBytes = 0;
+  /**
+   * A workload kind with a Pod template: the keys from the item down to the template's spec (`spec.template.spec`,
+   * a CronJob's `spec.jobTemplate.spec.template.spec`), and the depth of that spec's keys.
+   */
+  private readonly templatePath: readonly string[] | undefined;
+  private readonly podSpecDepth: number;
+  /** Keys are read down to this depth at most. */
+  private readonly maxKeyDepth: number;
 
   constructor(options: CutOptions = {}) {
     this.cutOwnedSpec = options.kind !== undefined && OWNABLE_KINDS.has(options.kind);
     this.keepFailures = options.kind === 'Pod';
     this.maxItemBytes = options.maxItemBytes ?? Infinity;
+    const template = options.kind !== undefined && options.kind !== 'Pod' ? TEMPLATE_PATH[options.kind] : undefined;
+    this.templatePath = template ? [...(template as readonly string[]), 'spec'] : undefined;
+    this.podSpecDepth = this.templatePath ? ITEM + this.templatePath.length : 0;
+    // A container's keys sit two below the pod spec's (`containers` is an array of them).
+    this.maxKeyDepth = Math.max(TERMINATED, this.podSpecDepth + 2);
   }
 
   /** Feeds the next chunk; calls `onItem` with each item completed in it. */
@@ -241,7 +264,7 @@ export class ListItemCutter {
         types[depth] = c === OPEN_BRACE ? OBJECT : ARRAY;
         this.expectKey = c === OPEN_BRACE;
         // Whether this object's keys are read is known as it opens: it depends on the keys around it only.
-        const selective = c === OPEN_BRACE && depth <= TERMINATED && this.capture(depth);
+        const selective = c === OPEN_BRACE && depth <= this.maxKeyDepth && this.capture(depth);
         this.selective[depth] = selective ? 1 : 0;
         if (selective && this.inItem) {
           this.kept[depth] = 0;
@@ -404,6 +427,7 @@ export class ListItemCutter {
 
   /** Whether the key starting at `depth` is one whose value matters. */
   private capture(depth: number): boolean {
+    if (this.inTemplate(depth)) return true;
     switch (depth) {
       case LIST:
         return true;
@@ -434,6 +458,20 @@ export class ListItemCutter {
     }
   }
 
+  /**
+   * Whether an object at `depth` is on the way to a workload's Pod template spec (`spec`, `spec.template`), is that
+   * spec, or is one of its containers: its keys are read (a list of a kind with a template only).
+   */
+  private inTemplate(depth: number): boolean {
+    const path = this.templatePath;
+    if (path === undefined || !this.inItem || depth <= ITEM) return false;
+    const spec = this.podSpecDepth;
+    if (depth > spec && depth !== spec + 2) return false;
+    const along = Math.min(depth, spec) - ITEM;
+    for (let k = 0; k < along; k++) if (this.keys[ITEM + k] !== path[k]) return false;
+    return depth <= spec || SPEC_LISTS.has(this.keys[spec]);
+  }
+
   /** Inside a Pod's `status` (a list of Pods only). */
   private inStatus(): boolean {
     return this.keepFailures && this.keys[ITEM] === 'status';
@@ -456,6 +494,13 @@ export class ListItemCutter {
 
   private onKey(depth: number, key: string): void {
     this.keys[depth] = key;
+    if (this.templatePath !== undefined && depth > ITEM && this.inTemplate(depth)) {
+      // Of the template's spec only the containers stay, and of each container what the audit reads.
+      if (depth === this.podSpecDepth) {
+        if (!SPEC_LISTS.has(key)) this.pending = Pending.Cut;
+      } else if (depth === this.podSpecDepth + 2 && !TEMPLATE_CONTAINER_KEYS.has(key)) this.pending = Pending.Cut;
+      return;
+    }
     switch (depth) {
       case ITEM:
         if (key === 'status') {
@@ -469,7 +514,8 @@ export class ListItemCutter {
           if (!STATUS_LISTS.has(key)) this.pending = Pending.Cut;
         } else if (this.keys[ITEM] === 'spec') {
           if (!SPEC_LISTS.has(key)) this.pending = Pending.Cut;
-        } else if (key === 'managedFields') this.pending = Pending.Cut;
+        } else if (this.keepFailures ? !POD_METADATA_KEYS.has(key) : key === 'managedFields')
+          this.pending = Pending.Cut;
         return;
       case METADATA_CHILD:
         if (key === LAST_APPLIED) this.pending = Pending.Cut;
@@ -536,6 +582,10 @@ for (const key of [
   'controller',
   LAST_APPLIED,
   'terminated',
+  'template',
+  'jobTemplate',
+  ...POD_METADATA_KEYS,
+  ...TEMPLATE_CONTAINER_KEYS,
   ...STATUS_LISTS,
   ...CONTAINER_STATUS_KEYS,
   ...TERMINATED_KEYS,

@@ -147,7 +147,7 @@ const KIND_GROUPS: Record<WorkloadKind, readonly string[]> = {
 export const OWNABLE_KINDS: ReadonlySet<WorkloadKind> = new Set(['ReplicaSet', 'Job', 'Pod']);
 
 /** Where the Pod template (metadata + spec) sits in each kind; a bare Pod is its own template. */
-const TEMPLATE_PATH: Record<WorkloadKind, FieldPath> = {
+export const TEMPLATE_PATH: Record<WorkloadKind, FieldPath> = {
   Deployment: ['spec', 'template'],
   StatefulSet: ['spec', 'template'],
   DaemonSet: ['spec', 'template'],
