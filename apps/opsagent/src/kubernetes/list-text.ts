@@ -87,7 +87,9 @@ export interface CutOptions {
  * - kubectl's `last-applied-configuration` annotation (a copy of the whole object as a string);
  * - the `spec` of a ReplicaSet, Job or Pod whose metadata (sent before its spec by the API server) names a
  *   controller owner: such an object is audited through its owner and only its metadata is read; of an owned
- *   Pod's spec, each container's (and init container's) `name` and `resources` stay (the limits it ran with).
+ *   Pod's spec, each container's (and init container's) `name` and `resources` stay (the limits it ran with);
+ * - of a workload's Pod template spec, all but the containers' and init containers' `name`, `resources` and
+ *   `restartPolicy`; of a Pod's metadata, all but what attribution and the audit read (POD_METADATA_KEYS).
  * A value left out goes with its key and one comma beside it, so every item is still valid JSON, and only what is
  * kept is parsed (a Pod's text shrinks to about an eighth of what was sent).
  *
