@@ -169,3 +169,36 @@ describe('formatting', () => {
     for (const m of [1, 10, 999, 1000, 250_000]) expect(parseCpu(formatCpu(m))).toBe(m);
   });
 });
+
+describe('whole digits with a suffix (the exact double fast path)', () => {
+  // `N.0<suffix>` is the same quantity written with a fraction: it takes the exact rational (BigInt) path.
+  const suffixes = ['', 'Ki', 'Mi', 'Gi', 'Ti', 'n', 'u', 'm', 'k', 'M', 'G'];
+  let seed = 7;
+  const next = (): number => (seed = (seed * 48271) % 2147483647);
+  const samples: string[] = ['0', '1', '999999999999999', '9007199254740'];
+  for (let i = 0; i < 4000; i++) {
+    const length = 1 + (next() % 15);
+    samples.push(
+      String(next())
+        .padStart(15, String(next() % 10))
+        .slice(0, length),
+    );
+  }
+
+  it.each([parseCpu, parseMemory])('gives what the exact path gives, rounding up the same (%p)', (parse) => {
+    for (const digits of samples) {
+      for (const suffix of suffixes) {
+        const fast = (): number => parse(`${digits}${suffix}`);
+        const exact = (): number => parse(`${digits}.0${suffix}`);
+        let expected: number | Error;
+        try {
+          expected = exact();
+        } catch (error) {
+          expected = error as Error;
+        }
+        if (expected instanceof Error) expect(fast).toThrow(QuantityError);
+        else expect(`${digits}${suffix} = ${fast()}`).toBe(`${digits}${suffix} = ${expected}`);
+      }
+    }
+  });
+});

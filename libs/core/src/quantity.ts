@@ -102,12 +102,52 @@ function scaleCeil(raw: string, q: Exact, resource: ResourceName, shift: number)
   return Number(result);
 }
 
+/**
+ * Whole digits (at most 15, so below 2^53) and a suffix: what the API server and metrics-server write
+ * (`250m`, `128Mi`, `123456789n`, `8053064Ki`). Such a quantity is computed exactly in doubles; any other goes
+ * through the exact rational (BigInt) path.
+ */
+const SIMPLE_QUANTITY = /^(\d{1,15})(Ki|Mi|Gi|Ti|n|u|m|k|M|G)?$/;
+const BINARY_NUMBER: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+
+/** value × 10^shift rounded up, for a SIMPLE_QUANTITY; undefined when the result would pass 2^53. */
+function simpleScaleCeil(digits: number, suffix: string | undefined, shift: number): number | undefined {
+  if (suffix !== undefined && suffix in BINARY_NUMBER) {
+    const result = digits * BINARY_NUMBER[suffix] * 10 ** shift;
+    return result <= Number.MAX_SAFE_INTEGER ? result : undefined;
+  }
+  const p = DECIMAL[suffix ?? ''] + shift;
+  if (p >= 0) {
+    const result = digits * 10 ** p;
+    return result <= Number.MAX_SAFE_INTEGER ? result : undefined;
+  }
+  // 10^-p is exact in a double up to 10^22; digits < 2^53, so q × divisor and the remainder are exact too.
+  const divisor = 10 ** -p;
+  if (divisor > digits) return digits === 0 ? 0 : 1;
+  let q = Math.floor(digits / divisor);
+  let rest = digits - q * divisor;
+  if (rest < 0) {
+    q--;
+    rest += divisor;
+  } else if (rest >= divisor) {
+    q++;
+    rest -= divisor;
+  }
+  return rest === 0 ? q : q + 1;
+}
+
 /** Parses a CPU or memory quantity (string, or a YAML/JSON number) into millicores or bytes. */
 export function parseQuantity(input: string | number, resource: ResourceName): number {
   const raw = typeof input === 'number' ? numberToQuantity(input) : input;
   if (typeof raw !== 'string') throw new QuantityError(String(raw), 'expected a string or a number');
+  const shift = resource === 'cpu' ? 3 : 0;
+  const simple = SIMPLE_QUANTITY.exec(raw);
+  if (simple) {
+    const value = simpleScaleCeil(Number(simple[1]), simple[2], shift);
+    if (value !== undefined) return value;
+  }
   const exact = parseExact(raw);
-  return scaleCeil(raw, exact, resource, resource === 'cpu' ? 3 : 0);
+  return scaleCeil(raw, exact, resource, shift);
 }
 
 export const parseCpu = (input: string | number): number => parseQuantity(input, 'cpu');

@@ -461,10 +461,11 @@ function toSample(item: Record<string, unknown>, labelSets: LabelSets, owners: O
       kind: 'PodMetrics',
       apiVersion: METRICS.apiVersion,
     });
-    sample.labels =
-      Object.keys(sample.labels).length === 0
-        ? (owners.pod(sample.namespace, sample.pod)?.labels ?? sample.labels)
-        : labelSets.intern(sample.labels);
+    // The Pod's labels when the Pod was listed (metrics-server copies them; the Pod's are already one shared set),
+    // else the sample's own, shared with equal sets.
+    const podLabels = owners.pod(sample.namespace, sample.pod)?.labels;
+    if (podLabels !== undefined) sample.labels = podLabels;
+    else if (Object.keys(sample.labels).length > 0) sample.labels = labelSets.intern(sample.labels);
     return sample;
   } catch (error) {
     if (!(error instanceof ManifestError)) throw error;

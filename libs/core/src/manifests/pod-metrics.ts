@@ -60,8 +60,18 @@ const GO_DURATION = /^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/;
 const GO_PART = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g;
 const GO_UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
+/** The last window read and its value: every PodMetrics of a list has nearly always the same. */
+let lastWindow: { text: string; ms: number | undefined } = { text: '', ms: undefined };
+
 /** A Go duration as metrics-server writes PodMetrics `window` (`30s`, `1m0.5s`, `15.012s`), in ms. */
 function goDurationMs(text: string): number | undefined {
+  if (text === lastWindow.text) return lastWindow.ms;
+  const ms = parseGoDurationMs(text);
+  lastWindow = { text, ms };
+  return ms;
+}
+
+function parseGoDurationMs(text: string): number | undefined {
   if (!GO_DURATION.test(text)) return undefined;
   let ms = 0;
   for (const [, value, unit] of text.matchAll(GO_PART)) ms += Number(value) * GO_UNIT_MS[unit];
