@@ -129,21 +129,21 @@ const MAX_CHAIN = 8;
 export class UsageAttribution {
   private readonly workloads = new Map<string, Map<string, Map<string, Workload>>>();
   private readonly resolved = new Map<ControllerRef, readonly Workload[]>();
-  private readonly selectors: SelectorIndex;
+  /** Built at the first sample no controller chain attributes (most scans have none). */
+  private selectors: SelectorIndex | undefined;
   private readonly singletons = new Map<Workload, readonly Workload[]>();
 
   constructor(
-    workloads: readonly Workload[],
+    private readonly list: readonly Workload[],
     private readonly owners: OwnerIndex = new OwnerIndex(),
   ) {
-    for (const w of workloads) {
+    for (const w of list) {
       let kinds = this.workloads.get(w.namespace);
       if (!kinds) this.workloads.set(w.namespace, (kinds = new Map()));
       let names = kinds.get(w.kind);
       if (!names) kinds.set(w.kind, (names = new Map()));
       names.set(w.name, w);
     }
-    this.selectors = new SelectorIndex(workloads);
   }
 
   /** The workloads the sample's usage counts for; empty when none (the sample is then not used). */
@@ -164,6 +164,7 @@ export class UsageAttribution {
     }
     // No chain known: the labels PodMetrics carry (metrics-server copies the Pod's), else the Pod's own.
     const labels = pod && isEmpty(sample.labels) ? pod.labels : sample.labels;
+    this.selectors ??= new SelectorIndex(this.list);
     return this.selectors.match(namespace, labels);
   }
 
