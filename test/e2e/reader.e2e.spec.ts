@@ -121,6 +121,15 @@ describe('KubernetesClusterReader on full objects', () => {
       const whole = toUsageSample(metric, { defaultNamespace: 'default', kind: 'PodMetrics' });
       expect(sample.containers).toEqual(whole.containers);
     }
+    // Equal label sets are one shared object (Pods of a workload carry the same labels).
+    const byText = new Map<string, Set<unknown>>();
+    for (const sample of snapshot.samples!) {
+      const text = JSON.stringify(sample.labels);
+      if (!byText.has(text)) byText.set(text, new Set());
+      byText.get(text)!.add(sample.labels);
+    }
+    expect(byText.size).toBeLessThan(snapshot.samples!.length);
+    for (const objects of byText.values()) expect(objects.size).toBe(1);
   });
 
   it("with usage: 'peaks', reduces the samples to exactly the peaks of the listed samples, holding none", () => {

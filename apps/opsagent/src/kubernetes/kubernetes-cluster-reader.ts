@@ -439,17 +439,32 @@ interface Owners {
  * equally. Shared objects are never changed (a sample's labels are replaced, not edited).
  */
 class LabelSets {
-  private readonly sets = new Map<string, Record<string, string>>();
+  private readonly root = new LabelNode();
 
-  /** `labels` must be a map of strings (see `stringMap`): the key is flat text, never a recursive walk. */
+  /**
+   * `labels` must be a map of strings (see `stringMap`). Found by walking a tree of its pairs in order (two map
+   * lookups per label), so no key text is built per Pod.
+   */
   intern(labels: Record<string, string>): Record<string, string> {
-    let key = '';
-    // NUL never occurs in a label key or value, so the key is unambiguous.
-    for (const name in labels) key += `${name}\u0000${labels[name]}\u0000`;
-    const known = this.sets.get(key);
-    if (known) return known;
-    this.sets.set(key, labels);
-    return labels;
+    let node = this.root;
+    for (const name in labels) node = node.child(name, labels[name]);
+    node.set ??= labels;
+    return node.set;
+  }
+}
+
+/** The label sets that start with the same pairs; `set` is the one that ends here. */
+class LabelNode {
+  set: Record<string, string> | undefined;
+  private next: Map<string, Map<string, LabelNode>> | undefined;
+
+  child(name: string, value: string): LabelNode {
+    this.next ??= new Map();
+    let values = this.next.get(name);
+    if (values === undefined) this.next.set(name, (values = new Map()));
+    let node = values.get(value);
+    if (node === undefined) values.set(value, (node = new LabelNode()));
+    return node;
   }
 }
 
