@@ -39,7 +39,8 @@ export class UsageHistoryService implements OnModuleInit, OnApplicationBootstrap
   private readonly intervalMs: number;
   private attribution?: ReadAttribution;
   /** `namespace/pod` → the time (ms) of its PodMetrics in the last successful read. */
-  private stamps = new Map<string, number>();
+  /** Per namespace, per Pod: the timestamp (ms) of the PodMetrics last read. */
+  private stamps = new Map<string, Map<string, number>>();
   private timer?: NodeJS.Timeout;
   private sampling?: Promise<void>;
   private scanning = false;
@@ -237,14 +238,22 @@ export class UsageHistoryService implements OnModuleInit, OnApplicationBootstrap
 
   private filter(): SampleFilter {
     const previous = this.stamps;
-    const next = new Map<string, number>();
+    const next = new Map<string, Map<string, number>>();
+    // Samples of one read mostly share their timestamps: the last one parsed is kept.
+    let lastText: string | undefined;
+    let lastAt = NaN;
     return {
       accept: (sample) => {
-        const at = sample.timestamp === undefined ? NaN : Date.parse(sample.timestamp);
+        if (sample.timestamp !== lastText) {
+          lastText = sample.timestamp;
+          lastAt = lastText === undefined ? NaN : Date.parse(lastText);
+        }
+        const at = lastAt;
         if (Number.isNaN(at)) return true; // no time: nothing to compare, count it
-        const key = `${sample.namespace}/${sample.pod}`;
-        next.set(key, at);
-        return previous.get(key) !== at;
+        let pods = next.get(sample.namespace);
+        if (pods === undefined) next.set(sample.namespace, (pods = new Map()));
+        pods.set(sample.pod, at);
+        return previous.get(sample.namespace)?.get(sample.pod) !== at;
       },
       commit: () => {
         this.stamps = next;
