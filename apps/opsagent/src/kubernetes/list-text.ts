@@ -348,8 +348,11 @@ export class ListItemCutter {
     this.keyHead = '';
     this.onKey(depth, key);
     if (this.pending === Pending.Cut && this.inItem) {
-      this.copy(chunk, from, at + 1);
-      this.item.truncate(this.memberStart[depth]);
+      const start = this.memberStart[depth];
+      const copied = this.item.size;
+      // The member began in this chunk's bytes not yet copied (nearly always): copy only what comes before it.
+      if (start >= copied) this.copy(chunk, from, from + (start - copied));
+      else this.item.truncate(start);
       return at + 1;
     }
     this.kept[depth] = 1;
@@ -628,6 +631,9 @@ function growTypes(types: Uint8Array): Uint8Array {
   return grown;
 }
 
+/** Up to this many bytes are appended in a loop rather than by Buffer#copy. */
+const SMALL_COPY = 64;
+
 /** A growable byte buffer, reused item after item. */
 class ByteBuffer {
   private buffer: Buffer;
@@ -659,7 +665,11 @@ class ByteBuffer {
       this.buffer.copy(grown, 0, 0, this.length);
       this.buffer = grown;
     }
-    chunk.copy(this.buffer, this.length, from, to);
+    if (to - from <= SMALL_COPY) {
+      // Buffer#copy costs a call into C++; most copies here are a few bytes (between two keys left out).
+      const buffer = this.buffer;
+      for (let i = from, j = this.length; i < to; i++, j++) buffer[j] = chunk[i];
+    } else chunk.copy(this.buffer, this.length, from, to);
     this.length = needed;
   }
 
