@@ -213,27 +213,7 @@ export class ListItemCutter {
           this.inKey = true;
           keyFrom = i + 1;
         }
-        // To the closing quote here, in a loop of its own: strings are most of the bytes.
-        let j = i + 1;
-        while (j < n) {
-          const d = chunk[j];
-          if (d === QUOTE) break;
-          j += d === BACKSLASH ? 2 : 1;
-        }
-        if (j >= n) {
-          this.inString = true; // the chunk ends inside the string: the top of the loop takes it up again
-          if (j > n) this.escape = true;
-          i = n;
-          break;
-        }
-        i = j;
-        if (keyFrom >= 0) {
-          from = this.endKey(chunk, keyFrom, i, depth, from);
-          keyFrom = -1;
-        } else if (this.cuttingString) {
-          this.cuttingString = false;
-          from = i + 1; // the closing quote goes with the value
-        }
+        this.inString = true; // the top of the loop steps to the closing quote and ends the key or cut string
       } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
         if (this.pending !== Pending.None && this.startValue(c)) {
           from = i;
