@@ -6,10 +6,10 @@ import { measureHistory, type HistoryRequest, type HistorySummary } from './hist
 
 export type FromHistoryWorker = { type: 'result'; summary: HistorySummary } | { type: 'error'; message: string };
 
-process.once('message', async (request: HistoryRequest) => {
+process.once('message', (request: HistoryRequest) => {
   let message: FromHistoryWorker;
   try {
-    message = { type: 'result', summary: await measureHistory(request) };
+    message = { type: 'result', summary: measureHistory(request) };
   } catch (error) {
     message = { type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) };
   }

@@ -13,7 +13,6 @@
  */
 import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { FileHistoryStore, loadedChunks } from '../apps/opsagent/src/usage/history-store';
 import { UsageHistory } from '../libs/core/src/audit/usage-history';
 import { UsagePeaks } from '../libs/core/src/audit/usage-peaks';
 import type { UsageSample } from '../libs/core/src/usage';
@@ -209,10 +208,10 @@ export function historyInputs(size: SizeName, seed: number): HistoryInputs {
  * does) and then recorded in rotation: attributing 60,000 PodMetrics 20,160 times (14 days at 1 minute) would
  * measure attribution (the scan phase does), not the history.
  */
-export async function measureHistory(
+export function measureHistory(
   request: HistoryRequest,
   create: (windowMs: number) => HistoryLike = (windowMs) => new UsageHistory(windowMs),
-): Promise<HistorySummary> {
+): HistorySummary {
   const started = performance.now();
   const inputs = historyInputs(request.size, request.seed);
   const { workloads, series, containers, samples } = inputs;
@@ -247,10 +246,7 @@ export async function measureHistory(
     const bytes = history.encode(request.file.cluster, START_MS + scans * request.intervalMs);
     fs.writeFileSync(request.file.path, bytes);
     const t1 = performance.now();
-    // As the agent loads it (UsageHistoryService): the file read a chunk at a time and decoded as it comes.
-    const chunks = await new FileHistoryStore(request.file.path).load('usage');
-    if (!chunks) throw new Error(`history: ${request.file.path} is missing`);
-    const loaded = await UsageHistory.decodeChunks(loadedChunks(chunks), {
+    const loaded = UsageHistory.decode(fs.readFileSync(request.file.path), {
       windowMs: request.windowMs,
       cluster: request.file.cluster,
     });

@@ -8,7 +8,7 @@ const { performance } = require('node:perf_hooks');
 const ROOT = path.join(__dirname, '..', '..');
 const { UsageHistory } = require(path.join(ROOT, 'dist/libs/core/src/audit/usage-history.js'));
 const { UsagePeaks } = require(path.join(ROOT, 'dist/libs/core/src/audit/usage-peaks.js'));
-const { FileHistoryStore, loadedChunks } = require(path.join(ROOT, 'dist/apps/opsagent/src/usage/history-store.js'));
+const { FileHistoryStore } = require(path.join(ROOT, 'dist/apps/opsagent/src/usage/history-store.js'));
 
 const [file, cluster, count] = process.argv.slice(2);
 const WINDOW = 14 * 86_400_000;
@@ -31,8 +31,7 @@ async function main() {
   const store = new FileHistoryStore(file);
   let history = new UsageHistory(WINDOW);
   const bytes = await store.load('usage');
-  // As the agent loads it: a chunk at a time.
-  if (bytes) history = await UsageHistory.decodeChunks(loadedChunks(bytes), { windowMs: WINDOW, cluster });
+  if (bytes) history = UsageHistory.decode(bytes, { windowMs: WINDOW, cluster });
   let generation = history.sampleCount / workloads.length;
   for (;;) {
     generation++;

@@ -18,39 +18,12 @@ export function collectBytes(data: HistoryBytes): Buffer {
   return Buffer.concat(chunks);
 }
 
-/**
- * A part's bytes as loaded: whole (a store that holds them in memory), or read from a file a chunk at a time as
- * they are asked for, each chunk valid only until the next is asked for (`UsageHistory.decodeChunks` takes them so,
- * and the file is never held whole: 19 MiB at the bench's `large` size).
- */
-export type LoadedBytes = Uint8Array | AsyncIterable<Uint8Array>;
-
-/** Bytes of one file read at a time by `FileHistoryStore.load`. */
-export const LOAD_CHUNK_BYTES = 1 << 20;
-
-/** The loaded bytes as chunks (a whole part as one chunk). */
-export async function* loadedChunks(data: LoadedBytes): AsyncGenerator<Uint8Array, void, undefined> {
-  if (data instanceof Uint8Array) yield data;
-  else yield* data;
-}
-
-/** The loaded bytes in one Buffer (for the small parts: the issues' identity). */
-export async function readAll(data: LoadedBytes): Promise<Buffer> {
-  if (data instanceof Uint8Array) return Buffer.from(data);
-  const chunks: Buffer[] = [];
-  for await (const chunk of data) chunks.push(Buffer.from(chunk));
-  return Buffer.concat(chunks);
-}
-
 /** The port to where the usage history is kept between runs; bound in UsageModule. */
 export abstract class HistoryStore {
   /** Where a part is kept, for messages (a file path). */
   abstract where(part: HistoryPart): string;
-  /**
-   * The part's bytes as last saved; undefined when nothing was saved yet. Throws when it cannot be read (and, for
-   * bytes read as they are asked for, when a chunk cannot).
-   */
-  abstract load(part: HistoryPart): Promise<LoadedBytes | undefined>;
+  /** The part's bytes as last saved; undefined when nothing was saved yet. Throws when it cannot be read. */
+  abstract load(part: HistoryPart): Promise<Buffer | undefined>;
   /**
    * Replaces the part atomically: a crash at any moment leaves the previous bytes or the new ones. Chunks are
    * written one after the other as they come, never gathered.
@@ -74,17 +47,14 @@ export class FileHistoryStore extends HistoryStore {
     return part === 'usage' ? this.file : `${this.file}.issues`;
   }
 
-  /** The file read a chunk of LOAD_CHUNK_BYTES at a time, into one buffer, as the chunks are asked for. */
-  async load(part: HistoryPart): Promise<LoadedBytes | undefined> {
+  async load(part: HistoryPart): Promise<Buffer | undefined> {
     await this.removeStaleTemps(part);
-    let handle: fs.FileHandle;
     try {
-      handle = await fs.open(this.where(part), 'r');
+      return await fs.readFile(this.where(part));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
     }
-    return readChunks(handle);
   }
 
   /** Temporary files of a process killed while saving (kill -9, OOM): each may be as large as the history. */
@@ -123,20 +93,6 @@ export class FileHistoryStore extends HistoryStore {
       await dirHandle.sync().catch(() => undefined);
       await dirHandle.close();
     }
-  }
-}
-
-/** The file's bytes in chunks of one reused buffer; the file is closed at the end (or when the reader stops). */
-async function* readChunks(handle: fs.FileHandle): AsyncGenerator<Uint8Array, void, undefined> {
-  try {
-    const buffer = Buffer.allocUnsafe(LOAD_CHUNK_BYTES);
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
-      if (bytesRead === 0) return;
-      yield buffer.subarray(0, bytesRead);
-    }
-  } finally {
-    await handle.close();
   }
 }
 

@@ -10,7 +10,7 @@ import type { ScanWarning } from '@opsagent/core/issue';
 import type { UsageSample } from '@opsagent/core/usage';
 import { ClusterReader, type ClusterSnapshot, type ReadAttribution } from '../kubernetes/cluster-reader';
 import { IssueStore } from '../issues/issue-store.service';
-import { HistoryStore, loadedChunks, readAll, type HistoryPart, type LoadedBytes } from './history-store';
+import { HistoryStore, type HistoryPart } from './history-store';
 import { decodeIdentity, encodeIdentity, IdentityFormatError } from './issue-identity';
 
 export const USAGE_METRIC = {
@@ -81,20 +81,12 @@ export class UsageHistoryService implements OnModuleInit, OnApplicationBootstrap
     const usage = await this.loadPart('usage');
     if (usage) {
       try {
-        // Decoded as the file is read, a chunk at a time: the file is never held whole.
-        let bytes = 0;
-        const counted = (async function* () {
-          for await (const chunk of loadedChunks(usage)) {
-            bytes += chunk.length;
-            yield chunk;
-          }
-        })();
-        this.history = await UsageHistory.decodeChunks(counted, { windowMs: this.windowMs, cluster });
+        this.history = UsageHistory.decode(usage, { windowMs: this.windowMs, cluster });
         this.history.expire(Date.now());
         const loadMs = Math.round(performance.now() - started);
         const file = this.files.where('usage');
         this.logger.info(
-          { event: 'usage-history-loaded', file, containers: this.history.seriesCount, bytes, loadMs },
+          { event: 'usage-history-loaded', file, containers: this.history.seriesCount, bytes: usage.length, loadMs },
           `usage history loaded from ${file} in ${loadMs} ms: ${this.history.seriesCount} containers, ` +
             `${this.history.sampleCount} samples`,
         );
@@ -105,7 +97,7 @@ export class UsageHistoryService implements OnModuleInit, OnApplicationBootstrap
     const identity = await this.loadPart('issues');
     if (identity) {
       try {
-        this.issues.restoreIdentity(decodeIdentity(await readAll(identity), cluster));
+        this.issues.restoreIdentity(decodeIdentity(identity, cluster));
       } catch (error) {
         this.unreadable('issues', error);
       }
@@ -269,7 +261,7 @@ export class UsageHistoryService implements OnModuleInit, OnApplicationBootstrap
     };
   }
 
-  private async loadPart(part: HistoryPart): Promise<LoadedBytes | undefined> {
+  private async loadPart(part: HistoryPart): Promise<Buffer | undefined> {
     try {
       return await this.files.load(part);
     } catch (error) {

@@ -245,60 +245,6 @@ describe('UsageHistory', () => {
       expect(next.sampleCount).toBe(sut.sampleCount);
     });
 
-    /** `bytes` as a reader of a file gives them: pieces of `size` bytes, each in one reused buffer. */
-    async function* pieces(bytes: Buffer, size: number): AsyncGenerator<Uint8Array> {
-      const reused = Buffer.alloc(size);
-      for (let at = 0; at < bytes.length; at += size) {
-        const n = bytes.copy(reused, 0, at, at + size);
-        yield reused.subarray(0, n);
-        reused.fill(0xee); // the decoder must be done with it
-      }
-    }
-
-    it.each([1, 7, 4096, 1 << 16, 1 << 22])(
-      'loads a file read in pieces of %i bytes as it loads the whole file',
-      async (size) => {
-        const { sut, workloads } = many();
-        const bytes = sut.encode(meta.cluster, T0);
-        const whole = UsageHistory.decode(bytes, meta);
-        const loaded = await UsageHistory.decodeChunks(pieces(bytes, size), meta);
-        expect(loaded.seriesCount).toBe(600);
-        expect(loaded.sampleCount).toBe(whole.sampleCount);
-        for (const w of [workloads[0], workloads[150], workloads[299]]) {
-          expect(loaded.statsFor(w)).toEqual(whole.statsFor(w));
-          expect(loaded.timeline(w)).toEqual(whole.timeline(w));
-        }
-        expect(loaded.encode(meta.cluster, T0).equals(bytes)).toBe(true);
-      },
-    );
-
-    it.each([
-      ['truncated', (b: Buffer) => b.subarray(0, b.length - 7), /^truncated: the body has \d+ bytes, the header says/],
-      ['longer than its header says', (b: Buffer) => Buffer.concat([b, Buffer.alloc(9)]), /^truncated/],
-      ['corrupt', (b: Buffer) => Buffer.from(b).fill(0x41, b.length - 40, b.length - 30), /^corrupt: the body/],
-      // A record's length spoiled: refused for its SHA-256, without allocating what the length says.
-      [
-        'with a huge length',
-        (b: Buffer) => Buffer.from(b).fill(0xff, b.indexOf(10) + 5, b.indexOf(10) + 9),
-        /^corrupt/,
-      ],
-      ['foreign', () => Buffer.from('hello world\n'), /not a usage history file/],
-      ['with no newline in its first 4 KiB', () => Buffer.alloc(5000, 0x41), /^no header line/],
-      ['empty', () => Buffer.alloc(0), /no header line/],
-      [
-        'of another version',
-        (b: Buffer) => Buffer.from(b.toString('latin1').replace('"version":1', '"version":2'), 'latin1'),
-        /format version 2/,
-      ],
-    ])('refuses a %s file read in pieces, as decode does', async (_what, spoil, reason) => {
-      const bytes = spoil(many().sut.encode(meta.cluster, T0));
-      expect(() => UsageHistory.decode(bytes, meta)).toThrow(reason);
-      for (const size of [3, 1 << 12]) {
-        await expect(UsageHistory.decodeChunks(pieces(bytes, size), meta)).rejects.toThrow(HistoryFormatError);
-        await expect(UsageHistory.decodeChunks(pieces(bytes, size), meta)).rejects.toThrow(reason);
-      }
-    });
-
     it('refuses a file of another cluster or window', () => {
       const bytes = filled().encode(meta.cluster, T0);
       expect(() => UsageHistory.decode(bytes, { ...meta, cluster: 'https://other:6443' })).toThrow(/holds cluster/);

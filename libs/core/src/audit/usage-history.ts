@@ -437,101 +437,15 @@ export class UsageHistory implements UsageSource {
   }
 
   /** Reads `encode`'s bytes; throws HistoryFormatError saying what is wrong (torn, foreign, other version …). */
-  static decode(bytes: Uint8Array, expected: Omit<HistoryMeta, 'slotMs'>): UsageHistory {
-    const decoder = new HistoryDecoder(expected);
-    decoder.push(bytes);
-    return decoder.end();
-  }
-
-  /**
-   * `decode` of bytes that come in pieces (a file read a chunk at a time, as the agent loads it at start): the
-   * file is never held whole, only the chunk and the one record it cuts through beside the history built so far
-   * (the file is 19 MiB at the bench's `large` size). The same checks, in the same order, with the same errors.
-   */
-  static async decodeChunks(
-    chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
-    expected: Omit<HistoryMeta, 'slotMs'>,
-  ): Promise<UsageHistory> {
-    const decoder = new HistoryDecoder(expected);
-    for await (const chunk of chunks) decoder.push(chunk);
-    return decoder.end();
-  }
-
-  /** @internal HistoryDecoder's result: a history of the header's `minEpoch` with these series. */
-  static fromDecoded(windowMs: number, minEpoch: number | undefined, series: Map<string, Series[]>): UsageHistory {
-    const history = new UsageHistory(windowMs);
-    if (minEpoch !== undefined) history.minEpoch = minEpoch;
-    for (const [key, containers] of series) history.series.set(key, containers);
-    return history;
-  }
-}
-
-/** The longest header line a history file may have. */
-const MAX_HEADER_BYTES = 4096;
-
-/**
- * Reads a history file as its bytes arrive: the header line first (checked as soon as it is complete), then the
- * body's records one workload at a time, hashing the body as it goes. Errors of the body are given at the end, in
- * `decode`'s order: its length, then its SHA-256, then its structure (a torn or foreign body is named as such,
- * whatever its records look like). Nothing is allocated for a record before its bytes have arrived, so a corrupt
- * length cannot make it allocate more than the file holds.
- */
-class HistoryDecoder {
-  private header?: { bodyBytes: number; sha256: unknown; minEpoch?: number };
-  /** Bytes not yet used: the start of the header, or of the record a chunk ended in. */
-  private pending: Buffer = Buffer.alloc(0);
-  private readonly hash = createHash('sha256');
-  private bodyReceived = 0;
-  /** Workloads the body says it holds; undefined until its first 4 bytes are read. */
-  private workloadsLeft?: number;
-  private readonly series = new Map<string, Series[]>();
-  /** What is wrong with the body's structure (reported after its length and hash). */
-  private structureError?: string;
-
-  constructor(private readonly expected: Omit<HistoryMeta, 'slotMs'>) {}
-
-  push(chunk: Uint8Array): void {
-    if (chunk.length === 0) return;
-    if (this.header === undefined) {
-      const bytes = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : Buffer.from(chunk);
-      const newline = bytes.indexOf(10);
-      if (newline < 0) {
-        if (bytes.length > MAX_HEADER_BYTES) throw new HistoryFormatError('no header line (not a usage history file)');
-        this.pending = bytes;
-        return;
-      }
-      if (newline > MAX_HEADER_BYTES) throw new HistoryFormatError('no header line (not a usage history file)');
-      this.header = this.readHeader(bytes.subarray(0, newline));
-      this.pending = Buffer.alloc(0);
-      this.body(bytes.subarray(newline + 1));
-      return;
-    }
-    this.body(chunk);
-  }
-
-  end(): UsageHistory {
-    const header = this.header;
-    if (header === undefined) throw new HistoryFormatError('no header line (not a usage history file)');
-    if (this.bodyReceived !== header.bodyBytes)
-      throw new HistoryFormatError(
-        `truncated: the body has ${this.bodyReceived} bytes, the header says ${String(header.bodyBytes)}`,
-      );
-    if (this.hash.digest('hex') !== header.sha256)
-      throw new HistoryFormatError('corrupt: the body does not match its SHA-256');
-    if (this.structureError !== undefined) throw new HistoryFormatError(this.structureError);
-    if (this.workloadsLeft !== 0 || this.pending.length > 0)
-      throw new HistoryFormatError('corrupt body: a record runs past the end');
-    return UsageHistory.fromDecoded(this.expected.windowMs, header.minEpoch, this.series);
-  }
-
-  private readHeader(line: Buffer): NonNullable<HistoryDecoder['header']> {
+  static decode(bytes: Buffer, expected: Omit<HistoryMeta, 'slotMs'>): UsageHistory {
+    const newline = bytes.indexOf(10);
+    if (newline < 0 || newline > 4096) throw new HistoryFormatError('no header line (not a usage history file)');
     let header: Record<string, unknown>;
     try {
-      header = JSON.parse(line.toString('utf8')) as Record<string, unknown>;
+      header = JSON.parse(bytes.subarray(0, newline).toString('utf8')) as Record<string, unknown>;
     } catch {
       throw new HistoryFormatError('the header is not JSON (not a usage history file)');
     }
-    const expected = this.expected;
     if (header === null || typeof header !== 'object' || header.format !== HISTORY_FORMAT)
       throw new HistoryFormatError(`format is ${JSON.stringify(header?.format)}, not "${HISTORY_FORMAT}"`);
     if (header.version !== HISTORY_FORMAT_VERSION)
@@ -546,84 +460,34 @@ class HistoryDecoder {
       throw new HistoryFormatError(
         `its window is ${String(header.windowMs)} ms, overProvisioning.window is ${expected.windowMs} ms`,
       );
-    return {
-      bodyBytes: header.bodyBytes as number,
-      sha256: header.sha256,
-      ...(typeof header.minEpoch === 'number' ? { minEpoch: header.minEpoch } : {}),
-    };
-  }
-
-  /** Hashes the body's bytes and reads every record they complete; keeps (a copy of) the rest for the next chunk. */
-  private body(chunk: Uint8Array): void {
-    if (chunk.length === 0) return;
-    this.hash.update(chunk);
-    this.bodyReceived += chunk.length;
-    if (this.structureError !== undefined) return;
-    const bytes =
-      this.pending.length > 0
-        ? Buffer.concat([this.pending, chunk])
-        : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
-    let at = 0;
-    if (this.workloadsLeft === undefined) {
-      if (bytes.length < 4) {
-        this.pending = Buffer.from(bytes);
-        return;
+    const body = bytes.subarray(newline + 1);
+    if (body.length !== header.bodyBytes)
+      throw new HistoryFormatError(
+        `truncated: the body has ${body.length} bytes, the header says ${String(header.bodyBytes)}`,
+      );
+    if (createHash('sha256').update(body).digest('hex') !== header.sha256)
+      throw new HistoryFormatError('corrupt: the body does not match its SHA-256');
+    const history = new UsageHistory(expected.windowMs);
+    if (typeof header.minEpoch === 'number') history.minEpoch = header.minEpoch;
+    const r = new ByteReader(body);
+    try {
+      for (let n = r.u32(); n > 0; n--) {
+        const key = r.str();
+        const containers: Series[] = [];
+        for (let c = r.u32(); c > 0; c--) {
+          const name = r.str();
+          const used = r.u32();
+          const data = r.words(HEADERS + used, Math.ceil(used / 8));
+          containers.push(new Series(name, data, used));
+        }
+        if (containers.length > 0) history.series.set(key, containers);
       }
-      this.workloadsLeft = bytes.readUInt32LE(0);
-      at = 4;
+      if (!r.atEnd) throw new HistoryFormatError('bytes left after the last series');
+    } catch (error) {
+      if (error instanceof HistoryFormatError) throw error;
+      throw new HistoryFormatError(`corrupt body: ${error instanceof Error ? error.message : String(error)}`);
     }
-    while (at < bytes.length) {
-      if (this.workloadsLeft === 0) {
-        this.structureError = 'bytes left after the last series';
-        this.pending = Buffer.alloc(0);
-        return;
-      }
-      const next = this.record(bytes, at);
-      if (next < 0) break;
-      at = next;
-      this.workloadsLeft--;
-    }
-    // A copy: the chunk may be a buffer its reader fills again.
-    this.pending = Buffer.from(bytes.subarray(at));
-  }
-
-  /** Reads one workload's record at `at`: the offset after it, or -1 when its bytes have not all arrived. */
-  private record(bytes: Buffer, at: number): number {
-    const end = bytes.length;
-    if (at + 4 > end) return -1;
-    const keyLength = bytes.readUInt32LE(at);
-    if (at + 8 + keyLength > end) return -1;
-    let p = at + 4 + keyLength;
-    const count = bytes.readUInt32LE(p);
-    p += 4;
-    // First check that the whole record is there, so that nothing is allocated for a partial one.
-    const starts: number[] = [];
-    for (let c = count; c > 0; c--) {
-      if (p + 4 > end) return -1;
-      const nameLength = bytes.readUInt32LE(p);
-      if (p + 8 + nameLength > end) return -1;
-      const used = bytes.readUInt32LE(p + 4 + nameLength);
-      const words = HEADERS + used;
-      if (p + 8 + nameLength + 4 * words > end) return -1;
-      starts.push(p);
-      p += 8 + nameLength + 4 * words;
-    }
-    const key = bytes.toString('utf8', at + 4, at + 4 + keyLength);
-    const containers: Series[] = [];
-    for (const start of starts) {
-      const nameLength = bytes.readUInt32LE(start);
-      const name = bytes.toString('utf8', start + 4, start + 4 + nameLength);
-      const used = bytes.readUInt32LE(start + 4 + nameLength);
-      const from = start + 8 + nameLength;
-      const n = HEADERS + used;
-      // Room for 1/8 more entries after them, as a series grows.
-      const data = new Uint32Array(n + Math.ceil(used / 8));
-      if (ENDIAN_LE) new Uint8Array(data.buffer).set(bytes.subarray(from, from + 4 * n));
-      else for (let i = 0; i < n; i++) data[i] = bytes.readUInt32LE(from + 4 * i);
-      containers.push(new Series(name, data, used));
-    }
-    if (containers.length > 0) this.series.set(key, containers);
-    return p;
+    return history;
   }
 }
 
@@ -714,6 +578,45 @@ class ByteWriter {
     else for (let i = 0; i < n; i++) this.buf.writeUInt32LE(a[from + i], this.at + 4 * i);
     this.at += 4 * n;
     return n;
+  }
+}
+
+class ByteReader {
+  private at = 0;
+
+  constructor(private readonly buf: Buffer) {}
+
+  get atEnd(): boolean {
+    return this.at === this.buf.length;
+  }
+
+  private need(n: number): void {
+    if (this.at + n > this.buf.length) throw new HistoryFormatError('corrupt body: a record runs past the end');
+  }
+
+  u32(): number {
+    this.need(4);
+    const v = this.buf.readUInt32LE(this.at);
+    this.at += 4;
+    return v;
+  }
+
+  str(): string {
+    const n = this.u32();
+    this.need(n);
+    const s = this.buf.toString('utf8', this.at, this.at + n);
+    this.at += n;
+    return s;
+  }
+
+  /** `n` words, in an array with `spare` words of room after them. */
+  words(n: number, spare: number): Uint32Array {
+    this.need(4 * n);
+    const a = new Uint32Array(n + spare);
+    if (ENDIAN_LE) new Uint8Array(a.buffer).set(this.buf.subarray(this.at, this.at + 4 * n));
+    else for (let i = 0; i < n; i++) a[i] = this.buf.readUInt32LE(this.at + 4 * i);
+    this.at += 4 * n;
+    return a;
   }
 }
 
