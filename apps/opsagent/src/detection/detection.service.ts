@@ -341,13 +341,9 @@ export class DetectionService {
     if (!this.catalog) return;
     const since = Date.now() - parseDuration(this.config.overProvisioning.window);
     const history = windowUsage ? undefined : this.usage.history;
-    // Only these parts of the snapshot, not the snapshot: the view is kept until the next scan has read the
-    // cluster, and the read's usage peaks (a map per workload) need not be kept beside the next read's.
-    const { limitRanges, hpas } = snapshot;
-    const owners = snapshot.attribution.owners;
     this.catalog.scanned(snapshot.workloads, () => ({
-      context: new WorkloadContext(limitRanges, hpas),
-      failures: new OomKillHistory(owners, attribution, since),
+      context: new WorkloadContext(snapshot.limitRanges, snapshot.hpas),
+      failures: new OomKillHistory(snapshot.attribution.owners, attribution, since),
       usage: windowUsage ? (windowUsage.ok ? windowUsage.usage : NO_USAGE) : this.usage.history,
       ...(history ? { timeline: (w: Workload) => history.timeline(w) } : {}),
     }));

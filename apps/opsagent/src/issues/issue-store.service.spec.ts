@@ -27,26 +27,6 @@ describe('IssueStore', () => {
     sut = new IssueStore();
   });
 
-  it("takes over the scan's issue objects instead of copying them, so a deferred fix stays deferred", () => {
-    const a = issue('shop', 'web', 'cpu-limit-missing', 'low');
-    let reads = 0;
-    Object.defineProperty(a, 'fix', {
-      get: () => ({ patch: { read: ++reads }, command: 'kubectl patch' }),
-      enumerable: true,
-      configurable: true,
-    });
-    sut.replace([a], 't1', never);
-    const stored = sut.get(a.id)!;
-    expect(stored).toBe(a);
-    expect(stored).toMatchObject({ firstSeen: 't1', lastSeen: 't1' });
-    expect(reads).toBe(0);
-    expect(Object.getOwnPropertyDescriptor(stored, 'fix')?.get).toBeInstanceOf(Function);
-    expect(JSON.parse(sut.pageJson(sut.query({}, 10))).items[0].fix).toEqual({
-      patch: { read: 1 },
-      command: 'kubectl patch',
-    });
-  });
-
   it('tracks new and resolved issues and keeps firstSeen across scans', () => {
     const a = issue('shop', 'web', 'cpu-limit-missing', 'low');
     const b = issue('shop', 'api', 'memory-limit-missing', 'high');

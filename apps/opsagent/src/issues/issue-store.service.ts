@@ -72,9 +72,8 @@ export class IssueStore {
   }
 
   /**
-   * Replaces the set with `found`, whose objects it takes over and stamps (`firstSeen`, `lastSeen` = `now`). A
-   * previous issue that `keep` accepts and that was not found again is carried over unchanged instead of being
-   * resolved (its kind could not be read this time).
+   * Replaces the set with `found` (stamped `now`). A previous issue that `keep` accepts and that was not
+   * found again is carried over unchanged instead of being resolved (its kind could not be read this time).
    */
   replace(found: readonly Issue[], now: string, keep: (previous: StoredIssue) => boolean): ReplaceResult {
     const previous = this.snapshot.byId;
@@ -88,14 +87,9 @@ export class IssueStore {
       seen.add(issue.id);
       const before = previous.get(issue.id);
       const seenBefore = before?.firstSeen ?? restored?.get(issue.id);
-      // The scan's own object, stamped in place: a copy would hold every issue twice until the scan's report is
-      // dropped (and read a deferred `fix`, which the store must not keep: see deferFix). Not
-      // `{ ...issue, firstSeen, lastSeen }` either: in Node 20's V8 that gives every object a hidden class of its
-      // own, which makes each REST query's walk over the issues ~100× slower (megamorphic property loads).
-      const stored = issue as StoredIssue;
-      stored.firstSeen = seenBefore ?? now;
-      stored.lastSeen = now;
-      this.jsonOf.delete(stored); // the same object stored again (stamped anew): its old text is stale
+      // Not `{ ...issue, firstSeen, lastSeen }`: in Node 20's V8 that gives every object a hidden class of its own,
+      // which makes each REST query's walk over the issues ~100× slower (megamorphic property loads).
+      const stored: StoredIssue = Object.assign({}, issue, { firstSeen: seenBefore ?? now, lastSeen: now });
       next.push(stored);
       if (seenBefore === undefined) added.push(stored);
     }

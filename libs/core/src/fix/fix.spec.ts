@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import type { ContainerSpec, Workload } from '../workload';
-import { buildFix, deferFix, shellQuote, type Fix } from './fix';
+import { buildFix, shellQuote } from './fix';
 
 const MI = 1024 * 1024;
 
@@ -118,53 +118,5 @@ describe('shellQuote', () => {
       `it's $HOME "x"`,
       '',
     ]);
-  });
-});
-
-describe('deferFix', () => {
-  const base = (): { namespace: string; name: string; fix?: Fix; [key: string]: unknown } => ({
-    id: 'i1',
-    namespace: 'shop',
-    name: 'web',
-    message: 'm',
-  });
-
-  it('gives the fix buildFix gives, made anew at each read and never kept on the issue', () => {
-    const change = { requests: { cpu: 88 } };
-    const issue = base();
-    expect(deferFix(issue, workload('Deployment', [app]), app, change)).toBe(true);
-    issue.source = { file: 'web.yaml' };
-    const expected = buildFix(workload('Deployment', [app]), app, change)!;
-    expect(issue.fix).toEqual(expected);
-    // Made at each read: two reads are equal objects, not one object held by the issue.
-    expect(issue.fix).not.toBe(issue.fix);
-    expect(Object.getOwnPropertyDescriptor(issue, 'fix')?.get).toBeInstanceOf(Function);
-    // Seen as a property like any other, in the place a literal would put it (before `source`).
-    expect(JSON.parse(JSON.stringify(issue))).toEqual({ ...base(), fix: expected, source: { file: 'web.yaml' } });
-    expect(Object.keys(issue)).toEqual(['id', 'namespace', 'name', 'message', 'fix', 'source']);
-    expect({ ...issue }.fix).toEqual(expected);
-    expect(issue).toEqual({ ...base(), fix: expected, source: { file: 'web.yaml' } });
-  });
-
-  it('adds nothing where buildFix gives no fix (a kind without a patch, a change that changes nothing)', () => {
-    for (const [kind, change] of [
-      ['Job', { requests: { cpu: 88 } }],
-      ['Pod', { requests: { cpu: 88 } }],
-      ['Deployment', { requests: { cpu: 1000 } }],
-    ] as const) {
-      const issue = base();
-      expect(deferFix(issue, workload(kind, [app]), app, change)).toBe(false);
-      expect('fix' in issue).toBe(false);
-      expect(JSON.stringify(issue)).not.toContain('fix');
-    }
-  });
-
-  it('turns back into a plain property when fix is set', () => {
-    const issue = base();
-    deferFix(issue, workload('Deployment', [app]), app, { requests: { cpu: 88 } });
-    const other: Fix = { patch: { spec: {} }, command: 'kubectl patch deployment web' };
-    issue.fix = other;
-    expect(issue.fix).toBe(other);
-    expect(Object.keys(issue)).toEqual(['id', 'namespace', 'name', 'message', 'fix']);
   });
 });

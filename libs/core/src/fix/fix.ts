@@ -48,85 +48,10 @@ export function buildFix(workload: Workload, container: ContainerSpec, change: R
   if (kind === undefined) return undefined;
   const resources = changedResources(container, change);
   if (resources === undefined) return undefined;
-  return assembleFix(kind, workload.namespace, workload.name, container.path, container.name, resources);
-}
-
-/** The `resources` keys a fix writes (Kubernetes quantities), as `changedResources` gives them. */
-export type ChangedResources = NonNullable<ReturnType<typeof changedResources>>;
-
-/** The patch of `resources` of the container at `containerPath` (`spec.template.spec.containers[0]`), and its command. */
-function assembleFix(
-  kind: string,
-  namespace: string,
-  name: string,
-  containerPath: string,
-  containerName: string,
-  resources: ChangedResources,
-): Fix {
-  const listPath = containerPath.replace(/\[\d+\]$/, '').split('.');
-  let patch: Record<string, unknown> = { [listPath[listPath.length - 1]]: [{ name: containerName, resources }] };
+  const listPath = container.path.replace(/\[\d+\]$/, '').split('.');
+  let patch: Record<string, unknown> = { [listPath[listPath.length - 1]]: [{ name: container.name, resources }] };
   for (const key of listPath.slice(0, -1).reverse()) patch = { [key]: patch };
-  return { patch, command: kubectlPatchCommand(kind, namespace, name, patch) };
-}
-
-/** What a deferred fix is made from: the container's path and name, and the `resources` keys to write. */
-interface FixRecipe {
-  kind: string;
-  containerPath: string;
-  containerName: string;
-  resources: ChangedResources;
-}
-
-const RECIPES = new WeakMap<object, FixRecipe>();
-
-/**
- * `fix` of an issue that `deferFix` gave one: made from its recipe each time it is read (a REST answer, a log
- * line, a PolicyReport), never kept. One function for every issue, so the issues keep one hidden class.
- */
-function readDeferredFix(this: { namespace: string; name: string }): Fix | undefined {
-  const recipe = RECIPES.get(this);
-  if (recipe === undefined) return undefined;
-  return assembleFix(
-    recipe.kind,
-    this.namespace,
-    this.name,
-    recipe.containerPath,
-    recipe.containerName,
-    recipe.resources,
-  );
-}
-
-/** Setting `fix` on such an issue replaces the deferred one with the value (a plain property again). */
-function writeDeferredFix(this: object, value: Fix | undefined): void {
-  RECIPES.delete(this);
-  Object.defineProperty(this, 'fix', { value, writable: true, enumerable: true, configurable: true });
-}
-
-/**
- * Gives `issue` (of a finding on `container` of `workload`) the `fix` that `buildFix` would give, as an
- * enumerable property made when it is read: `JSON.stringify`, spreads and `issue.fix` see the same patch and
- * command, while an issue held in the store keeps only the few `resources` strings it changes. About 0.8 KB per
- * issue less (the nested patch objects and the command text): 18 MiB of heap at the bench's `large` size, where
- * every one of its ~22,400 issues has a fix. Returns false (and adds nothing) where `buildFix` gives none.
- */
-export function deferFix(
-  issue: { namespace: string; name: string; fix?: Fix },
-  workload: Workload,
-  container: ContainerSpec,
-  change: ResourceChange,
-): boolean {
-  const kind = PATCHABLE_KINDS[workload.kind];
-  if (kind === undefined) return false;
-  const resources = changedResources(container, change);
-  if (resources === undefined) return false;
-  RECIPES.set(issue, { kind, containerPath: container.path, containerName: container.name, resources });
-  Object.defineProperty(issue, 'fix', {
-    get: readDeferredFix,
-    set: writeDeferredFix,
-    enumerable: true,
-    configurable: true,
-  });
-  return true;
+  return { patch, command: kubectlPatchCommand(kind, workload.namespace, workload.name, patch) };
 }
 
 /** The `resources` keys to write (Kubernetes quantities), or undefined when none differs from the container's. */
