@@ -404,7 +404,7 @@ describe('the dashboard in headless Chromium', () => {
     for (const name of names) expect(name).toContain('catal');
     expect(w.problems).toEqual([]);
     await w.context.close();
-  });
+  }, 150_000); // its waits (60 s each) must be able to fail with their own message, inside the test's time
 
   it('keyboard: rows are focusable, arrows move between them, Enter opens the workload', async () => {
     const w = await open(agent.api);
